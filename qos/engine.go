@@ -1,0 +1,410 @@
+package qos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/config"
+)
+
+// Switches is what the engine needs from the controller.
+type Switches interface {
+	Locator
+	// Placement returns the voice table of a connected datapath.
+	Placement(dpid uint64) (Placement, bool)
+	// Apply sends meter and flow mods to a datapath in order (meter adds,
+	// flow mods, meter deletes) and returns once the switch has confirmed
+	// them all with a barrier, or with the first error it reported.
+	Apply(ctx context.Context, dpid uint64, b Batch) error
+	// CallFlows lists the per-call flows (cookie category CookieCategory)
+	// that a datapath holds.
+	CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error)
+}
+
+// Batch is one ordered change on one datapath.
+type Batch struct {
+	MeterAdds    []of13.MeterMod
+	Flows        []of13.FlowMod
+	MeterDeletes []of13.MeterMod
+}
+
+// Observer receives the engine's measurements; metrics implement it. The
+// engine calls it from its own goroutine only.
+type Observer interface {
+	InstallLatency(d time.Duration)
+	Fallback(r Reason)
+	Calls(active, mediaFlows int)
+}
+
+// ErrMeterTableFull is returned by a Switches implementation when the
+// switch has no room for a meter; ErrTableFull when it has none for a flow.
+var (
+	ErrMeterTableFull = errors.New("meter table full")
+	ErrTableFull      = errors.New("flow table full")
+)
+
+// call is the engine's record of one call with QoS.
+type call struct {
+	server, id string
+	cookie     uint64
+	legs       map[string]*installedLeg
+}
+
+// installedLeg is what was installed for one leg, per datapath.
+type installedLeg struct {
+	streams []installedStream
+}
+
+type installedStream struct {
+	dpid  uint64
+	meter uint32
+	flows []of13.Flow
+}
+
+func (c *call) flowCount() int {
+	n := 0
+	for _, l := range c.legs {
+		for _, s := range l.streams {
+			n += len(s.flows)
+		}
+	}
+	return n
+}
+
+// Engine installs and removes per-call flows as calls come and go. One
+// goroutine, started by Run, owns all its state; the exported methods queue
+// work for it and are safe for concurrent use.
+type Engine struct {
+	policy *config.QoS
+	sw     Switches
+	obs    Observer
+	log    *slog.Logger
+	reqs   chan func(context.Context)
+
+	calls  map[uint64]*call
+	meters map[uint64]*meterIDs
+}
+
+// NewEngine returns an engine for policy. Call Run to start it.
+func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) *Engine {
+	return &Engine{
+		policy: policy, sw: sw, obs: obs, log: log.With("component", "qos"),
+		reqs:   make(chan func(context.Context), 4096),
+		calls:  make(map[uint64]*call),
+		meters: make(map[uint64]*meterIDs),
+	}
+}
+
+// Run processes requests until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-e.reqs:
+			f(ctx)
+		}
+	}
+}
+
+// do queues f for the engine goroutine, waiting for room rather than
+// dropping: losing a hang-up would leak flows until their idle timeout.
+func (e *Engine) do(ctx context.Context, f func(context.Context)) error {
+	select {
+	case e.reqs <- f:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SetPolicy replaces the policy after a config reload. Calls with QoS keep
+// their flows; new legs use the new policy.
+func (e *Engine) SetPolicy(ctx context.Context, p *config.QoS) error {
+	return e.do(ctx, func(context.Context) { e.policy = p })
+}
+
+// MediaKnown installs a leg's flows. known is when the tracker learned the
+// media addresses; the install latency is measured from it.
+func (e *Engine) MediaKnown(ctx context.Context, leg Leg, known time.Time) error {
+	return e.do(ctx, func(ctx context.Context) { e.mediaKnown(ctx, leg, known) })
+}
+
+// CallEnded removes every flow of a call.
+func (e *Engine) CallEnded(ctx context.Context, server, callID string) error {
+	return e.do(ctx, func(ctx context.Context) { e.removeCall(ctx, CallCookie(server, callID)) })
+}
+
+// Sweep reconciles the per-call flows on one datapath with the calls the
+// engine knows are live, after a switch connects or once the AMI
+// connections have resynced after a controller restart: flows of calls
+// that are live are adopted (their meters marked in use), all others are
+// deleted. live reports whether a call cookie belongs to a live call that
+// the engine should keep; nil means "only calls the engine installed".
+func (e *Engine) Sweep(ctx context.Context, dpid uint64, live func(cookie uint64) bool) error {
+	done := make(chan error, 1)
+	if err := e.do(ctx, func(ctx context.Context) { done <- e.sweep(ctx, dpid, live) }); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
+	cookie := CallCookie(leg.Server, leg.Call)
+	c := e.calls[cookie]
+	if c == nil {
+		if len(e.calls) >= e.policy.MaxCalls {
+			e.fallback(leg, ReasonOverCapacity)
+			return
+		}
+		c = &call{server: leg.Server, id: leg.Call, cookie: cookie, legs: make(map[string]*installedLeg)}
+	}
+	if old := c.legs[leg.ID]; old != nil {
+		// New media addresses for a known leg (re-INVITE, or a resync):
+		// replace its flows.
+		e.removeLeg(ctx, c, old)
+		delete(c.legs, leg.ID)
+	}
+	plan, reason := PlanLeg(e.policy, leg, e.sw, e.sw.Placement)
+	if len(plan.Streams) == 0 {
+		e.fallback(leg, reason)
+		e.keep(c)
+		return
+	}
+	il := &installedLeg{}
+	for _, sp := range plan.Streams {
+		st, err := e.installStream(ctx, sp)
+		if err != nil {
+			e.fallback(leg, reasonOf(err))
+			continue
+		}
+		il.streams = append(il.streams, st)
+	}
+	if len(il.streams) > 0 {
+		c.legs[leg.ID] = il
+		e.obs.InstallLatency(time.Since(known))
+		e.supersedeAdopted(ctx, c, il)
+	}
+	e.keep(c)
+}
+
+// adoptedPrefix names the pseudo-legs holding flows adopted from a switch
+// after a controller restart, before the tracker reports the leg again.
+const adoptedPrefix = "adopted/"
+
+// adopt records a live call's flow found on a switch, so that the call's
+// hang-up removes it.
+func (e *Engine) adopt(dpid uint64, f of13.Flow) {
+	c := e.calls[f.Cookie]
+	if c == nil {
+		c = &call{cookie: f.Cookie, legs: make(map[string]*installedLeg)}
+		e.calls[f.Cookie] = c
+	}
+	key := fmt.Sprintf("%s%016x/%d", adoptedPrefix, dpid, f.Instr.Meter)
+	l := c.legs[key]
+	if l == nil {
+		l = &installedLeg{streams: []installedStream{{dpid: dpid, meter: f.Instr.Meter}}}
+		c.legs[key] = l
+		if isCallMeter(f.Instr.Meter) {
+			e.meterIDs(dpid).take(f.Instr.Meter)
+		}
+	}
+	l.streams[0].flows = append(l.streams[0].flows, f)
+}
+
+// supersedeAdopted drops adopted flows that a fresh install has replaced
+// (same key, so the switch already holds the new version) and deletes the
+// adopted meters nothing uses any more.
+func (e *Engine) supersedeAdopted(ctx context.Context, c *call, il *installedLeg) {
+	fresh := make(map[of13.FlowKey]uint64)
+	for _, st := range il.streams {
+		for i := range st.flows {
+			fresh[st.flows[i].Key()] = st.dpid
+		}
+	}
+	for name, l := range c.legs {
+		if len(name) < len(adoptedPrefix) || name[:len(adoptedPrefix)] != adoptedPrefix {
+			continue
+		}
+		st := &l.streams[0]
+		kept := st.flows[:0]
+		for _, f := range st.flows {
+			if dpid, ok := fresh[f.Key()]; !ok || dpid != st.dpid {
+				kept = append(kept, f)
+			}
+		}
+		st.flows = kept
+		if len(kept) > 0 {
+			continue
+		}
+		delete(c.legs, name)
+		if isCallMeter(st.meter) {
+			del := Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: st.meter}}}}
+			if err := e.sw.Apply(ctx, st.dpid, del); err != nil {
+				e.log.Warn("deleting adopted meter failed", "meter", st.meter, "err", err)
+			}
+			e.meterIDs(st.dpid).free(st.meter)
+		}
+	}
+}
+
+// keep records a call that has at least one installed leg.
+func (e *Engine) keep(c *call) {
+	if len(c.legs) > 0 {
+		e.calls[c.cookie] = c
+	}
+	e.report()
+}
+
+func (e *Engine) installStream(ctx context.Context, sp StreamPlan) (installedStream, error) {
+	dpid := sp.Location.DPID
+	ids := e.meterIDs(dpid)
+	id, ok := ids.alloc()
+	if !ok {
+		return installedStream{}, ErrMeterTableFull
+	}
+	flows, meter := sp.WithMeter(id)
+	b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
+	for _, f := range flows {
+		b.Flows = append(b.Flows, of13.AddFlow(f))
+	}
+	if err := e.sw.Apply(ctx, dpid, b); err != nil {
+		// Undo whatever part landed; the cookie delete is idempotent.
+		e.sw.Apply(ctx, dpid, removal(flows[0].Cookie, []uint32{id}, flows)) //nolint:errcheck // best effort
+		ids.free(id)
+		return installedStream{}, fmt.Errorf("dp %016x: %w", dpid, err)
+	}
+	return installedStream{dpid: dpid, meter: id, flows: flows}, nil
+}
+
+// removal deletes exactly the given flows, then their meters.
+func removal(_ uint64, meters []uint32, flows []of13.Flow) Batch {
+	var b Batch
+	for _, f := range flows {
+		b.Flows = append(b.Flows, of13.DeleteStrict(f))
+	}
+	for _, id := range meters {
+		b.MeterDeletes = append(b.MeterDeletes, of13.MeterMod{Command: of13.ModDelete, Meter: of13.Meter{ID: id}})
+	}
+	return b
+}
+
+func (e *Engine) removeLeg(ctx context.Context, c *call, l *installedLeg) {
+	for _, st := range l.streams {
+		if err := e.sw.Apply(ctx, st.dpid, removal(c.cookie, []uint32{st.meter}, st.flows)); err != nil {
+			// The switch may be gone; its flows then expire by idle
+			// timeout, and the next Sweep removes them on reconnect.
+			e.log.Warn("removing call flows failed", "call", c.id, "dp", fmt.Sprintf("%016x", st.dpid), "err", err)
+		}
+		e.meterIDs(st.dpid).free(st.meter)
+	}
+}
+
+func (e *Engine) removeCall(ctx context.Context, cookie uint64) {
+	c := e.calls[cookie]
+	if c == nil {
+		return
+	}
+	for _, l := range c.legs {
+		e.removeLeg(ctx, c, l)
+	}
+	delete(e.calls, cookie)
+	e.report()
+}
+
+func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool) error {
+	flows, err := e.sw.CallFlows(ctx, dpid)
+	if err != nil {
+		return fmt.Errorf("qos: sweep dp %016x: %w", dpid, err)
+	}
+	installed := make(map[of13.FlowKey]bool)
+	for _, c := range e.calls {
+		for _, l := range c.legs {
+			for _, st := range l.streams {
+				if st.dpid != dpid {
+					continue
+				}
+				for i := range st.flows {
+					installed[st.flows[i].Key()] = true
+				}
+			}
+		}
+	}
+	ids := e.meterIDs(dpid)
+	var stale []of13.Flow
+	var staleMeters []uint32
+	for i := range flows {
+		f := &flows[i]
+		keep := installed[f.Key()] || (live != nil && live(f.Cookie))
+		switch {
+		case keep && !installed[f.Key()]:
+			e.adopt(dpid, *f)
+		case keep && isCallMeter(f.Instr.Meter):
+			ids.take(f.Instr.Meter)
+		case !keep:
+			stale = append(stale, *f)
+			if isCallMeter(f.Instr.Meter) && !ids.used[f.Instr.Meter] {
+				staleMeters = append(staleMeters, f.Instr.Meter)
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	e.log.Info("removing stale call flows", "dp", fmt.Sprintf("%016x", dpid), "flows", len(stale))
+	return e.sw.Apply(ctx, dpid, removal(0, dedup(staleMeters), stale))
+}
+
+func dedup(ids []uint32) []uint32 {
+	seen := make(map[uint32]bool, len(ids))
+	out := ids[:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (e *Engine) meterIDs(dpid uint64) *meterIDs {
+	m := e.meters[dpid]
+	if m == nil {
+		m = newMeterIDs()
+		e.meters[dpid] = m
+	}
+	return m
+}
+
+func (e *Engine) fallback(leg Leg, r Reason) {
+	e.log.Info("call leg proceeds best effort", "call", leg.Call, "leg", leg.ID, "reason", string(r))
+	e.obs.Fallback(r)
+}
+
+func (e *Engine) report() {
+	flows := 0
+	for _, c := range e.calls {
+		flows += c.flowCount()
+	}
+	e.obs.Calls(len(e.calls), flows)
+}
+
+// reasonOf maps an install error to a fallback reason.
+func reasonOf(err error) Reason {
+	switch {
+	case errors.Is(err, ErrMeterTableFull):
+		return ReasonMeterTableFull
+	case errors.Is(err, ErrTableFull):
+		return ReasonTableFull
+	}
+	return ReasonFlowModError
+}

@@ -1,0 +1,239 @@
+package qos
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/config"
+)
+
+// fakeSwitches holds flows and meters per datapath the way a switch
+// would: adding an existing meter or a flow that uses a missing meter
+// fails.
+type fakeSwitches struct {
+	mu        sync.Mutex
+	loc       fakeLocator
+	flows     map[uint64]map[of13.FlowKey]of13.Flow
+	meters    map[uint64]map[uint32]bool
+	maxMeters int
+}
+
+func newFakeSwitches(loc fakeLocator) *fakeSwitches {
+	return &fakeSwitches{loc: loc, flows: map[uint64]map[of13.FlowKey]of13.Flow{}, meters: map[uint64]map[uint32]bool{}, maxMeters: 1 << 20}
+}
+
+func (f *fakeSwitches) Locate(ip netip.Addr) (Location, bool) { return f.loc.Locate(ip) }
+
+func (f *fakeSwitches) Placement(dpid uint64) (Placement, bool) {
+	return Placement{Table: 3, Next: 4}, dpid == 1 || dpid == 2
+}
+
+func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b Batch) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.flows[dpid] == nil {
+		f.flows[dpid], f.meters[dpid] = map[of13.FlowKey]of13.Flow{}, map[uint32]bool{}
+	}
+	for _, m := range b.MeterAdds {
+		if f.meters[dpid][m.ID] {
+			return errors.New("OFPET_METER_MOD_FAILED/OFPMMFC_METER_EXISTS")
+		}
+		if len(f.meters[dpid]) >= f.maxMeters {
+			return ErrMeterTableFull
+		}
+		f.meters[dpid][m.ID] = true
+	}
+	for _, fm := range b.Flows {
+		switch fm.Command {
+		case of13.FlowAdd:
+			if fm.Instr.Meter != 0 && !f.meters[dpid][fm.Instr.Meter] {
+				return errors.New("OFPET_METER_MOD_FAILED/OFPMMFC_UNKNOWN_METER")
+			}
+			f.flows[dpid][fm.Key()] = fm.Flow
+		case of13.FlowDeleteStrict:
+			delete(f.flows[dpid], fm.Key())
+		}
+	}
+	for _, m := range b.MeterDeletes {
+		delete(f.meters[dpid], m.ID)
+	}
+	return nil
+}
+
+func (f *fakeSwitches) CallFlows(_ context.Context, dpid uint64) ([]of13.Flow, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []of13.Flow
+	for _, fl := range f.flows[dpid] {
+		if IsCallCookie(fl.Cookie) {
+			out = append(out, fl)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeSwitches) counts(dpid uint64) (flows, meters int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.flows[dpid]), len(f.meters[dpid])
+}
+
+type countingObserver struct {
+	mu        sync.Mutex
+	fallbacks map[Reason]int
+	installs  int
+	active    int
+}
+
+func (o *countingObserver) InstallLatency(time.Duration) { o.mu.Lock(); o.installs++; o.mu.Unlock() }
+func (o *countingObserver) Fallback(r Reason)            { o.mu.Lock(); o.fallbacks[r]++; o.mu.Unlock() }
+func (o *countingObserver) Calls(a, _ int)               { o.mu.Lock(); o.active = a; o.mu.Unlock() }
+
+func (o *countingObserver) get(r Reason) int { o.mu.Lock(); defer o.mu.Unlock(); return o.fallbacks[r] }
+
+var (
+	phoneA = netip.MustParseAddr("10.254.0.201")
+	phoneB = netip.MustParseAddr("10.254.0.202")
+	pbxIP  = netip.MustParseAddr("10.254.0.1")
+)
+
+func labLocator() fakeLocator {
+	return fakeLocator{
+		phoneA: {DP: "sw1", DPID: 1, Port: 1, VID: 100},
+		phoneB: {DP: "sw1", DPID: 1, Port: 2, VID: 100},
+		pbxIP:  {DP: "sw1", DPID: 1, Port: 5, VID: 100},
+	}
+}
+
+func startEngine(t *testing.T, q *config.QoS, sw Switches) (*Engine, *countingObserver, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	obs := &countingObserver{fallbacks: map[Reason]int{}}
+	e := NewEngine(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return e, obs, ctx
+}
+
+// sync waits until the engine has processed everything queued before it.
+func sync1(t *testing.T, e *Engine, ctx context.Context) {
+	t.Helper()
+	done := make(chan struct{})
+	if err := e.do(ctx, func(context.Context) { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+}
+
+// twoLegs returns a bridged call's legs; each call gets its own ports, as
+// Asterisk allocates a new RTP port pair per leg.
+func twoLegs(call string) []Leg {
+	off := uint16(0)
+	for _, c := range call {
+		off = off*31 + uint16(c)
+	}
+	off = off % 400 * 2
+	return []Leg{
+		{Server: "pbx1", Call: call, ID: call + ".a", Codec: "ulaw", Local: netip.AddrPortFrom(pbxIP, 10018+off), Remote: netip.AddrPortFrom(phoneA, 20316+off)},
+		{Server: "pbx1", Call: call, ID: call + ".b", Codec: "ulaw", Local: netip.AddrPortFrom(pbxIP, 10996-off), Remote: netip.AddrPortFrom(phoneB, 20046+off)},
+	}
+}
+
+func TestEngineInstallsAndRemovesACall(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e, obs, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("c1") {
+		if err := e.MediaKnown(ctx, l, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync1(t, e, ctx)
+	// Two legs x two directions x (RTP + RTCP), one meter per direction.
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("after answer: %d flows, %d meters; want 8 and 4", f, m)
+	}
+	if obs.installs != 2 || obs.active != 1 {
+		t.Fatalf("observer saw %d installs, %d active calls", obs.installs, obs.active)
+	}
+	if err := e.CallEnded(ctx, "pbx1", "c1"); err != nil {
+		t.Fatal(err)
+	}
+	sync1(t, e, ctx)
+	if f, m := sw.counts(1); f != 0 || m != 0 {
+		t.Fatalf("after hang-up: %d flows, %d meters left", f, m)
+	}
+}
+
+func TestEngineAdoptsLiveCallsAfterRestart(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e1, _, ctx1 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, call := range []string{"live", "gone"} {
+		for _, l := range twoLegs(call) {
+			e1.MediaKnown(ctx1, l, time.Now()) //nolint:errcheck
+		}
+	}
+	sync1(t, e1, ctx1)
+	if f, _ := sw.counts(1); f != 16 {
+		t.Fatalf("want 16 flows before the restart, got %d", f)
+	}
+
+	// A new engine, as after a controller restart: the tracker says only
+	// "live" is still up.
+	e2, _, ctx2 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	liveCookie := CallCookie("pbx1", "live")
+	if err := e2.Sweep(ctx2, 1, func(c uint64) bool { return c == liveCookie }); err != nil {
+		t.Fatal(err)
+	}
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("after sweep: %d flows, %d meters; want the live call's 8 and 4", f, m)
+	}
+	// The tracker re-reports the live call's media: nothing leaks.
+	for _, l := range twoLegs("live") {
+		e2.MediaKnown(ctx2, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e2, ctx2)
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("after re-report: %d flows, %d meters; want 8 and 4", f, m)
+	}
+	e2.CallEnded(ctx2, "pbx1", "live") //nolint:errcheck
+	sync1(t, e2, ctx2)
+	if f, m := sw.counts(1); f != 0 || m != 0 {
+		t.Fatalf("after hang-up of the adopted call: %d flows, %d meters left", f, m)
+	}
+}
+
+func TestEngineFallbacks(t *testing.T) {
+	q := testPolicy(config.PinholeMark)
+	q.MaxCalls = 1
+	sw := newFakeSwitches(labLocator())
+	e, obs, ctx := startEngine(t, q, sw)
+	e.MediaKnown(ctx, twoLegs("c1")[0], time.Now()) //nolint:errcheck
+	e.MediaKnown(ctx, twoLegs("c2")[0], time.Now()) //nolint:errcheck
+	unknown := Leg{Server: "pbx1", Call: "c1", ID: "x", Local: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.77"), 10000),
+		Remote: netip.AddrPortFrom(netip.MustParseAddr("198.51.100.9"), 4000)}
+	e.MediaKnown(ctx, unknown, time.Now()) //nolint:errcheck
+	sync1(t, e, ctx)
+	if obs.get(ReasonOverCapacity) != 1 || obs.get(ReasonLocationUnknown) != 1 {
+		t.Fatalf("fallbacks: %v", obs.fallbacks)
+	}
+
+	sw2 := newFakeSwitches(labLocator())
+	sw2.maxMeters = 1
+	e2, obs2, ctx2 := startEngine(t, testPolicy(config.PinholeMark), sw2)
+	e2.MediaKnown(ctx2, twoLegs("c1")[0], time.Now()) //nolint:errcheck
+	sync1(t, e2, ctx2)
+	if obs2.get(ReasonMeterTableFull) != 1 {
+		t.Fatalf("want one meter_table_full fallback, got %v", obs2.fallbacks)
+	}
+	if f, m := sw2.counts(1); f != 2 || m != 1 {
+		t.Fatalf("the placed direction keeps its 2 flows and meter, got %d flows %d meters", f, m)
+	}
+}

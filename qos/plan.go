@@ -1,0 +1,159 @@
+package qos
+
+import (
+	"math"
+	"net/netip"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/config"
+)
+
+// Location is where a host is learned.
+type Location struct {
+	DP   string
+	DPID uint64
+	Port uint32
+	VID  uint16
+}
+
+// Locator finds where an IP address is learned. The controller implements
+// it from the hosts it has learned on each datapath.
+type Locator interface {
+	Locate(ip netip.Addr) (Location, bool)
+}
+
+// Leg is one call leg's media as the call tracker reports it: the PBX side
+// (CHANNEL(rtp,src)) and the far end (CHANNEL(rtp,dest)). With direct media
+// both sides are phones; the planner does not care which is which.
+type Leg struct {
+	// Server is the Asterisk server's name, Call the Linkedid and ID the
+	// leg's Uniqueid.
+	Server, Call, ID string
+	Local, Remote    netip.AddrPort
+	Codec            string
+}
+
+// StreamPlan is the flows for one direction of one leg, on the datapath
+// where it is marked.
+type StreamPlan struct {
+	Location Location
+	// Sender says whether Location is the sender's (the flow also matches
+	// the ingress port) or, failing that, the receiver's.
+	Sender   bool
+	Src, Dst netip.AddrPort
+	// Flows are the RTP and RTCP flows, without a meter yet.
+	Flows []of13.Flow
+	// MeterKbps is the rate of the stream's meter.
+	MeterKbps uint32
+}
+
+// LegPlan is everything one leg needs.
+type LegPlan struct {
+	Cookie  uint64
+	Streams []StreamPlan
+}
+
+// PlanLeg decides the flows for a leg's two media directions. place gives
+// the voice table of a datapath and reports false when the datapath has
+// none (it is not connected or not configured for voice). A direction that
+// cannot be placed is left out and its reason returned; the caller treats
+// a plan with no streams as a fallback and a partial one as degraded.
+func PlanLeg(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Placement, bool)) (LegPlan, Reason) {
+	plan := LegPlan{Cookie: CallCookie(leg.Server, leg.Call)}
+	if !validMedia(leg.Local) || !validMedia(leg.Remote) || leg.Local.Addr().Is4() != leg.Remote.Addr().Is4() {
+		return plan, ReasonNoMedia
+	}
+	kbps := uint32(math.Ceil(q.MeterKbps(leg.Codec)))
+	var reason Reason
+	for _, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
+		sp, r := planStream(q, dir[0], dir[1], plan.Cookie, loc, place)
+		if r != "" {
+			if reason == "" {
+				reason = r
+			}
+			continue
+		}
+		sp.MeterKbps = kbps
+		plan.Streams = append(plan.Streams, sp)
+	}
+	return plan, reason
+}
+
+func validMedia(ap netip.AddrPort) bool {
+	return ap.IsValid() && ap.Port() != 0 && !ap.Addr().IsUnspecified()
+}
+
+// planStream places one direction at the sender's switch, where the flow
+// can also pin the ingress port, or else at the receiver's.
+func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locator, place func(uint64) (Placement, bool)) (StreamPlan, Reason) {
+	reason := ReasonLocationUnknown
+	for _, sender := range []bool{true, false} {
+		host := dst.Addr()
+		if sender {
+			host = src.Addr()
+		}
+		l, ok := loc.Locate(host)
+		if !ok {
+			continue
+		}
+		if !q.Applies(l.DP, l.VID, l.Port) {
+			reason = ReasonOutOfScope
+			continue
+		}
+		pl, ok := place(l.DPID)
+		if !ok {
+			reason = ReasonSwitchDown
+			continue
+		}
+		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst}
+		sp.Flows = streamFlows(q, pl, cookie, src, dst, l.Port, sender)
+		return sp, ""
+	}
+	return StreamPlan{}, reason
+}
+
+// streamFlows matches the exact RTP 5-tuple and the RTCP one (RTP ports
+// plus one, as Asterisk and most phones use without rtcp-mux).
+func streamFlows(q *config.QoS, pl Placement, cookie uint64, src, dst netip.AddrPort, inPort uint32, sender bool) []of13.Flow {
+	fam := ethIPv4
+	if !src.Addr().Is4() {
+		fam = ethIPv6
+	}
+	instr := markInstr(q, q.VoiceDSCP, pl.Next, true)
+	idle := uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16))
+	ports := [][2]uint16{{src.Port(), dst.Port()}}
+	if src.Port() < math.MaxUint16 && dst.Port() < math.MaxUint16 {
+		ports = append(ports, [2]uint16{src.Port() + 1, dst.Port() + 1})
+	}
+	flows := make([]of13.Flow, 0, len(ports))
+	for _, p := range ports {
+		m := l4Base(fam, protoUDP).
+			With(of13.AddrField(addrField(fam, false), src.Addr())).
+			With(of13.AddrField(addrField(fam, true), dst.Addr())).
+			With(of13.PortField(of13.FieldUDPSrc, p[0])).
+			With(of13.PortField(of13.FieldUDPDst, p[1]))
+		if sender {
+			m = m.With(of13.InPort(inPort))
+		}
+		flows = append(flows, of13.Flow{
+			Table: pl.Table, Priority: PriorityCall, Cookie: cookie, Match: m,
+			IdleTimeout: idle, Flags: of13.FlagSendFlowRem, Instr: instr,
+		})
+	}
+	return flows
+}
+
+// WithMeter returns the stream's flows using meter id, and the meter: a
+// drop band at the codec's rate with a burst of 200 ms, so a stream at its
+// nominal rate is never policed but a flood is.
+func (s StreamPlan) WithMeter(id uint32) ([]of13.Flow, of13.Meter) {
+	flows := make([]of13.Flow, len(s.Flows))
+	for i, f := range s.Flows {
+		f.Instr.Meter = id
+		flows[i] = f
+	}
+	burst := max(s.MeterKbps/5, 16)
+	m := of13.Meter{ID: id, Flags: of13.MeterKbps | of13.MeterBurst | of13.MeterStats,
+		Bands: []of13.MeterBand{{Type: of13.BandDrop, Rate: s.MeterKbps, BurstSize: burst}}}
+	return flows, m
+}

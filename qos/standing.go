@@ -1,0 +1,129 @@
+package qos
+
+import (
+	"net/netip"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/config"
+)
+
+// StandingFlows returns the voice table's configuration-derived flows: the
+// table-miss that continues to the next table, SIP marking, and the RTP
+// range policy of the pinhole mode.
+//
+//   - off:    no RTP range flows; only per-call flows mark.
+//   - mark:   UDP to or from the PBX's RTP ports is marked with the voice
+//     DSCP, so media is marked from its first packet.
+//   - strict: UDP to or from the PBX's RTP ports is dropped; only the
+//     per-call pinholes of active calls let media through (and mark it).
+//
+// Without pbx_addresses the range flows match the ports alone, on any
+// address.
+func StandingFlows(q *config.QoS, pl Placement) []of13.Flow {
+	miss := of13.Flow{Table: pl.Table, Priority: PriorityMiss, Cookie: pl.Cookie, Instr: of13.Goto(pl.Next)}
+	flows := []of13.Flow{miss}
+	pbx := q.PBXAddresses
+	if len(pbx) == 0 {
+		pbx = []netip.Addr{{}}
+	}
+	mark := markInstr(q, q.SignallingDSCP, pl.Next, false)
+	for _, addr := range pbx {
+		for _, fam := range families(addr) {
+			for _, proto := range []uint8{protoUDP, protoTCP} {
+				for _, port := range q.SIPPorts {
+					for _, dir := range []bool{true, false} {
+						m := l4Base(fam, proto).With(of13.PortField(portField(proto, dir), port))
+						if addr.IsValid() {
+							m = m.With(of13.AddrField(addrField(fam, !dir), addr))
+						}
+						flows = append(flows, of13.Flow{Table: pl.Table, Priority: PrioritySignalling, Cookie: pl.Cookie, Match: m, Instr: mark})
+					}
+				}
+			}
+		}
+	}
+	if q.Pinhole == config.PinholeOff {
+		return flows
+	}
+	rtp := markInstr(q, q.VoiceDSCP, pl.Next, true)
+	if q.Pinhole == config.PinholeStrict {
+		rtp = of13.Instructions{}
+	}
+	lo, hi := q.RTPPortRange[0], q.RTPPortRange[1]
+	for _, addr := range pbx {
+		for _, fam := range families(addr) {
+			for _, dir := range []bool{true, false} {
+				// dir true: the PBX's RTP port is the destination (media
+				// towards the PBX); false: the source (media from it).
+				for _, pf := range portRangeFields(portField(protoUDP, dir), lo, hi) {
+					m := l4Base(fam, protoUDP).With(pf)
+					if addr.IsValid() {
+						m = m.With(of13.AddrField(addrField(fam, !dir), addr))
+					}
+					flows = append(flows, of13.Flow{Table: pl.Table, Priority: PriorityStanding, Cookie: pl.Cookie, Match: m, Instr: rtp})
+				}
+			}
+		}
+	}
+	return flows
+}
+
+const (
+	protoTCP uint8 = 6
+	protoUDP uint8 = 17
+
+	ethIPv4 uint16 = 0x0800
+	ethIPv6 uint16 = 0x86dd
+)
+
+// families lists the address families a flow for addr must cover: the
+// address's own, or both when addr is unset (port-only matches).
+func families(addr netip.Addr) []uint16 {
+	switch {
+	case !addr.IsValid():
+		return []uint16{ethIPv4, ethIPv6}
+	case addr.Is4() || addr.Is4In6():
+		return []uint16{ethIPv4}
+	}
+	return []uint16{ethIPv6}
+}
+
+func l4Base(fam uint16, proto uint8) of13.Match {
+	return of13.NewMatch(of13.EthType(fam), of13.IPProto(proto))
+}
+
+// portField returns the transport port field; dst selects the destination.
+func portField(proto uint8, dst bool) of13.Field {
+	switch {
+	case proto == protoTCP && dst:
+		return of13.FieldTCPDst
+	case proto == protoTCP:
+		return of13.FieldTCPSrc
+	case dst:
+		return of13.FieldUDPDst
+	}
+	return of13.FieldUDPSrc
+}
+
+// addrField returns the IP address field; dst selects the destination.
+func addrField(fam uint16, dst bool) of13.Field {
+	switch {
+	case fam == ethIPv4 && dst:
+		return of13.FieldIPv4Dst
+	case fam == ethIPv4:
+		return of13.FieldIPv4Src
+	case dst:
+		return of13.FieldIPv6Dst
+	}
+	return of13.FieldIPv6Src
+}
+
+// markInstr sets the DSCP (and the queue, for voice) and continues.
+func markInstr(q *config.QoS, dscp uint8, next uint8, voice bool) of13.Instructions {
+	in := of13.Goto(next)
+	in.Apply = []of13.Action{of13.SetDSCP(dscp)}
+	if voice && q.Queue != nil {
+		in.Apply = append(in.Apply, of13.SetQueue(*q.Queue))
+	}
+	return in
+}
