@@ -32,7 +32,7 @@ func newFakeSwitches(loc fakeLocator) *fakeSwitches {
 func (f *fakeSwitches) Locate(ip netip.Addr) (Location, bool) { return f.loc.Locate(ip) }
 
 func (f *fakeSwitches) Placement(dpid uint64) (Placement, bool) {
-	return Placement{Table: 3, Next: 4}, dpid == 1 || dpid == 2
+	return Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, dpid == 1 || dpid == 2
 }
 
 func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b Batch) error {

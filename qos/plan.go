@@ -105,8 +105,13 @@ func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locat
 			reason = ReasonSwitchDown
 			continue
 		}
+		next, ok := pl.Next[l.VID]
+		if !ok {
+			reason = ReasonOutOfScope
+			continue
+		}
 		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst}
-		sp.Flows = streamFlows(q, pl, cookie, src, dst, l.Port, sender)
+		sp.Flows = streamFlows(q, pl.Table, next, cookie, src, dst, l.Port, sender)
 		return sp, ""
 	}
 	return StreamPlan{}, reason
@@ -114,12 +119,12 @@ func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locat
 
 // streamFlows matches the exact RTP 5-tuple and the RTCP one (RTP ports
 // plus one, as Asterisk and most phones use without rtcp-mux).
-func streamFlows(q *config.QoS, pl Placement, cookie uint64, src, dst netip.AddrPort, inPort uint32, sender bool) []of13.Flow {
+func streamFlows(q *config.QoS, table, next uint8, cookie uint64, src, dst netip.AddrPort, inPort uint32, sender bool) []of13.Flow {
 	fam := ethIPv4
 	if !src.Addr().Is4() {
 		fam = ethIPv6
 	}
-	instr := markInstr(q, q.VoiceDSCP, pl.Next, true)
+	instr := markInstr(q, q.VoiceDSCP, next, true)
 	idle := uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16))
 	ports := [][2]uint16{{src.Port(), dst.Port()}}
 	if src.Port() < math.MaxUint16 && dst.Port() < math.MaxUint16 {
@@ -136,7 +141,7 @@ func streamFlows(q *config.QoS, pl Placement, cookie uint64, src, dst netip.Addr
 			m = m.With(of13.InPort(inPort))
 		}
 		flows = append(flows, of13.Flow{
-			Table: pl.Table, Priority: PriorityCall, Cookie: cookie, Match: m,
+			Table: table, Priority: PriorityCall, Cookie: cookie, Match: m,
 			IdleTimeout: idle, Flags: of13.FlagSendFlowRem, Instr: instr,
 		})
 	}

@@ -59,7 +59,7 @@ func TestCallCookie(t *testing.T) {
 }
 
 func TestStandingFlowsByMode(t *testing.T) {
-	pl := Placement{Table: 3, Next: 4, Cookie: 0x5adc15c0}
+	pl := Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}, Cookie: 0x5adc15c0}
 	count := func(fs []of13.Flow, prio uint16, drop bool) int {
 		n := 0
 		for _, f := range fs {
@@ -74,7 +74,7 @@ func TestStandingFlowsByMode(t *testing.T) {
 	if count(off, PriorityStanding, false)+count(off, PriorityStanding, true) != 0 {
 		t.Error("pinhole off must not install RTP range flows")
 	}
-	if count(off, PrioritySignalling, false) != 4 { // udp+tcp, to and from port 5060
+	if count(off, PrioritySignalling, false) != 4 { // udp+tcp, to and from port 5060, on VLAN 100
 		t.Errorf("want 4 SIP marking flows, got %d", count(off, PrioritySignalling, false))
 	}
 	mark := StandingFlows(testPolicy(config.PinholeMark), pl)
@@ -102,7 +102,9 @@ func TestPlanLegBothDirections(t *testing.T) {
 	q := testPolicy(config.PinholeMark)
 	phone, pbx := netip.MustParseAddr("10.254.0.201"), netip.MustParseAddr("10.254.0.1")
 	loc := fakeLocator{phone: {DP: "sw1", DPID: 1, Port: 3, VID: 100}, pbx: {DP: "sw1", DPID: 1, Port: 5, VID: 100}}
-	place := func(dpid uint64) (Placement, bool) { return Placement{Table: 3, Next: 4}, dpid == 1 }
+	place := func(dpid uint64) (Placement, bool) {
+		return Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, dpid == 1
+	}
 	leg := Leg{Server: "pbx1", Call: "1.36", ID: "1.37", Codec: "ulaw",
 		Local: netip.AddrPortFrom(pbx, 10018), Remote: netip.AddrPortFrom(phone, 20316)}
 	plan, reason := PlanLeg(q, leg, loc, place)
@@ -135,7 +137,9 @@ func TestPlanLegFallbacks(t *testing.T) {
 	q := testPolicy(config.PinholeMark)
 	phone, pbx := netip.MustParseAddr("10.254.0.201"), netip.MustParseAddr("10.254.0.1")
 	leg := Leg{Server: "pbx1", Call: "c", Local: netip.AddrPortFrom(pbx, 10018), Remote: netip.AddrPortFrom(phone, 20316)}
-	place := func(uint64) (Placement, bool) { return Placement{Table: 3, Next: 4}, true }
+	place := func(uint64) (Placement, bool) {
+		return Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, true
+	}
 
 	if p, r := PlanLeg(q, leg, fakeLocator{}, place); r != ReasonLocationUnknown || len(p.Streams) != 0 {
 		t.Errorf("unknown endpoints: got %q with %d streams", r, len(p.Streams))

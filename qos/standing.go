@@ -7,9 +7,9 @@ import (
 	"github.com/voipsdn/voipsdn/faucet/config"
 )
 
-// StandingFlows returns the voice table's configuration-derived flows: the
-// table-miss that continues to the next table, SIP marking, and the RTP
-// range policy of the pinhole mode.
+// StandingFlows returns the voice table's configuration-derived flows for
+// one datapath: SIP marking, and the RTP range policy of the pinhole mode,
+// for every VLAN (and port) the policy applies to.
 //
 //   - off:    no RTP range flows; only per-call flows mark.
 //   - mark:   UDP to or from the PBX's RTP ports is marked with the voice
@@ -20,47 +20,45 @@ import (
 // Without pbx_addresses the range flows match the ports alone, on any
 // address.
 func StandingFlows(q *config.QoS, pl Placement) []of13.Flow {
-	miss := of13.Flow{Table: pl.Table, Priority: PriorityMiss, Cookie: pl.Cookie, Instr: of13.Goto(pl.Next)}
-	flows := []of13.Flow{miss}
+	var flows []of13.Flow
 	pbx := q.PBXAddresses
 	if len(pbx) == 0 {
 		pbx = []netip.Addr{{}}
 	}
-	mark := markInstr(q, q.SignallingDSCP, pl.Next, false)
-	for _, addr := range pbx {
-		for _, fam := range families(addr) {
-			for _, proto := range []uint8{protoUDP, protoTCP} {
-				for _, port := range q.SIPPorts {
-					for _, dir := range []bool{true, false} {
-						m := l4Base(fam, proto).With(of13.PortField(portField(proto, dir), port))
-						if addr.IsValid() {
-							m = m.With(of13.AddrField(addrField(fam, !dir), addr))
-						}
-						flows = append(flows, of13.Flow{Table: pl.Table, Priority: PrioritySignalling, Cookie: pl.Cookie, Match: m, Instr: mark})
-					}
-				}
-			}
-		}
-	}
-	if q.Pinhole == config.PinholeOff {
-		return flows
-	}
-	rtp := markInstr(q, q.VoiceDSCP, pl.Next, true)
-	if q.Pinhole == config.PinholeStrict {
-		rtp = of13.Instructions{}
-	}
 	lo, hi := q.RTPPortRange[0], q.RTPPortRange[1]
-	for _, addr := range pbx {
-		for _, fam := range families(addr) {
-			for _, dir := range []bool{true, false} {
-				// dir true: the PBX's RTP port is the destination (media
-				// towards the PBX); false: the source (media from it).
-				for _, pf := range portRangeFields(portField(protoUDP, dir), lo, hi) {
-					m := l4Base(fam, protoUDP).With(pf)
-					if addr.IsValid() {
-						m = m.With(of13.AddrField(addrField(fam, !dir), addr))
+	for _, sc := range pl.scopes(q) {
+		mark := markInstr(q, q.SignallingDSCP, sc.next, false)
+		rtp := markInstr(q, q.VoiceDSCP, sc.next, true)
+		if q.Pinhole == config.PinholeStrict {
+			rtp = of13.Instructions{}
+		}
+		for _, base := range sc.matches() {
+			for _, addr := range pbx {
+				for _, fam := range families(addr) {
+					// dir true: the PBX's port is the destination (towards
+					// the PBX); false: the source (from it).
+					for _, dir := range []bool{true, false} {
+						at := func(m of13.Match) of13.Match {
+							m = base.With(of13.EthType(fam)).With(m[0]).With(m[1])
+							if addr.IsValid() {
+								m = m.With(of13.AddrField(addrField(fam, dir), addr))
+							}
+							return m
+						}
+						for _, proto := range []uint8{protoUDP, protoTCP} {
+							for _, port := range q.SIPPorts {
+								m := at(of13.Match{of13.IPProto(proto), of13.PortField(portField(proto, dir), port)})
+								flows = append(flows, of13.Flow{Table: pl.Table, Priority: PrioritySignalling, Cookie: pl.Cookie, Match: m, Instr: mark})
+							}
+						}
+						if q.Pinhole == config.PinholeOff {
+							continue
+						}
+						for _, pf := range portRangeFields(portField(protoUDP, dir), lo, hi) {
+							m := at(of13.Match{of13.IPProto(protoUDP), pf})
+							flows = append(flows, of13.Flow{Table: pl.Table, Priority: PriorityStanding, Cookie: pl.Cookie, Match: m, Instr: rtp})
+						}
 					}
-					flows = append(flows, of13.Flow{Table: pl.Table, Priority: PriorityStanding, Cookie: pl.Cookie, Match: m, Instr: rtp})
 				}
 			}
 		}
