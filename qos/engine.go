@@ -139,6 +139,23 @@ func (e *Engine) CallEnded(ctx context.Context, server, callID string) error {
 	return e.do(ctx, func(ctx context.Context) { e.removeCall(ctx, CallCookie(server, callID)) })
 }
 
+// LegEnded removes the flows of one leg whose call goes on, as after a
+// transfer.
+func (e *Engine) LegEnded(ctx context.Context, server, callID, legID string) error {
+	return e.do(ctx, func(ctx context.Context) {
+		c := e.calls[CallCookie(server, callID)]
+		if c == nil || c.legs[legID] == nil {
+			return
+		}
+		e.removeLeg(ctx, c, c.legs[legID])
+		delete(c.legs, legID)
+		if len(c.legs) == 0 {
+			delete(e.calls, c.cookie)
+		}
+		e.report()
+	})
+}
+
 // Sweep reconciles the per-call flows on one datapath with the calls the
 // engine knows are live, after a switch connects or once the AMI
 // connections have resynced after a controller restart: flows of calls

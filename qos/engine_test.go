@@ -163,6 +163,14 @@ func TestEngineInstallsAndRemovesACall(t *testing.T) {
 	if obs.installs != 2 || obs.active != 1 {
 		t.Fatalf("observer saw %d installs, %d active calls", obs.installs, obs.active)
 	}
+	// One leg hangs up (a transfer): its flows go, the other leg's stay.
+	if err := e.LegEnded(ctx, "pbx1", "c1", "c1.a"); err != nil {
+		t.Fatal(err)
+	}
+	sync1(t, e, ctx)
+	if f, m := sw.counts(1); f != 4 || m != 2 {
+		t.Fatalf("after one leg ended: %d flows, %d meters; want 4 and 2", f, m)
+	}
 	if err := e.CallEnded(ctx, "pbx1", "c1"); err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,93 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/voipsdn/voipsdn/controller/metrics"
+	"github.com/voipsdn/voipsdn/internal/app"
 )
 
-// runCmd is being written; see the issue tracker.
-func runCmd(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "voipsdn: not implemented yet")
-	return 1
+// runCmd runs the controller: flags here, everything else in internal/app.
+// SIGHUP reloads the configuration; SIGINT and SIGTERM (through ctx) stop.
+func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", os.Getenv("FAUCET_CONFIG"), "Faucet configuration file (default $FAUCET_CONFIG)")
+	ofListen := fs.String("of-listen", ":6653", "OpenFlow listen address")
+	promListen := fs.String("prom-listen", "", `Prometheus listen address; default $FAUCET_PROMETHEUS_ADDR:$FAUCET_PROMETHEUS_PORT or ":9302"; "off" disables`)
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	watch := fs.Duration("watch", 0, "poll the configuration files for changes this often (e.g. 1s); 0 reloads on SIGHUP only")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "voipsdn run:", err)
+		return 2
+	}
+	prom := ""
+	if *promListen != "off" {
+		if prom, err = metrics.ListenAddr(*promListen, os.Getenv); err != nil {
+			fmt.Fprintln(stderr, "voipsdn run:", err)
+			return 2
+		}
+	}
+	a, err := app.New(app.Options{
+		ConfigPath: *cfgPath, OFListen: *ofListen, PromListen: prom, Watch: *watch, Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "voipsdn run:", err)
+		return 1
+	}
+	log.Info("voipsdn running", "openflow", a.OFAddr().String(), "config", *cfgPath)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading configuration")
+				_ = a.Reload(ctx) // the outcome is logged by the reload
+			}
+		}
+	}()
+	if err := a.Run(ctx); err != nil {
+		log.Error("controller stopped", "err", err)
+		return 1
+	}
+	return 0
 }
+
+// newLogger builds the process logger.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+

@@ -156,6 +156,10 @@ func (i Instructions) String() string {
 func (a Action) String() string {
 	switch a.Type {
 	case ActionOutput:
+		if a.Port == PortController {
+			// ovs-ofctl spells this controller:MAX_LEN, not output:...
+			return "controller:" + strconv.Itoa(int(a.MaxLen))
+		}
 		return "output:" + portString(a.Port, a.MaxLen)
 	case ActionPushVLAN:
 		return "push_vlan:0x" + strconv.FormatUint(uint64(a.EtherType), 16)

@@ -1,0 +1,85 @@
+package amisim
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voipsdn/voipsdn/ami"
+)
+
+// originate handles Originate of "PJSIP/<endpoint>": the endpoint rings
+// for a second and answers; endpoints named "nosuch*" or listed nowhere
+// when Options.Endpoints is set fail, as an unreachable one does.
+func (s *Server) originate(c *session, m ami.Message, id string) {
+	target := m.Get("Channel")
+	ep, ok := strings.CutPrefix(target, "PJSIP/")
+	async := strings.EqualFold(m.Get("Async"), "true") || strings.EqualFold(m.Get("Async"), "yes")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	phone, known := s.opt.Endpoints[ep]
+	fail := !ok || ep == "" || strings.HasPrefix(ep, "nosuch") || (s.opt.Endpoints != nil && !known)
+	if fail {
+		if !async {
+			c.send(response("Error", id).add("Message", "Originate failed").bytes(), false)
+			return
+		}
+		c.send(response("Success", id).add("Message", "Originate successfully queued").bytes(), false)
+		e := s.event("OriginateResponse", classCall).add("ActionID", id).add("Response", "Failure").
+			add("Channel", target).add("Context", m.Get("Context")).add("Exten", m.Get("Exten")).
+			add("Reason", "0").add("Uniqueid", "<unknown>").add("CallerIDNum", "<unknown>").add("CallerIDName", "<unknown>")
+		s.broadcast(classCall, e.bytes())
+		return
+	}
+	call := &simCall{spec: CallSpec{From: ep, To: m.Get("Exten"), Codec: "ulaw"}, codec: "ulaw"}
+	ch := s.newChan(call, ep, stateDown, m.Get("Exten"))
+	ch.linkedid, ch.app, ch.phone = ch.uid, "AppDial2", phone
+	call.caller, call.id = ch, ch.uid
+	s.calls[call.id] = call
+	s.placed.Add(1)
+	if async {
+		c.send(response("Success", id).add("Message", "Originate successfully queued").bytes(), false)
+	}
+	s.broadcast(classCall, s.chanEvent("Newchannel", ch).bytes())
+	s.newState(ch, stateRinging)
+	s.after(call, time.Second, func() {
+		s.newState(ch, stateUp)
+		e := s.event("OriginateResponse", classCall).add("ActionID", id).add("Response", "Success").
+			add("Channel", ch.name).add("Context", m.Get("Context")).add("Exten", m.Get("Exten")).
+			add("Reason", "4").add("Uniqueid", ch.uid).add("CallerIDNum", ep).add("CallerIDName", ep)
+		s.broadcast(classCall, e.bytes())
+		if !async {
+			c.send(response("Success", id).add("Message", "Originate successfully queued").bytes(), false)
+		}
+		if iv := s.opt.RTCPInterval; iv > 0 {
+			s.scheduleRTCP(call, iv)
+		}
+	})
+}
+
+// scheduleRTCP emits an RTCPReceived/RTCPSent pair per answered leg
+// every interval, with the leg's RTCP addresses (RTP port + 1).
+func (s *Server) scheduleRTCP(c *simCall, iv time.Duration) {
+	s.after(c, iv, func() {
+		c.rtcpSeq++
+		for _, ch := range []*simChan{c.caller, c.callee} {
+			if ch == nil || ch.hungup || ch.state != stateUp || !ch.phone.IsValid() {
+				continue
+			}
+			local := ch.local.Addr().String() + ":" + strconv.Itoa(int(ch.local.Port())+1)
+			remote := ch.phone.Addr().String() + ":" + strconv.Itoa(int(ch.phone.Port())+1)
+			pk := strconv.Itoa(250 * c.rtcpSeq)
+			s.broadcast(classReporting, s.event("RTCPReceived", classReporting).chanFields("", ch).
+				add("To", local).add("From", remote).add("RTT", "0.0001").add("MES", "88.1").
+				add("SSRC", "0x1a2b3c4d").add("PT", "200(SR)").add("ReportCount", "1").
+				add("SentPackets", pk).add("Report0SourceSSRC", "0x5e6f7a8b").add("Report0FractionLost", "0").
+				add("Report0CumulativeLost", "0").add("Report0IAJitter", "16").bytes())
+			s.broadcast(classReporting, s.event("RTCPSent", classReporting).chanFields("", ch).
+				add("To", remote).add("From", local).add("MES", "88.1").
+				add("SSRC", "0x5e6f7a8b").add("PT", "200(SR)").add("ReportCount", "1").
+				add("SentPackets", pk).add("Report0SourceSSRC", "0x1a2b3c4d").add("Report0FractionLost", "0").
+				add("Report0CumulativeLost", "0").add("Report0IAJitter", "14").bytes())
+		}
+		s.scheduleRTCP(c, iv)
+	})
+}

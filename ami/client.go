@@ -1,0 +1,349 @@
+package ami
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithBackoff sets the reconnect backoff.
+func WithBackoff(b Backoff) Option { return func(c *Client) { c.backoff = b } }
+
+// Client keeps one logged-in connection to one Asterisk server and
+// delivers its events, in order, to a Handler. Create it with NewClient
+// and run it with Run; methods are safe for concurrent use.
+type Client struct {
+	cfg      ServerConfig
+	handler  Handler
+	log      *slog.Logger
+	backoff  Backoff
+	idPrefix string
+	q        *queue
+
+	mu  sync.Mutex
+	cur *conn // nil while disconnected
+
+	stats     clientStats
+	lastDrop  atomic.Int64 // unix nanos of the last drop warning
+	lastError atomic.Value // string
+}
+
+type clientStats struct {
+	connects, disconnects, loginFailures atomic.Uint64
+	received, delivered, dropped         atomic.Uint64
+	garbage, stray                       atomic.Uint64
+	maxStall                             atomic.Int64
+	connected                            atomic.Bool
+}
+
+// Stats is a snapshot of a client's counters.
+type Stats struct {
+	Server          string
+	Connected       bool
+	Connects        uint64
+	Disconnects     uint64
+	LoginFailures   uint64
+	EventsReceived  uint64
+	EventsDelivered uint64
+	EventsDropped   uint64
+	QueueLen        int
+	QueueMax        int
+	GarbageLines    uint64
+	StrayResponses  uint64
+	// MaxReaderStall is the longest time the socket reader spent between
+	// finishing one message and reading the next.
+	MaxReaderStall time.Duration
+	LastError      string
+}
+
+// NewClient resolves cfg (loading the secret) and returns a client that
+// delivers to h. Nothing runs until Run.
+func NewClient(cfg ServerConfig, h Handler, opts ...Option) (*Client, error) {
+	cfg, err := cfg.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	if h == nil {
+		h = func(Delivery) {}
+	}
+	c := &Client{cfg: cfg, handler: h, backoff: DefaultBackoff(), idPrefix: "voipsdn-"}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("component", "ami", "server", cfg.Name)
+	c.q = newQueue(cfg.EventQueue)
+	c.lastError.Store("")
+	return c, nil
+}
+
+// Name returns the server's name.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Stats returns a snapshot of the counters.
+func (c *Client) Stats() Stats {
+	n, maxLen := c.q.stats()
+	return Stats{
+		Server:          c.cfg.Name,
+		Connected:       c.stats.connected.Load(),
+		Connects:        c.stats.connects.Load(),
+		Disconnects:     c.stats.disconnects.Load(),
+		LoginFailures:   c.stats.loginFailures.Load(),
+		EventsReceived:  c.stats.received.Load(),
+		EventsDelivered: c.stats.delivered.Load(),
+		EventsDropped:   c.stats.dropped.Load(),
+		QueueLen:        n,
+		QueueMax:        maxLen,
+		GarbageLines:    c.stats.garbage.Load(),
+		StrayResponses:  c.stats.stray.Load(),
+		MaxReaderStall:  time.Duration(c.stats.maxStall.Load()),
+		LastError:       c.lastError.Load().(string),
+	}
+}
+
+// noteDrop counts a dropped event and warns at most once a second.
+func (c *Client) noteDrop() {
+	n := c.stats.dropped.Add(1)
+	now := time.Now().UnixNano()
+	last := c.lastDrop.Load()
+	if now-last > int64(time.Second) && c.lastDrop.CompareAndSwap(last, now) {
+		c.log.Warn("event queue full: consumer too slow, events dropped", "dropped_total", n, "queue_limit", c.cfg.EventQueue)
+	}
+}
+
+// Action sends a on the current connection and waits for its response.
+// An error response (Response: Error) is returned as *ActionError together
+// with the response; test it with errors.Is(err, ErrPermissionDenied) etc.
+func (c *Client) Action(ctx context.Context, a Action) (Response, error) {
+	c.mu.Lock()
+	k := c.cur
+	c.mu.Unlock()
+	if k == nil {
+		return Response{}, fmt.Errorf("ami %s: %s: %w", c.cfg.Name, a.Name, ErrNotConnected)
+	}
+	return k.action(ctx, a)
+}
+
+// SetEvents changes the session's event mask with the Events action
+// ("on", "off" or classes such as "call,reporting").
+func (c *Client) SetEvents(ctx context.Context, mask string) error {
+	_, err := c.Action(ctx, NewAction("Events", "EventMask", mask))
+	return err
+}
+
+// Run connects, logs in and delivers events until ctx ends, reconnecting
+// with backoff. It returns ctx's error; every goroutine it started has
+// ended by then.
+func (c *Client) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the delivery goroutine
+		defer wg.Done()
+		for {
+			d, ok := c.q.pop(ctx)
+			if !ok {
+				return
+			}
+			if d.Kind == DeliveryEvent {
+				c.stats.delivered.Add(1)
+			}
+			c.handler(d)
+		}
+	}()
+	defer wg.Wait()
+
+	attempt := 0
+	for {
+		loggedIn, err := c.session(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if loggedIn {
+			attempt = 0
+		}
+		delay := c.backoff.Delay(attempt)
+		attempt++
+		c.lastError.Store(err.Error())
+		level := slog.LevelWarn
+		if errors.Is(err, ErrAuthFailed) {
+			level = slog.LevelError
+		}
+		c.log.Log(ctx, level, "ami connection ended; retrying", "err", err, "retry_in", delay.Round(time.Millisecond), "attempt", attempt)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// session runs one connection from dial to its end and reports whether
+// the login succeeded.
+func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
+	nc, err := c.dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	k := newConn(c, nc)
+	go k.readLoop()
+	// Closing the socket ends readLoop; wait for it so no goroutine
+	// outlives the session.
+	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
+	defer func() {
+		stop()
+		_ = nc.Close()
+		<-k.done
+		c.mu.Lock()
+		c.cur = nil
+		c.mu.Unlock()
+		if loggedIn {
+			c.stats.connected.Store(false)
+			c.stats.disconnects.Add(1)
+			c.q.push(Delivery{Server: c.cfg.Name, Kind: DeliveryDisconnected, Err: err, Received: time.Now()}, true)
+		}
+	}()
+
+	t := time.NewTimer(c.cfg.ActionTimeout)
+	select {
+	case g := <-k.greeting:
+		t.Stop()
+		c.log.Debug("ami greeting", "greeting", g)
+	case <-k.done:
+		t.Stop()
+		return false, fmt.Errorf("ami %s: before greeting: %w", c.cfg.Name, k.err)
+	case <-t.C:
+		return false, fmt.Errorf("ami %s: no greeting within %v", c.cfg.Name, c.cfg.ActionTimeout)
+	}
+
+	if err := c.login(ctx, k); err != nil {
+		if errors.Is(err, ErrAuthFailed) {
+			c.stats.loginFailures.Add(1)
+		}
+		return false, err
+	}
+	for _, f := range c.cfg.EventFilter {
+		if _, err := k.action(ctx, NewAction("Filter", "Operation", "Add", "Filter", f)); err != nil {
+			return true, fmt.Errorf("ami %s: filter %q: %w", c.cfg.Name, f, err)
+		}
+	}
+	c.mu.Lock()
+	c.cur = k
+	c.mu.Unlock()
+	c.stats.connects.Add(1)
+	c.stats.connected.Store(true)
+	c.log.Info("ami logged in", "address", c.cfg.Address(), "auth", c.cfg.Auth, "events", c.cfg.EventMask())
+	c.q.push(Delivery{Server: c.cfg.Name, Kind: DeliveryConnected, Received: time.Now()}, true)
+	return true, c.keepalive(ctx, k)
+}
+
+// keepalive pings until the connection or ctx ends.
+func (c *Client) keepalive(ctx context.Context, k *conn) error {
+	var tick <-chan time.Time
+	if c.cfg.PingInterval > 0 {
+		t := time.NewTicker(c.cfg.PingInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-k.done:
+			return fmt.Errorf("ami %s: %w", c.cfg.Name, k.err)
+		case <-tick:
+			if _, err := k.action(ctx, NewAction("Ping")); err != nil {
+				select {
+				case <-k.done: // the reader's error is the real cause
+					return fmt.Errorf("ami %s: %w", c.cfg.Name, k.err)
+				default:
+				}
+				return fmt.Errorf("ami %s: keepalive: %w", c.cfg.Name, err)
+			}
+		}
+	}
+}
+
+// login authenticates with MD5 challenge-response or a plain secret.
+func (c *Client) login(ctx context.Context, k *conn) error {
+	login := NewAction("Login", "Username", c.cfg.Username)
+	if c.cfg.Auth == "md5" {
+		r, err := k.action(ctx, NewAction("Challenge", "AuthType", "MD5"))
+		if err != nil {
+			return fmt.Errorf("ami %s: challenge: %w", c.cfg.Name, err)
+		}
+		ch := r.Get("Challenge")
+		if ch == "" {
+			return fmt.Errorf("ami %s: challenge: empty challenge", c.cfg.Name)
+		}
+		login.Fields = append(login.Fields, Field{"AuthType", "MD5"}, Field{"Key", MD5Key(ch, c.cfg.Secret)})
+	} else {
+		login.Fields = append(login.Fields, Field{"Secret", c.cfg.Secret.Reveal()})
+	}
+	login.Fields = append(login.Fields, Field{"Events", c.cfg.EventMask()})
+	if _, err := k.action(ctx, login); err != nil {
+		var ae *ActionError
+		if errors.As(err, &ae) {
+			return fmt.Errorf("ami %s: login as %s: %w: %s", c.cfg.Name, c.cfg.Username, ErrAuthFailed, ae.Message)
+		}
+		return fmt.Errorf("ami %s: login: %w", c.cfg.Name, err)
+	}
+	return nil
+}
+
+// MD5Key is the Login Key for a challenge: hex(md5(challenge + secret)).
+func MD5Key(challenge string, s Secret) string {
+	sum := md5.Sum([]byte(challenge + s.Reveal()))
+	return hex.EncodeToString(sum[:])
+}
+
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	d := net.Dialer{Timeout: c.cfg.ActionTimeout, KeepAlive: 30 * time.Second}
+	addr := c.cfg.Address()
+	if !c.cfg.TLS {
+		nc, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("ami %s: %w", c.cfg.Name, err)
+		}
+		return nc, nil
+	}
+	tc := &tls.Config{ServerName: c.cfg.Host, InsecureSkipVerify: c.cfg.TLSSkipVerify, MinVersion: tls.VersionTLS12}
+	if c.cfg.TLSCAFile != "" {
+		pem, err := os.ReadFile(c.cfg.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ami %s: tls_ca_file: %w", c.cfg.Name, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ami %s: tls_ca_file %s: no certificates", c.cfg.Name, c.cfg.TLSCAFile)
+		}
+		tc.RootCAs = pool
+	}
+	td := tls.Dialer{NetDialer: &d, Config: tc}
+	nc, err := td.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("ami %s: tls: %w", c.cfg.Name, err)
+	}
+	return nc, nil
+}

@@ -1,0 +1,90 @@
+package ami
+
+import (
+	"context"
+	"sync"
+)
+
+// queue is the bounded hand-off between the socket reader and the
+// delivery goroutine. push never blocks: when the queue is full the event
+// is dropped and counted. Notices (connect, disconnect) are never dropped:
+// they are few and consumers need them to stay consistent.
+type queue struct {
+	mu      sync.Mutex
+	items   []Delivery // ring
+	head, n int
+	limit   int
+	dropped uint64 // not yet announced
+	maxLen  int
+	signal  chan struct{}
+}
+
+func newQueue(limit int) *queue {
+	return &queue{items: make([]Delivery, 64), limit: limit, signal: make(chan struct{}, 1)}
+}
+
+func (q *queue) grow() {
+	items := make([]Delivery, len(q.items)*2)
+	for i := 0; i < q.n; i++ {
+		items[i] = q.items[(q.head+i)%len(q.items)]
+	}
+	q.items, q.head = items, 0
+}
+
+// push appends d and reports false if it was dropped.
+func (q *queue) push(d Delivery, force bool) bool {
+	q.mu.Lock()
+	if !force && q.n >= q.limit {
+		q.dropped++
+		q.mu.Unlock()
+		return false
+	}
+	if q.n == len(q.items) {
+		q.grow()
+	}
+	q.items[(q.head+q.n)%len(q.items)] = d
+	q.n++
+	if q.n > q.maxLen {
+		q.maxLen = q.n
+	}
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// pop waits for the next item. Pending drops are announced first, as one
+// DeliveryOverflow item, so the consumer learns of them in stream order.
+func (q *queue) pop(ctx context.Context) (Delivery, bool) {
+	for {
+		q.mu.Lock()
+		if q.dropped > 0 {
+			d := Delivery{Kind: DeliveryOverflow, Dropped: q.dropped}
+			q.dropped = 0
+			q.mu.Unlock()
+			return d, true
+		}
+		if q.n > 0 {
+			d := q.items[q.head]
+			q.items[q.head] = Delivery{}
+			q.head = (q.head + 1) % len(q.items)
+			q.n--
+			q.mu.Unlock()
+			return d, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.signal:
+		case <-ctx.Done():
+			return Delivery{}, false
+		}
+	}
+}
+
+func (q *queue) stats() (n, maxLen int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n, q.maxLen
+}

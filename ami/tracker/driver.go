@@ -1,0 +1,156 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/voipsdn/voipsdn/ami"
+)
+
+// Conn sends actions; *ami.Client implements it.
+type Conn interface {
+	Action(ctx context.Context, a ami.Action) (ami.Response, error)
+}
+
+// DriverOptions configure a Driver.
+type DriverOptions struct {
+	Tracker Options
+	// MaxInFlight bounds concurrent actions (default 64).
+	MaxInFlight int
+	// Buffer bounds deliveries waiting for the driver (default 1024);
+	// when full, Handle blocks, which backs up the client's own bounded
+	// queue, never its socket reader.
+	Buffer int
+	Logger *slog.Logger
+	// Now is the clock for events without Timestamp (default time.Now).
+	Now func() time.Time
+}
+
+// Driver connects a Tracker to a live client. Give Handle to the client
+// as its ami.Handler and run Run; emit is called from Run's goroutine.
+type Driver struct {
+	conn    Conn
+	opt     DriverOptions
+	emit    func(Event)
+	in      chan ami.Delivery
+	results chan result
+	stopped chan struct{}
+	once    sync.Once
+}
+
+type result struct {
+	req  Request
+	resp ami.Response
+	err  error
+}
+
+// NewDriver returns a driver that sends requests on conn and reports
+// lifecycle events to emit.
+func NewDriver(conn Conn, opt DriverOptions, emit func(Event)) *Driver {
+	if opt.MaxInFlight <= 0 {
+		opt.MaxInFlight = 64
+	}
+	if opt.Buffer <= 0 {
+		opt.Buffer = 1024
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	opt.Logger = opt.Logger.With("component", "ami/tracker", "server", opt.Tracker.Server)
+	return &Driver{
+		conn: conn, opt: opt, emit: emit,
+		in: make(chan ami.Delivery, opt.Buffer), results: make(chan result, opt.MaxInFlight),
+		stopped: make(chan struct{}),
+	}
+}
+
+// Handle queues one delivery for the tracker. It blocks while the driver
+// is busy and returns at once after Run ended.
+func (d *Driver) Handle(dl ami.Delivery) {
+	select {
+	case d.in <- dl:
+	case <-d.stopped:
+	}
+}
+
+// Run owns the tracker until ctx ends. It waits for the actions it
+// started before returning.
+func (d *Driver) Run(ctx context.Context) error {
+	defer d.once.Do(func() { close(d.stopped) })
+	t := New(d.opt.Tracker)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var backlog []Request
+	inFlight := 0
+	start := func(req Request) {
+		inFlight++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := result{req: req}
+			if req.Delay > 0 {
+				tm := time.NewTimer(req.Delay)
+				select {
+				case <-ctx.Done():
+					tm.Stop()
+					return
+				case <-tm.C:
+				}
+			}
+			r.resp, r.err = d.conn.Action(ctx, req.Action())
+			select {
+			case d.results <- r:
+			case <-ctx.Done():
+			}
+		}()
+	}
+	flush := func(evs []Event) {
+		for _, ev := range evs {
+			d.emit(ev)
+		}
+		backlog = append(backlog, t.TakeRequests()...)
+		for len(backlog) > 0 && inFlight < d.opt.MaxInFlight {
+			start(backlog[0])
+			backlog = backlog[1:]
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case dl := <-d.in:
+			switch dl.Kind {
+			case ami.DeliveryEvent:
+				flush(t.Apply(dl.Msg, d.opt.Now()))
+			case ami.DeliveryConnected:
+				backlog = nil // requests from the old connection are moot
+				start(t.ResyncRequest())
+				flush(nil)
+			case ami.DeliveryOverflow:
+				d.opt.Logger.Warn("events were dropped; resynchronising", "dropped", dl.Dropped)
+				start(t.ResyncRequest())
+			case ami.DeliveryDisconnected:
+				calls, legs := t.Calls()
+				d.opt.Logger.Info("ami disconnected; will resync on reconnect", "calls", calls, "legs", legs)
+			}
+		case r := <-d.results:
+			inFlight--
+			if r.req.Kind == KindResync && r.err != nil {
+				if !errors.Is(r.err, ami.ErrNotConnected) {
+					d.opt.Logger.Warn("resync failed; retrying", "err", r.err)
+					r.req.Delay = time.Second
+					backlog = append(backlog, r.req)
+				}
+				flush(nil)
+				continue
+			}
+			flush(t.Answer(r.req, r.resp, r.err, d.opt.Now()))
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package tracker
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Event is one lifecycle event. The concrete types are CallStarted,
+// LegAdded, LegAnswered, MediaKnown, QualityReport, LegEnded, CallEnded
+// and OriginateResult; switch on them.
+type Event interface {
+	// EventHeader returns the fields every event has.
+	EventHeader() Header
+}
+
+// Header is common to all events.
+type Header struct {
+	Server string
+	// Call is the call's Linkedid ("" for an originate that never
+	// created a channel).
+	Call string
+	// Time is the AMI event's Timestamp when present (timestampevents =
+	// yes), else the time the tracker was given.
+	Time time.Time
+}
+
+// EventHeader implements Event.
+func (h Header) EventHeader() Header { return h }
+
+// Leg describes one channel of a call.
+type Leg struct {
+	Uniqueid string
+	Channel  string
+	State    string // ChannelStateDesc: Down, Ring, Ringing, Up, ...
+	// Local marks Local/ channels, which carry no RTP of their own.
+	Local      bool
+	CallerID   string
+	Exten      string
+	DialStatus string // as dialled by its caller: RINGING, ANSWER, BUSY, ...
+}
+
+// CallStarted: the first leg of a new Linkedid appeared, or a call was
+// found by a resync.
+type CallStarted struct {
+	Header
+	Leg      Leg
+	Resynced bool // learned from CoreShowChannels, not from Newchannel
+}
+
+// LegAdded: another channel joined a known call.
+type LegAdded struct {
+	Header
+	Leg Leg
+}
+
+// LegAnswered: a leg reached state Up.
+type LegAnswered struct {
+	Header
+	Leg Leg
+}
+
+// MediaSource says how media addresses were learned.
+type MediaSource string
+
+// Media sources.
+const (
+	// SourceGetvar: Getvar CHANNEL(rtp,dest)/(rtp,src), exact.
+	SourceGetvar MediaSource = "getvar"
+	// SourceRTCP: inferred from RTCP addresses (RTP = RTCP port - 1
+	// when the RTCP port is odd, the same port otherwise, as rtcp-mux
+	// does). Used only when Getvar gave nothing.
+	SourceRTCP MediaSource = "rtcp"
+)
+
+// MediaKnown: a leg's RTP addresses (and codec when known) are known,
+// or changed. Local is the address on the Asterisk side, Remote the
+// phone's (or the peer's, with direct media).
+type MediaKnown struct {
+	Header
+	Leg    Leg
+	Local  netip.AddrPort
+	Remote netip.AddrPort
+	Codec  string // "ulaw", "alaw", "g722", "opus", ...; "" if unknown
+	Source MediaSource
+}
+
+// QualityReport carries one RTCP report of a leg.
+type QualityReport struct {
+	Header
+	Leg Leg
+	// Direction is "sent" (Asterisk's report about what it receives from
+	// the phone) or "received" (the phone's report about Asterisk's).
+	Direction string
+	// RTCPLocal and RTCPRemote are the RTCP addresses of the report.
+	RTCPLocal, RTCPRemote netip.AddrPort
+	// Confirmed: the RTCP addresses agree with the leg's known media.
+	Confirmed      bool
+	FractionLost   float64 // 0..1
+	CumulativeLost int
+	Jitter         time.Duration // interarrival jitter, via the codec's clock rate
+	RTT            time.Duration // RTCPReceived only
+	MES            float64       // Asterisk's media experience score, 0..100
+}
+
+// LegEnded: a leg hung up.
+type LegEnded struct {
+	Header
+	Leg       Leg
+	Cause     int
+	CauseText string
+}
+
+// CallEnded: the last leg of a call hung up, or the call vanished while
+// the AMI connection was down (Reason says so).
+type CallEnded struct {
+	Header
+	Cause      int // first non-zero hangup cause of the call's legs
+	CauseText  string
+	DialStatus string // last dial outcome: ANSWER, BUSY, NOANSWER, CANCEL, CHANUNAVAIL, ...
+	Answered   bool
+	Duration   time.Duration // from start to end
+	Talk       time.Duration // from first answer to end
+	Reason     string        // "" for a normal hangup; ReasonDisconnected
+	Legs       []Leg
+}
+
+// ReasonDisconnected marks calls closed by a resync: they ended while the
+// AMI connection was down.
+const ReasonDisconnected = "ended while disconnected"
+
+// OriginateResult reports the outcome of an Originate action.
+type OriginateResult struct {
+	Header
+	ActionID string
+	Channel  string // as given to Originate, or the created channel
+	Leg      string // Uniqueid of the created channel, "" on failure
+	Success  bool
+	Reason   int    // Asterisk's originate reason code (4 = answered)
+	Message  string // for a synchronous failure: the error message
+}

@@ -1,0 +1,206 @@
+package tracker
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voipsdn/voipsdn/ami"
+)
+
+// Answer feeds the response to a request (err is the action's error, if
+// any) and returns the lifecycle events it causes.
+func (t *Tracker) Answer(req Request, resp ami.Response, err error, now time.Time) []Event {
+	switch req.Kind {
+	case KindGetvar:
+		return t.answerGetvar(req, resp, err, now)
+	case KindStatus:
+		return t.answerStatus(req, resp, err, now)
+	case KindResync:
+		if err != nil {
+			return nil
+		}
+		return t.resync(req, resp.Events, now)
+	case KindOriginate:
+		if err == nil {
+			return nil // success: OriginateResponse (async) or channel events follow
+		}
+		msg := resp.Get("Message")
+		if msg == "" {
+			msg = err.Error()
+		}
+		return []Event{OriginateResult{Header: t.header("", now), ActionID: req.ActionID, Channel: req.Channel, Message: msg}}
+	}
+	return nil
+}
+
+func (t *Tracker) legFor(req Request) *leg {
+	if l := t.legs[req.Leg]; l != nil {
+		return l
+	}
+	return t.byName[req.Channel]
+}
+
+func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now time.Time) []Event {
+	if req.Variable != VarRTPDest && req.Variable != VarRTPSrc {
+		return nil
+	}
+	l := t.legFor(req)
+	if l == nil {
+		return nil
+	}
+	pending := &l.destPending
+	if req.Variable == VarRTPSrc {
+		pending = &l.srcPending
+	}
+	v := strings.TrimSpace(resp.Get("Value"))
+	if err != nil || v == "" {
+		// Empty before answer is normal; empty after answer can be a
+		// race with media setup: ask again, a bounded number of times.
+		retry := !errors.Is(err, ami.ErrNoSuchChannel) && l.answered && !t.opt.Passive &&
+			l.tries < t.opt.GetvarRetries*2
+		if retry {
+			l.tries++
+			req.Delay = t.opt.RetryDelay * time.Duration(l.tries)
+			t.reqs = append(t.reqs, req)
+			return nil
+		}
+		*pending = false
+		return t.mediaEvents(l, now)
+	}
+	ap, perr := netip.ParseAddrPort(v)
+	*pending = false
+	if perr == nil {
+		if req.Variable == VarRTPDest {
+			l.remote = ap
+		} else {
+			l.local = ap
+		}
+	}
+	return t.mediaEvents(l, now)
+}
+
+func (t *Tracker) answerStatus(req Request, resp ami.Response, err error, now time.Time) []Event {
+	var evs []Event
+	for _, ev := range resp.Events {
+		l := t.legs[ev.Get("Uniqueid")]
+		if l == nil {
+			continue
+		}
+		if c := codecOf(ev); c != "" {
+			l.codec = c
+		}
+		l.statusPending = false
+		evs = append(evs, t.mediaEvents(l, now)...)
+	}
+	if l := t.legFor(req); l != nil && l.statusPending {
+		l.statusPending = false
+		evs = append(evs, t.mediaEvents(l, now)...)
+	}
+	_ = err // an error (No such channel) only ends the wait
+	return evs
+}
+
+// codecOf reads the codec from a Status event: Readformat/Writeformat
+// ("ulaw"), else the first of Nativeformats ("(ulaw|alaw)").
+func codecOf(m ami.Message) string {
+	for _, k := range []string{"Writeformat", "Readformat"} {
+		if v := strings.TrimSpace(m.Get(k)); v != "" && v != "(nothing)" && v != "nothing" {
+			return v
+		}
+	}
+	v := strings.Trim(strings.TrimSpace(m.Get("Nativeformats")), "()")
+	v, _, _ = strings.Cut(v, "|")
+	return strings.TrimSpace(v)
+}
+
+// mediaEvents emits MediaKnown when a leg's addresses are complete, no
+// answer is outstanding, and something changed since the last one.
+func (t *Tracker) mediaEvents(l *leg, at time.Time) []Event {
+	if l.destPending || l.srcPending || l.statusPending {
+		return nil
+	}
+	if !l.remote.IsValid() || !l.local.IsValid() {
+		if l.inferred && l.codec != l.sent.Codec {
+			mk := l.sent
+			mk.Codec, mk.Leg, mk.Header = l.codec, l.info, t.header(l.linkedid, at)
+			l.sent = mk
+			return []Event{mk}
+		}
+		return nil
+	}
+	mk := MediaKnown{Header: t.header(l.linkedid, at), Leg: l.info, Local: l.local, Remote: l.remote, Codec: l.codec, Source: SourceGetvar}
+	if !l.inferred && l.sent.Source == SourceGetvar && l.sent.Local == mk.Local && l.sent.Remote == mk.Remote && l.sent.Codec == mk.Codec {
+		return nil
+	}
+	l.sent, l.inferred = mk, false
+	return []Event{mk}
+}
+
+// clockRate returns the RTP clock rate of a codec, for jitter units.
+func clockRate(codec string) int {
+	switch {
+	case strings.HasPrefix(codec, "opus"):
+		return 48000
+	case codec == "slin16" || codec == "speex16" || codec == "siren7":
+		return 16000
+	case codec == "siren14":
+		return 32000
+	}
+	return 8000 // ulaw, alaw, gsm, g729, g722 (8 kHz RTP clock), ilbc
+}
+
+func (t *Tracker) onRTCP(m ami.Message, at time.Time) []Event {
+	l, evs := t.ensure(m, "", at, false)
+	if l == nil {
+		return evs
+	}
+	to, _ := netip.ParseAddrPort(m.Get("To"))
+	from, _ := netip.ParseAddrPort(m.Get("From"))
+	q := QualityReport{Header: t.header(l.linkedid, at), Leg: l.info}
+	if m.Event() == "RTCPSent" {
+		q.Direction, q.RTCPLocal, q.RTCPRemote = "sent", from, to
+	} else {
+		q.Direction, q.RTCPLocal, q.RTCPRemote = "received", to, from
+	}
+	q.Confirmed = rtcpMatches(l.local, q.RTCPLocal) && rtcpMatches(l.remote, q.RTCPRemote)
+	if f, ok := m.Int("Report0FractionLost"); ok {
+		q.FractionLost = float64(f) / 256
+	}
+	q.CumulativeLost, _ = m.Int("Report0CumulativeLost")
+	if j, ok := m.Int("Report0IAJitter"); ok {
+		q.Jitter = time.Duration(float64(j) / float64(clockRate(l.codec)) * float64(time.Second))
+	}
+	if v, err := strconv.ParseFloat(m.Get("RTT"), 64); err == nil {
+		q.RTT = time.Duration(v * float64(time.Second))
+	}
+	q.MES, _ = strconv.ParseFloat(m.Get("MES"), 64)
+
+	// With no Getvar answer (replays, or a server refusing Getvar), the
+	// RTCP addresses are the best evidence of the media path.
+	if !l.remote.IsValid() && !l.destPending && !l.srcPending && !l.inferred &&
+		q.RTCPLocal.IsValid() && q.RTCPRemote.IsValid() {
+		mk := MediaKnown{Header: q.Header, Leg: l.info, Local: rtpFromRTCP(q.RTCPLocal),
+			Remote: rtpFromRTCP(q.RTCPRemote), Codec: l.codec, Source: SourceRTCP}
+		l.sent, l.inferred = mk, true
+		evs = append(evs, mk)
+	}
+	return append(evs, q)
+}
+
+// rtcpMatches: RTCP on RTP+1, or on the RTP port itself (rtcp-mux).
+func rtcpMatches(rtp, rtcp netip.AddrPort) bool {
+	return rtp.IsValid() && rtcp.IsValid() && rtp.Addr() == rtcp.Addr() &&
+		(rtcp.Port() == rtp.Port()+1 || rtcp.Port() == rtp.Port())
+}
+
+// rtpFromRTCP infers the RTP address: RTP ports are even and RTCP sits on
+// the next odd port; an even RTCP port suggests rtcp-mux.
+func rtpFromRTCP(ap netip.AddrPort) netip.AddrPort {
+	if ap.Port()%2 == 1 {
+		return netip.AddrPortFrom(ap.Addr(), ap.Port()-1)
+	}
+	return ap
+}

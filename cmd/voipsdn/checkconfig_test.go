@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCheckConfig(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := checkConfigCmd(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCheckConfigValid(t *testing.T) {
+	code, out, stderr := runCheckConfig(t, filepath.Join("..", "..", "examples", "faucet.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	var doc struct {
+		Version int `json:"version"`
+		DPs     []struct {
+			Name       string `json:"name"`
+			DPID       uint64 `json:"dp_id"`
+			Timeout    int    `json:"timeout"`
+			Interfaces []struct {
+				Number     uint32 `json:"number"`
+				NativeVLAN string `json:"native_vlan"`
+			} `json:"interfaces"`
+		} `json:"dps"`
+		VoIP struct {
+			Asterisk []struct {
+				Port int `json:"port"`
+			} `json:"asterisk"`
+		} `json:"voip"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if doc.Version != 2 || len(doc.DPs) != 1 || doc.DPs[0].Name != "sw1" || doc.DPs[0].DPID != 1 {
+		t.Errorf("unexpected DPs: %+v", doc.DPs)
+	}
+	if doc.DPs[0].Timeout != 300 {
+		t.Errorf("defaults not filled: timeout %d", doc.DPs[0].Timeout)
+	}
+	if n := len(doc.DPs[0].Interfaces); n != 12 || doc.DPs[0].Interfaces[0].NativeVLAN != "data" {
+		t.Errorf("interfaces (ranges expanded): %d %+v", n, doc.DPs[0].Interfaces)
+	}
+	if len(doc.VoIP.Asterisk) != 1 || doc.VoIP.Asterisk[0].Port != 5038 {
+		t.Errorf("voip: %+v", doc.VoIP)
+	}
+	if strings.Contains(out, "ami.secret") && strings.Contains(out, "secret\":") {
+		t.Error("secret value must never be printed")
+	}
+}
+
+func TestCheckConfigInvalid(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "faucet.yaml")
+	if err := os.WriteFile(bad, []byte("vlans:\n  office: {vid: 9999}\ndps:\n  sw1:\n    dp_id: 1\n    interfaces:\n      3: {native_vlan: voice}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCheckConfig(t, bad)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if out != "" {
+		t.Errorf("nothing should go to stdout for an invalid file, got %q", out)
+	}
+	for _, want := range []string{
+		bad + ":2:17: vlans.office.vid: invalid VID 9999",
+		bad + `:7:24: dps.sw1.interfaces.3.native_vlan: unknown VLAN "voice"`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestCheckConfigUsageAndMultipleFiles(t *testing.T) {
+	if code, _, _ := runCheckConfig(t); code != 2 {
+		t.Errorf("no files: exit %d, want 2", code)
+	}
+	good := filepath.Join("..", "..", "examples", "faucet.yaml")
+	code, out, stderr := runCheckConfig(t, "-q", good, filepath.Join(t.TempDir(), "missing.yaml"))
+	if code != 1 || out != "" || !strings.Contains(stderr, "missing.yaml: cannot read") {
+		t.Errorf("exit %d out %q stderr %q", code, out, stderr)
+	}
+}

@@ -1,0 +1,29 @@
+// Package dp runs the datapaths (switches) of a Faucet-style configuration:
+// one Manager for the controller, one goroutine per configured DP.
+//
+// The Manager is the session layer's Handler. When a switch connects it
+// compiles the DP's desired state with faucet/pipeline, reads what the
+// switch already holds, and sends only the difference followed by a barrier,
+// so a controller restart never deletes a flow that is still wanted. A
+// switch whose datapath ID is not configured is logged and closed.
+//
+// Packet-ins are parsed and classified on the session's goroutine and queued
+// for the DP's goroutine in two bounded queues, one for learning and one for
+// control-plane packets (ARP, ND, LLDP), each behind its own token bucket:
+// a learning storm fills and overflows only its own queue. Overflow and
+// rate-limit drops are counted, never fatal. Learned hosts become flows
+// through a per-owner cache (owner keys such as "host:<vid>/<mac>"), and
+// Learned.Expire runs on the DP's goroutine from an injectable Clock.
+//
+// A new configuration (SetConfig) is applied per DP: changed DPs recompile
+// and only owners whose flows differ are sent; switches stay connected.
+// ApplyOwner lets other components (the QoS engine) install flows under
+// their own owner key and cookie through the same per-switch send path, and
+// Locate reports where a MAC or IP address was learned.
+//
+// Concurrency: all state of one DP is owned by that DP's goroutine; public
+// methods send it a request and wait for the answer, so every exported
+// method is safe for concurrent use. The Manager's goroutines run between
+// Run's start and the cancellation of its context; Run returns after all of
+// them have stopped. The package has no global state.
+package dp

@@ -1,0 +1,77 @@
+package dp
+
+import (
+	"context"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/pipeline"
+)
+
+// learn runs the pipeline's learning decision for a packet's source and
+// turns the result into flow changes through the owner cache.
+func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
+	res := r.st.learned.Learn(now, r.st.dp, pk.inPort, pk.vid, pk.src)
+	for _, o := range res.Evicted {
+		r.dropHost(o, b)
+	}
+	switch res.Outcome {
+	case pipeline.OutcomeIgnored:
+		return
+	case pipeline.OutcomeLearned, pipeline.OutcomeMoved:
+		r.st.hosts[res.Owner] = hostRef{port: pk.inPort, vid: pk.vid, mac: pk.src}
+		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
+	case pipeline.OutcomeRefreshed:
+		// The switch timed the host's flows out on its own: add them
+		// again even though the cache already has them.
+		r.setOwner(b, res.Owner, res.Flows)
+		for _, f := range res.Flows {
+			b.add(of13.AddFlow(f))
+		}
+		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
+		return
+	case pipeline.OutcomeDenied, pipeline.OutcomeBanned:
+		r.ctr.learnFailures.Add(1)
+		r.log.Debug("learning refused", "outcome", res.Outcome.String(), "reason", res.Reason,
+			"port", pk.inPort, "vid", pk.vid, "mac", pk.src.String())
+	}
+	if res.Owner != "" {
+		r.setOwner(b, res.Owner, res.Flows)
+	}
+	for _, x := range res.Extra {
+		r.setOwner(b, x.Owner, x.Flows)
+	}
+}
+
+// dropHost removes an owner's flows and, for a host, its location.
+func (r *runner) dropHost(owner string, b *batch) {
+	r.setOwner(b, owner, nil)
+	if h, ok := r.st.hosts[owner]; ok {
+		delete(r.st.hosts, owner)
+		r.m.hosts.forget(r.id, h.vid, h.mac)
+	}
+}
+
+// expire removes the hosts and bans that have timed out at now.
+func (r *runner) expire(ctx context.Context, now time.Time) {
+	owners := r.st.learned.Expire(now, r.st.dp)
+	if len(owners) == 0 {
+		return
+	}
+	var b batch
+	for _, o := range owners {
+		r.dropHost(o, &b)
+	}
+	if err := r.send(ctx, &b); err != nil {
+		r.log.Warn("removing expired hosts failed", "err", err)
+	}
+}
+
+// portDown forgets the hosts learned on a port that went down or away.
+func (r *runner) portDown(ctx context.Context, port uint32) error {
+	var b batch
+	for _, o := range r.st.learned.PortDown(port) {
+		r.dropHost(o, &b)
+	}
+	return r.send(ctx, &b)
+}

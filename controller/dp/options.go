@@ -1,0 +1,70 @@
+package dp
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configures a Manager. The zero value is usable.
+type Options struct {
+	// Logger receives the Manager's logs; nil discards them.
+	Logger *slog.Logger
+	// Clock drives learning and expiry; nil means the wall clock.
+	Clock Clock
+	// LearnPPS and ControlPPS are each DP's token-bucket rates (packets per
+	// second) for learning packet-ins and for control-plane packet-ins
+	// (ARP, ND, LLDP). Zero selects the default; negative means no limit.
+	LearnPPS, ControlPPS float64
+	// LearnBurst and ControlBurst are the buckets' depths; zero selects
+	// the default.
+	LearnBurst, ControlBurst int
+	// QueueLen bounds each of a DP's two packet-in queues; zero selects
+	// the default.
+	QueueLen int
+	// ExpireInterval is how often learned hosts are checked for expiry;
+	// zero selects one second.
+	ExpireInterval time.Duration
+	// SyncTimeout bounds one reconciliation with a switch (read, send,
+	// barrier); zero selects ten seconds.
+	SyncTimeout time.Duration
+}
+
+// Defaults applied by New to zero Options fields.
+const (
+	DefaultLearnPPS     = 20000
+	DefaultControlPPS   = 5000
+	DefaultLearnBurst   = 2000
+	DefaultControlBurst = 500
+	DefaultQueueLen     = 4096
+)
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.LearnPPS == 0 {
+		o.LearnPPS = DefaultLearnPPS
+	}
+	if o.ControlPPS == 0 {
+		o.ControlPPS = DefaultControlPPS
+	}
+	if o.LearnBurst == 0 {
+		o.LearnBurst = DefaultLearnBurst
+	}
+	if o.ControlBurst == 0 {
+		o.ControlBurst = DefaultControlBurst
+	}
+	if o.QueueLen == 0 {
+		o.QueueLen = DefaultQueueLen
+	}
+	if o.ExpireInterval == 0 {
+		o.ExpireInterval = time.Second
+	}
+	if o.SyncTimeout == 0 {
+		o.SyncTimeout = 10 * time.Second
+	}
+	return o
+}

@@ -1,0 +1,130 @@
+package dp
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/faucet/pipeline"
+)
+
+// packetIn is a classified packet-in waiting in a DP's queue.
+type packetIn struct {
+	class  Class
+	inPort uint32
+	vid    uint16
+	src    net.HardwareAddr
+	// ip is the sender's address (ARP SPA, IPv4 or IPv6 source), if any.
+	ip netip.Addr
+}
+
+// classify parses a packet-in and lets the pipeline decide its class. It
+// runs on the session's goroutine, so it reads only the immutable DP config.
+func classify(d *config.DP, pi *of13.PacketIn) (packetIn, error) {
+	pkt, err := pipeline.ParsePacket(pi.Data)
+	if err != nil {
+		return packetIn{}, err
+	}
+	p := packetIn{inPort: pi.InPort()}
+	c := pipeline.Classify(d, p.inPort, &pkt)
+	switch c.Verdict {
+	case pipeline.VerdictLearn:
+		p.class = ClassLearn
+	case pipeline.VerdictControl:
+		p.class = ClassControl
+	default:
+		p.class = ClassIgnore
+		return p, nil
+	}
+	p.vid = c.VID
+	if c.Learnable {
+		p.src = pkt.EthSrc
+	}
+	switch pkt.EthType {
+	case pipeline.EthTypeARP:
+		p.ip = pkt.ARPSPA
+	case pipeline.EthTypeIPv4, pipeline.EthTypeIPv6:
+		p.ip = pkt.IPSrc
+	}
+	return p, nil
+}
+
+// enqueue classifies pi and queues it for the DP's goroutine, subject to its
+// class's rate limit and queue bound. It never blocks.
+func (r *runner) enqueue(now time.Time, pi *of13.PacketIn) {
+	p, err := classify(r.cfg.Load(), pi)
+	if err != nil {
+		r.ctr.parseErrors.Add(1)
+		return
+	}
+	c := &r.ctr.class[p.class]
+	c.received.Add(1)
+	if p.class == ClassIgnore {
+		return
+	}
+	if !r.limits[p.class].allow(now) {
+		c.rateLimited.Add(1)
+		return
+	}
+	select {
+	case r.queues[p.class] <- p:
+	default:
+		c.queueFull.Add(1)
+	}
+}
+
+// handlePackets handles first and then whatever is queued, control-plane
+// packets first, up to maxBatch, and sends the resulting changes behind one
+// barrier.
+func (r *runner) handlePackets(ctx context.Context, first packetIn) {
+	now := r.m.opts.Clock.Now()
+	var b batch
+	r.handlePacket(ctx, now, first, &b)
+	for n := 1; n < maxBatch; n++ {
+		select {
+		case pk := <-r.queues[ClassControl]:
+			r.handlePacket(ctx, now, pk, &b)
+			continue
+		default:
+		}
+		select {
+		case pk := <-r.queues[ClassLearn]:
+			r.handlePacket(ctx, now, pk, &b)
+			continue
+		default:
+		}
+		break
+	}
+	r.flush(ctx, &b)
+}
+
+// flush sends a batch of learning changes and starts a new one.
+func (r *runner) flush(ctx context.Context, b *batch) {
+	if err := r.send(ctx, b); err != nil {
+		r.log.Warn("sending learned flows failed", "err", err)
+	}
+	*b = batch{}
+}
+
+// handlePacket learns the packet's source and address, adding the flow
+// changes to p.
+func (r *runner) handlePacket(ctx context.Context, now time.Time, pk packetIn, b *batch) {
+	r.ctr.class[pk.class].handled.Add(1)
+	if pk.vid == 0 || len(pk.src) != 6 {
+		return
+	}
+	// The cache diffs an owner against its committed state: a second
+	// change to the same host must wait until the first is confirmed.
+	if b.has(pipeline.HostOwner(pk.vid, pk.src)) {
+		r.flush(ctx, b)
+	}
+	r.learn(now, pk, b)
+	if pk.ip.IsValid() {
+		if _, ok := r.m.hosts.locateMAC(pk.src); ok {
+			r.m.hosts.learnIP(pk.ip, pk.src)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package dp
+
+import (
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/of13"
+)
+
+// Phases of a batch, in the order the reconciler's plans use them: a
+// barrier separates consecutive non-empty phases.
+const (
+	phaseFlowDeletes = iota // strict deletes of flows no longer wanted
+	phaseWrites             // meter and group adds and modifies
+	phaseFlowAdds           // flow adds (new and changed flows)
+	phaseDeletes            // meter and group deletes
+	numPhases
+)
+
+// batch merges the plans of several owners (and raw messages) into one
+// send: their messages are grouped by phase, so one barrier per phase
+// confirms them all, and the owners are committed to the cache together
+// once the switch has confirmed the batch.
+type batch struct {
+	phases [numPhases][]of13.Message
+	owners map[string]bool
+}
+
+func (b *batch) empty() bool {
+	for _, ph := range b.phases {
+		if len(ph) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// has reports whether owner has a pending plan in the batch.
+func (b *batch) has(owner string) bool { return b.owners[owner] }
+
+// set adds owner's plan from the cache.
+func (b *batch) set(c *controller.Cache, owner string, flows []of13.Flow) {
+	b.addPlan(owner, c.Set(owner, flows))
+}
+
+// setState adds owner's plan for a full state (flows, meters, groups).
+func (b *batch) setState(c *controller.Cache, owner string, s controller.State) {
+	b.addPlan(owner, c.SetState(owner, s))
+}
+
+func (b *batch) addPlan(owner string, p controller.Plan) {
+	if b.owners == nil {
+		b.owners = map[string]bool{}
+	}
+	b.owners[owner] = true
+	for _, ph := range p.Phases {
+		for _, m := range ph {
+			b.add(m)
+		}
+	}
+}
+
+// add files one message under its phase.
+func (b *batch) add(m of13.Message) {
+	b.phases[phaseOf(m)] = append(b.phases[phaseOf(m)], m)
+}
+
+func phaseOf(m of13.Message) int {
+	switch m := m.(type) {
+	case of13.FlowMod:
+		if m.Command == of13.FlowDelete || m.Command == of13.FlowDeleteStrict {
+			return phaseFlowDeletes
+		}
+		return phaseFlowAdds
+	case of13.MeterMod:
+		if m.Command == of13.ModDelete {
+			return phaseDeletes
+		}
+	case of13.GroupMod:
+		if m.Command == of13.ModDelete {
+			return phaseDeletes
+		}
+	}
+	return phaseWrites
+}
+
+// counts reports the flow adds and deletes in the batch.
+func (b *batch) counts() (adds, dels int) {
+	return len(b.phases[phaseFlowAdds]), len(b.phases[phaseFlowDeletes])
+}
+
+// plan is the batch as a reconciler plan, phases in order.
+func (b *batch) plan() controller.Plan {
+	var p controller.Plan
+	for _, ph := range b.phases {
+		if len(ph) > 0 {
+			p.Phases = append(p.Phases, ph)
+		}
+	}
+	return p
+}

@@ -1,0 +1,82 @@
+package dp
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/faucet/pipeline"
+)
+
+// extraPrefix keeps ApplyOwner owners apart from the pipeline's owners in
+// the flow cache.
+const extraPrefix = "ext:"
+
+// reconfigure makes d the DP's configuration. It recompiles and sends only
+// the owners whose flows changed, plus meter and group changes; the switch
+// stays connected and untouched flows keep their counters.
+func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) error {
+	oldDP, oldProg, oldQoS, oldLearned := r.st.dp, r.st.prog, r.st.qos, r.st.learned
+	r.st.dp, r.st.qos = d, q
+	if (q == nil) != (oldQoS == nil) {
+		// The table layout changes: learned hosts are relearned.
+		r.st.learned = pipeline.NewLearned(compileOpts(q)...)
+	}
+	prog, err := r.compile()
+	if err != nil {
+		r.st.dp, r.st.prog, r.st.qos, r.st.learned = oldDP, oldProg, oldQoS, oldLearned
+		return err
+	}
+	r.cfg.Store(d)
+	r.ctr.configChanges.Add(1)
+
+	// Hosts the new configuration no longer allows (their port or VLAN
+	// went away) are not in the new program: forget where they were.
+	for owner, h := range r.st.hosts {
+		if _, ok := prog.Flows[owner]; !ok {
+			delete(r.st.hosts, owner)
+			r.m.hosts.forget(r.id, h.vid, h.mac)
+		}
+	}
+	if r.st.sw == nil {
+		return nil
+	}
+	// From here on the configuration is applied: a switch that fails to
+	// take it is marked dirty and reconciled in full when it reconnects,
+	// so the error is logged rather than returned.
+	if r.st.dirty || oldProg == nil {
+		if err := r.resync(ctx); err != nil {
+			r.log.Warn("reconciling after a configuration change failed", "err", err)
+		}
+		return nil
+	}
+	var b batch
+	for _, o := range r.st.cache.Owners() {
+		if _, ok := prog.Flows[o]; !ok && o != ownerMeters && !strings.HasPrefix(o, extraPrefix) {
+			r.setOwner(&b, o, nil)
+		}
+	}
+	for _, o := range sortedOwners(prog.Flows) {
+		r.setOwner(&b, o, prog.Flows[o])
+	}
+	b.setState(r.st.cache, ownerMeters, controller.State{Meters: prog.Meters, Groups: prog.Groups})
+	adds, dels := b.counts()
+	if err := r.send(ctx, &b); err != nil {
+		r.log.Warn("sending a configuration change failed", "err", err)
+		return nil
+	}
+	r.log.Info("configuration applied", "flow_adds", adds, "flow_deletes", dels)
+	return nil
+}
+
+// sortedOwners returns m's keys in order, so plans are deterministic.
+func sortedOwners[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

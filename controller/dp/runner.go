@@ -1,0 +1,254 @@
+package dp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/faucet/pipeline"
+)
+
+// maxBatch bounds the packet-ins handled before the DP's changes are sent
+// and confirmed with one barrier.
+const maxBatch = 256
+
+// errStopped is returned by requests to a DP whose goroutine has stopped.
+var errStopped = errors.New("dp stopped")
+
+// runner is one DP: its goroutine and the state that goroutine owns.
+type runner struct {
+	m    *Manager
+	id   uint64
+	log  *slog.Logger
+	reqs chan func(context.Context)
+	// queues and limits are indexed by Class (ClassLearn, ClassControl).
+	queues [2]chan packetIn
+	limits [2]*bucket
+	ctr    counters
+	// cfg is the DP's current configuration. It is written only by the
+	// goroutine but read by packet-in classification on session
+	// goroutines; config values are immutable.
+	cfg  atomic.Pointer[config.DP]
+	done chan struct{}
+
+	// Owned by the goroutine.
+	st state
+}
+
+// state is what a DP's goroutine owns.
+type state struct {
+	dp *config.DP
+	// qos is the voip: section's QoS policy, nil without one; it adds
+	// the voip table and its standing flows.
+	qos     *config.QoS
+	learned *pipeline.Learned
+	prog    *pipeline.Program
+	sw      Switch
+	cache   *controller.Cache
+	// extra holds flows installed through ApplyOwner, by owner.
+	extra map[string][]of13.Flow
+	// hosts maps learned-host owners to the host, to unindex on expiry.
+	hosts map[string]hostRef
+	// counts is the number of flows per owner, for Status.
+	counts map[string]int
+	// dirty is set when a send failed: the next chance resynchronises.
+	dirty bool
+}
+
+type hostRef struct {
+	port uint32
+	vid  uint16
+	mac  net.HardwareAddr
+}
+
+func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
+	o := m.opts
+	r := &runner{
+		m:    m,
+		id:   d.ID,
+		log:  o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
+		reqs: make(chan func(context.Context), 16),
+		done: make(chan struct{}),
+		st: state{
+			dp:      d,
+			learned: pipeline.NewLearned(compileOpts(qos)...),
+			qos:     qos,
+			cache:   controller.NewCache(),
+			extra:   map[string][]of13.Flow{},
+			hosts:   map[string]hostRef{},
+			counts:  map[string]int{},
+		},
+	}
+	r.queues[ClassLearn] = make(chan packetIn, o.QueueLen)
+	r.queues[ClassControl] = make(chan packetIn, o.QueueLen)
+	r.limits[ClassLearn] = newBucket(o.LearnPPS, o.LearnBurst)
+	r.limits[ClassControl] = newBucket(o.ControlPPS, o.ControlBurst)
+	r.cfg.Store(d)
+	return r
+}
+
+// do runs f on the DP's goroutine and returns its error.
+func (r *runner) do(ctx context.Context, f func(context.Context) error) error {
+	errc := make(chan error, 1)
+	req := func(ctx context.Context) { errc <- f(ctx) }
+	select {
+	case r.reqs <- req:
+	case <-r.done:
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-r.done:
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run is the DP's goroutine.
+func (r *runner) run(ctx context.Context) {
+	defer close(r.done)
+	tick, stop := r.m.opts.Clock.NewTicker(r.m.opts.ExpireInterval)
+	defer stop()
+	if _, err := r.compile(); err != nil {
+		r.log.Error("compile failed", "err", err)
+	}
+	for {
+		// Control-plane packets go first, so a learning storm cannot
+		// delay them behind its own queue.
+		select {
+		case p := <-r.queues[ClassControl]:
+			r.handlePackets(ctx, p)
+			continue
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			r.stop()
+			return
+		case f := <-r.reqs:
+			f(ctx)
+
+		case p := <-r.queues[ClassControl]:
+			r.handlePackets(ctx, p)
+		case p := <-r.queues[ClassLearn]:
+			r.handlePackets(ctx, p)
+		case now := <-tick:
+			r.expire(ctx, now)
+		}
+	}
+}
+
+// stop forgets the DP's hosts when its goroutine ends. The switch is left
+// connected: the Manager closes sessions it no longer wants.
+func (r *runner) stop() {
+	r.m.hosts.forgetDP(r.id)
+	r.ctr.connected.Store(false)
+}
+
+// compile recompiles the DP's program from its config and learned state.
+func (r *runner) compile() (*pipeline.Program, error) {
+	prog, err := compileDP(r.st.dp, r.st.learned, r.st.qos)
+	if err != nil {
+		return nil, err
+	}
+	r.st.prog = prog
+	return prog, nil
+}
+
+// send applies b to the switch, one barrier per phase, and then commits
+// its owners to the cache. On failure the owners' changes are aborted and
+// the DP marked dirty, so the next connect or reload reconciles from the
+// switch's real content.
+func (r *runner) send(ctx context.Context, b *batch) error {
+	if b.empty() {
+		return nil
+	}
+	if r.st.sw == nil {
+		for o := range b.owners {
+			r.st.cache.Abort(o)
+		}
+		r.st.dirty = true
+		return nil
+	}
+	err := r.sendPlan(ctx, b.plan())
+	for o := range b.owners {
+		if err == nil {
+			r.st.cache.Commit(o)
+		} else {
+			r.st.cache.Abort(o)
+		}
+	}
+	if err != nil {
+		r.st.dirty = true
+	}
+	return err
+}
+
+// sendPlan sends a plan's phases, each confirmed by a barrier.
+func (r *runner) sendPlan(ctx context.Context, p controller.Plan) error {
+	ctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
+	defer cancel()
+	for _, ph := range p.Phases {
+		for _, m := range ph {
+			if fm, ok := m.(of13.FlowMod); ok {
+				if fm.Command == of13.FlowAdd {
+					r.ctr.flowAdds.Add(1)
+				} else {
+					r.ctr.flowDeletes.Add(1)
+				}
+			}
+		}
+		if err := r.st.sw.Send(ctx, ph); err != nil {
+			return fmt.Errorf("dp %s: send: %w", r.st.dp.Name, err)
+		}
+		if err := r.st.sw.Barrier(ctx); err != nil {
+			return fmt.Errorf("dp %s: %w", r.st.dp.Name, err)
+		}
+	}
+	return nil
+}
+
+// setOwner adds owner's new flows to b and keeps the flow count current.
+func (r *runner) setOwner(b *batch, owner string, flows []of13.Flow) {
+	b.set(r.st.cache, owner, flows)
+	r.ctr.flows.Add(int64(len(flows) - r.st.counts[owner]))
+	if len(flows) == 0 {
+		delete(r.st.counts, owner)
+	} else {
+		r.st.counts[owner] = len(flows)
+	}
+}
+
+// status reads the DP's counters; safe from any goroutine.
+func (r *runner) status() Status {
+	d := r.cfg.Load()
+	s := Status{
+		Name: d.Name, ID: r.id,
+		Connected:     r.ctr.connected.Load(),
+		Flows:         int(r.ctr.flows.Load()),
+		Hosts:         r.m.hosts.count(r.id),
+		ParseErrors:   r.ctr.parseErrors.Load(),
+		Syncs:         r.ctr.syncs.Load(),
+		SyncErrors:    r.ctr.syncErrors.Load(),
+		FlowAdds:      r.ctr.flowAdds.Load(),
+		FlowDeletes:   r.ctr.flowDeletes.Load(),
+		ConfigChanges: r.ctr.configChanges.Load(),
+		LearnFailures: r.ctr.learnFailures.Load(),
+	}
+	s.LastSync = time.Duration(r.ctr.lastSync.Load())
+	for c := range s.PacketIns {
+		s.PacketIns[c] = r.ctr.class[c].snapshot()
+	}
+	return s
+}

@@ -1,0 +1,45 @@
+package dp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/of13"
+)
+
+// session adapts the session layer's switch to Switch. It is a comparable
+// value: two sessions are equal when they wrap the same connection.
+type session struct{ s *controller.Switch }
+
+func (x session) ID() uint64 { return x.s.DPID() }
+
+func (x session) Send(ctx context.Context, msgs []of13.Message) error {
+	return x.s.Send(ctx, msgs...)
+}
+
+func (x session) Barrier(ctx context.Context) error { return x.s.Barrier(ctx) }
+
+func (x session) Close() error {
+	x.s.Close()
+	return nil
+}
+
+// State reads all flows, meters and groups. A switch that refuses the meter
+// or group request (it has no meter or group table) is read as having none.
+func (x session) State(ctx context.Context) (State, error) {
+	var st State
+	var err error
+	if st.Flows, err = x.s.Flows(ctx, of13.TableAll, 0, 0); err != nil {
+		return st, fmt.Errorf("flow stats: %w", err)
+	}
+	var ofe *controller.OFError
+	if st.Meters, err = x.s.DumpMeters(ctx); err != nil && !errors.As(err, &ofe) {
+		return st, fmt.Errorf("meter config: %w", err)
+	}
+	if st.Groups, err = x.s.DumpGroups(ctx); err != nil && !errors.As(err, &ofe) {
+		return st, fmt.Errorf("group desc: %w", err)
+	}
+	return st, nil
+}

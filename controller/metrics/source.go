@@ -1,0 +1,95 @@
+package metrics
+
+import "net"
+
+// DPSource is what the runtime implements so that state metrics are read at
+// scrape time. EachDP calls fn once per configured datapath, connected or
+// not, and must not retain fn. It is called on scrape goroutines, possibly
+// concurrently, and must return quickly (read a snapshot, no switch I/O).
+type DPSource interface {
+	EachDP(fn func(*DP))
+}
+
+// DP is one datapath's state as the runtime sees it at scrape time. The
+// collector reads it during the call to fn only; the runtime may reuse it.
+type DP struct {
+	ID        uint64
+	Name      string
+	Connected bool // dp_status
+
+	// Desc is the switch's OFPMP_DESC reply; nil until it has answered.
+	Desc *DescStats
+
+	Ports  []Port
+	VLANs  []VLAN
+	Tables []Table // the compiled pipeline: faucet_config_table_names
+	BGP    []BGPNeighbor
+
+	// EachHost, if set, walks the learned hosts (learned_macs,
+	// port_vlan_hosts_learned). A callback, not a slice, so a large host
+	// table is not copied per scrape.
+	EachHost func(fn func(Host))
+}
+
+// Port is one configured port.
+type Port struct {
+	Number      uint32
+	Name        string // the configured name; empty means the number
+	Description string // empty means the name
+	Up          bool   // port_status
+	LearnBans   uint64 // port_learn_bans
+}
+
+// VLAN is one configured VLAN.
+type VLAN struct {
+	VID           uint16
+	HostsLearned  int    // vlan_hosts_learned
+	LearnBans     uint64 // vlan_learn_bans
+	IPv4Neighbors int    // vlan_neighbors{ipv="4"}
+	IPv6Neighbors int    // vlan_neighbors{ipv="6"}
+}
+
+// Host is one learned MAC address.
+type Host struct {
+	Port uint32
+	VID  uint16
+	MAC  net.HardwareAddr
+}
+
+// Table is one table of the compiled pipeline.
+type Table struct {
+	ID         uint8
+	Name       string
+	NextTables []string
+}
+
+// DescStats is a switch's description (OFPDescStatsReply).
+type DescStats struct {
+	Manufacturer, Hardware, Software, SerialNum, DPDesc string
+}
+
+// BGPNeighbor is one BGP session configured on a VLAN's router.
+type BGPNeighbor struct {
+	VID        uint16
+	Neighbor   string // peer address
+	UptimeSecs float64
+	IPv4Routes int // bgp_neighbor_routes{ipv="4"}
+	IPv6Routes int // bgp_neighbor_routes{ipv="6"}
+}
+
+// ConfigSource reports the configuration state at scrape time.
+type ConfigSource interface {
+	ConfigState() ConfigState
+}
+
+// ConfigState is the state of the last configuration (re)load.
+type ConfigState struct {
+	LoadError bool    // faucet_config_load_error: the last load attempt failed
+	Applied   float64 // faucet_config_applied: fraction of DPs the config was sent to
+	// Files and Hashes are the files of the last good config and their
+	// hashes, comma-joined into faucet_config_hash_info as Faucet does.
+	Files    []string
+	Hashes   []string
+	HashFunc string // faucet_config_hash_func{algorithm}; e.g. "sha256"
+	EventID  uint64 // faucet_event_id
+}

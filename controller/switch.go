@@ -1,0 +1,217 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller/internal/wire"
+	"github.com/voipsdn/voipsdn/controller/of13"
+)
+
+// Switch is one connected switch's session. It is created by Server after
+// the handshake and handed to Handler.Connected; it stays valid (but
+// closed) after Disconnected.
+type Switch struct {
+	srv      *Server
+	conn     net.Conn
+	log      *slog.Logger
+	features of13.Features
+
+	ctx    context.Context // ends with the session
+	cancel context.CancelCauseFunc
+
+	track  *tracker
+	sendMu sync.Mutex  // one Send's messages stay contiguous and xids increase
+	free   chan *chunk // bounded pool: the send queue's capacity
+	queue  chan *chunk // filled chunks, in order, for the writer
+	urgent chan []byte // echo requests and replies from the reader/keepalive
+
+	portsMu sync.RWMutex
+	ports   map[uint32]of13.Port
+
+	events   eventQueue
+	lastRecv atomic.Int64 // unix nanos of the last message from the switch
+	wg       sync.WaitGroup
+	done     chan struct{} // closed after Disconnected returned
+}
+
+// chunk is a buffer of encoded messages on its way to the writer.
+type chunk struct {
+	buf      []byte
+	msgs     int
+	flowMods int
+}
+
+// chunkTarget is the size at which Send starts a new chunk.
+const chunkTarget = 64 << 10
+
+// DPID returns the switch's datapath id.
+func (s *Switch) DPID() uint64 { return s.features.DatapathID }
+
+// Features returns the switch's features reply.
+func (s *Switch) Features() of13.Features { return s.features }
+
+// RemoteAddr returns the switch's address.
+func (s *Switch) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// Done is closed when the session has ended and Disconnected has returned.
+func (s *Switch) Done() <-chan struct{} { return s.done }
+
+// Close ends the session. It does not wait; see Done.
+func (s *Switch) Close() { s.cancel(ErrClosed) }
+
+// Ports returns the live port table, sorted by port number.
+func (s *Switch) Ports() []of13.Port {
+	s.portsMu.RLock()
+	out := make([]of13.Port, 0, len(s.ports))
+	for _, p := range s.ports {
+		out = append(out, p)
+	}
+	s.portsMu.RUnlock()
+	slices.SortFunc(out, func(a, b of13.Port) int { return int(int64(a.No) - int64(b.No)) })
+	return out
+}
+
+// Port returns one port of the live port table.
+func (s *Switch) Port(no uint32) (of13.Port, bool) {
+	s.portsMu.RLock()
+	defer s.portsMu.RUnlock()
+	p, ok := s.ports[no]
+	return p, ok
+}
+
+// closedErr is the error calls on an ended session return.
+func (s *Switch) closedErr() error {
+	return fmt.Errorf("dp %016x: %w", s.DPID(), context.Cause(s.ctx))
+}
+
+// getChunk takes an empty chunk from the pool, waiting while the switch
+// is behind.
+func (s *Switch) getChunk(ctx context.Context) (*chunk, error) {
+	select {
+	case c := <-s.free:
+		return c, nil
+	default:
+	}
+	start := time.Now()
+	defer func() { s.srv.hook().QueueWait(s.DPID(), time.Since(start)) }()
+	select {
+	case c := <-s.free:
+		return c, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("dp %016x: send: %w", s.DPID(), ctx.Err())
+	case <-s.ctx.Done():
+		return nil, s.closedErr()
+	}
+}
+
+// Send queues msgs (*of13.FlowMod, *of13.MeterMod, *of13.GroupMod,
+// *of13.PacketOut or values of them) to be written in order, in as few
+// writes as possible. It returns once all are queued, not when the switch
+// has applied them: follow with Barrier to learn that. It blocks while the
+// send queue is full, until ctx ends; messages queued before that are still
+// sent. Errors the switch reports for these messages are returned by the
+// next Barrier and logged.
+func (s *Switch) Send(ctx context.Context, msgs ...of13.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	var c *chunk
+	for _, m := range msgs {
+		if c == nil {
+			var err error
+			if c, err = s.getChunk(ctx); err != nil {
+				return err
+			}
+		}
+		xid := s.track.record(m)
+		var err error
+		if c.buf, err = wire.AppendMessage(c.buf, xid, m); err != nil {
+			s.queue <- c // whatever was encoded before stays in order
+			return fmt.Errorf("dp %016x: %w", s.DPID(), err)
+		}
+		c.msgs++
+		if isFlowMod(m) {
+			c.flowMods++
+		}
+		if len(c.buf) >= chunkTarget {
+			s.queue <- c // never blocks: queue holds every chunk of the pool
+			c = nil
+		}
+	}
+	if c != nil {
+		s.queue <- c
+	}
+	return nil
+}
+
+func isFlowMod(m of13.Message) bool {
+	switch m.(type) {
+	case *of13.FlowMod, of13.FlowMod:
+		return true
+	}
+	return false
+}
+
+// request sends one request message and waits for its reply: a barrier
+// reply, or every part of a multipart reply. encode appends the request.
+func (s *Switch) request(ctx context.Context, w *waiter, encode func(b []byte, xid uint32) []byte) error {
+	w.done = make(chan struct{})
+	s.sendMu.Lock()
+	c, err := s.getChunk(ctx)
+	if err != nil {
+		s.sendMu.Unlock()
+		return err
+	}
+	xid, err := s.track.await(w)
+	if err != nil {
+		s.free <- c
+		s.sendMu.Unlock()
+		return s.closedErr()
+	}
+	c.buf = encode(c.buf, xid)
+	c.msgs++
+	s.queue <- c
+	s.sendMu.Unlock()
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		s.track.forget(xid)
+		return fmt.Errorf("dp %016x: %s: %w", s.DPID(), w.want, ctx.Err())
+	}
+}
+
+// Barrier waits until the switch has processed everything sent before it
+// and returns the first OpenFlow error (an *OFError) caused by a message
+// sent since the previous barrier, so Send followed by a nil Barrier means
+// the switch accepted the messages.
+func (s *Switch) Barrier(ctx context.Context) error {
+	w := &waiter{want: wire.TypeBarrierReply}
+	if err := s.request(ctx, w, func(b []byte, xid uint32) []byte {
+		return wire.AppendSimple(b, wire.TypeBarrierRequest, xid, nil)
+	}); err != nil {
+		return err
+	}
+	if w.batchErr != nil {
+		return w.batchErr
+	}
+	return nil
+}
+
+// SendAndConfirm sends msgs followed by a barrier and returns the first
+// error the switch reported for them.
+func (s *Switch) SendAndConfirm(ctx context.Context, msgs ...of13.Message) error {
+	if err := s.Send(ctx, msgs...); err != nil {
+		return err
+	}
+	return s.Barrier(ctx)
+}

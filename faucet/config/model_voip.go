@@ -1,0 +1,126 @@
+package config
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// VoIP is the top-level `voip:` section.
+type VoIP struct {
+	// Asterisk servers sorted by name.
+	Asterisk []*AsteriskServer `json:"asterisk"`
+	QoS      QoS               `json:"qos"`
+	Pos      Pos               `json:"-"`
+}
+
+// AMI authentication methods.
+const (
+	AuthMD5   = "md5"
+	AuthPlain = "plain"
+)
+
+// AsteriskServer is one AMI connection. The secret itself is never read
+// here: the AMI client reads SecretFile or the environment variable
+// SecretEnv when it connects.
+type AsteriskServer struct {
+	Name          string   `json:"name"`
+	Host          string   `json:"host"`
+	Port          uint16   `json:"port"`
+	Username      string   `json:"username"`
+	SecretFile    string   `json:"secret_file,omitempty"`
+	SecretEnv     string   `json:"secret_env,omitempty"`
+	TLS           bool     `json:"tls"`
+	TLSCAFile     string   `json:"tls_ca_file,omitempty"`
+	TLSSkipVerify bool     `json:"tls_skip_verify"`
+	Auth          string   `json:"auth"`
+	Events        []string `json:"events"`
+	EventFilter   []string `json:"event_filter,omitempty"`
+	// PingInterval between AMI keepalive pings.
+	PingInterval time.Duration `json:"ping_interval"`
+	Pos          Pos           `json:"-"`
+}
+
+// Pinhole modes.
+const (
+	PinholeOff    = "off"
+	PinholeMark   = "mark"
+	PinholeStrict = "strict"
+)
+
+// QoS is the `voip.qos` section with defaults filled.
+type QoS struct {
+	VoiceDSCP      uint8    `json:"voice_dscp"`
+	SignallingDSCP uint8    `json:"signalling_dscp"`
+	SIPPorts       []uint16 `json:"sip_ports"`
+	// Queue is nil when no set_queue action is wanted.
+	Queue *uint32 `json:"queue,omitempty"`
+	// RTPPortRange is the inclusive [first, last] RTP UDP port range.
+	RTPPortRange [2]uint16 `json:"rtp_port_range"`
+	// CodecKbps maps a lower-case codec name to its bandwidth in kbit/s.
+	CodecKbps       map[string]float64 `json:"codec_kbps"`
+	DefaultKbps     float64            `json:"default_kbps"`
+	HeadroomPercent float64            `json:"headroom_percent"`
+	Pinhole         string             `json:"pinhole"`
+	IdleTimeout     time.Duration      `json:"idle_timeout"`
+	MaxCalls        int                `json:"max_calls"`
+	// PBXAddresses are the PBX media addresses (default: the Asterisk
+	// hosts that are IP literals).
+	PBXAddresses []netip.Addr `json:"pbx_addresses"`
+	// ApplyTo is nil when voice handling applies everywhere.
+	ApplyTo *ApplyTo `json:"apply_to,omitempty"`
+	Pos     Pos      `json:"-"`
+}
+
+// ApplyTo restricts voice handling. An empty list means "no restriction"
+// for that dimension; Ports restricts only the DPs it names.
+type ApplyTo struct {
+	DPs []string `json:"dps,omitempty"`
+	// VLANs by VID.
+	VLANs []uint16 `json:"vlans,omitempty"`
+	// Ports per DP name, resolved to port numbers.
+	Ports map[string][]uint32 `json:"ports,omitempty"`
+}
+
+// Applies reports whether voice handling applies to traffic on the given
+// DP, VLAN and port.
+func (q *QoS) Applies(dp string, vid uint16, port uint32) bool {
+	a := q.ApplyTo
+	if a == nil {
+		return true
+	}
+	if len(a.DPs) > 0 && !slices.Contains(a.DPs, dp) {
+		return false
+	}
+	if len(a.VLANs) > 0 && !slices.Contains(a.VLANs, vid) {
+		return false
+	}
+	if ports, ok := a.Ports[dp]; ok {
+		return slices.Contains(ports, port)
+	}
+	return true
+}
+
+// Kbps returns the bandwidth for a codec (case-insensitive), or
+// DefaultKbps when unknown.
+func (q *QoS) Kbps(codec string) float64 {
+	if v, ok := q.CodecKbps[lower(codec)]; ok {
+		return v
+	}
+	return q.DefaultKbps
+}
+
+// MeterKbps is the meter rate for a codec: Kbps * (1 + headroom/100).
+func (q *QoS) MeterKbps(codec string) float64 {
+	return q.Kbps(codec) * (1 + q.HeadroomPercent/100)
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

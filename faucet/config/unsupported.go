@@ -1,0 +1,58 @@
+package config
+
+// Unsupported lists the configured Faucet features that this package
+// validates but that voipsdn does not program yet: stacking, LACP, 802.1X,
+// tunnels, coprocessor ports and egress ACLs. `run` should refuse a
+// configuration for which this is not empty; check-config still accepts it
+// (it is valid Faucet configuration).
+func (c *Config) Unsupported() []Error {
+	var out []Error
+	add := func(p Pos, feature string) {
+		out = append(out, Error{Pos: p, Msg: "not supported yet: " + feature})
+	}
+	sub := func(p Pos, key string) Pos {
+		p.Path = join(p.Path, key)
+		return p
+	}
+	for _, dp := range c.DPs {
+		if dp.Stack != nil {
+			add(sub(dp.Pos, "stack"), "stacking")
+		}
+		if dp.Dot1x != nil {
+			add(sub(dp.Pos, "dot1x"), "802.1X")
+		}
+		if dp.EgressPipeline {
+			add(sub(dp.Pos, "egress_pipeline"), "egress pipeline")
+		}
+		for _, p := range dp.Ports {
+			switch {
+			case p.Stack != nil:
+				add(sub(p.Pos, "stack"), "stacking")
+			case p.LACP != 0:
+				add(sub(p.Pos, "lacp"), "LACP")
+			case p.Dot1x:
+				add(sub(p.Pos, "dot1x"), "802.1X")
+			case p.Coprocessor != nil:
+				add(sub(p.Pos, "coprocessor"), "coprocessor ports")
+			}
+		}
+	}
+	for _, v := range c.VLANs {
+		if len(v.ACLsOutNames) > 0 {
+			add(sub(v.Pos, "acls_out"), "egress ACLs")
+		}
+	}
+	for _, a := range c.ACLs {
+		for _, r := range a.Rules {
+			if r.Actions.Output == nil {
+				continue
+			}
+			for _, st := range r.Actions.Output.Steps {
+				if st.Kind == OutTunnel {
+					add(sub(r.Pos, "actions.output.tunnel"), "tunnels")
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+// Package pipeline compiles a Faucet-style DP configuration, plus the
+// hosts learned at run time, into the OpenFlow 1.3 flows, meters and
+// groups its switch should hold. It reproduces Faucet's multi-table
+// pipeline: same table order, priorities, cookie, timeouts and packet
+// fates, so a Faucet user's faucet.yaml behaves the same.
+//
+// # Tables
+//
+// The pipeline is declared as data (tables.go, after Faucet's
+// faucet_pipeline.py): each table lists the fields its flows may match
+// (and whether masked), the fields they may set, the tables they may go to
+// and where a packet no flow matches goes. Only the tables in use are
+// kept, numbered from 0 in Faucet's order:
+//
+//	port_acl         port acls_in / dp_acls (when any are configured)
+//	vlan             VLAN membership: tag untagged frames with the native VLAN
+//	voip             per-call QoS flows (only with WithVoIPTable, see below)
+//	vlan_acl         VLAN acls_in (when any are configured)
+//	eth_src          source filters; unknown sources to the controller; learned sources
+//	ipv4_fib, ipv6_fib, vip   routing (when a VLAN has faucet_vips; flows come from route.go)
+//	eth_dst_hairpin  learned hosts on hairpin ports
+//	eth_dst          learned destinations
+//	flood            per-VLAN flooding; link-local control frames dropped
+//
+// The flow builder (builder.go) checks every flow against its table's
+// declaration and fails Compile with a *BuildError on an undeclared match,
+// mask, set-field or goto, as Faucet's ValveTable asserts do. ACL rules
+// whose matches lack their OpenFlow prerequisites (udp_dst without
+// ip_proto 17, ...) are rejected with an error naming the rule: Faucet
+// accepts them and the switch then refuses the flow.
+//
+// The tests push packets through the compiled program on the in-memory
+// switch (controller/oftable) and, when Open vSwitch is installed, on a
+// real OVS with a dummy datapath (ovs_test.go), asserting packet fates.
+//
+// # Owners
+//
+// Compile returns flows grouped by owner key — OwnerDP, VLANOwner,
+// PortOwner, ACLOwner, HostOwner, PortBanOwner, VLANBanOwner — so the
+// runtime reconciles only the owners a reload or a learn event changed.
+// No flow key appears under two owners. Pipeline flows carry the DP
+// cookie (default 0x5ADC15C0), except ACL rules with their own `cookie:`,
+// which carry that cookie, as in Faucet.
+//
+// # Learning
+//
+// Learned is the runtime state (hosts, bans); the caller owns it. Learn
+// and Expire take the time as an argument and return the owners to set or
+// delete; Compile re-emits the same host flows from Learned, so a reload
+// keeps learned hosts. ParsePacket and Classify sort packet-ins into
+// learning, control plane (LACP, LLDP, ARP/ND/ICMP for Faucet VIPs) and
+// drops so the runtime can rate-limit them separately.
+//
+// # Voice QoS placement
+//
+// Per-call flows (package qos) go in the voip table, which sits between
+// vlan and vlan_acl when Compile is given WithVoIPTable. There every
+// packet already carries its VLAN tag, so a per-call flow can match
+// vlan_vid, in_port, eth_type, ip_proto, IP addresses and UDP/TCP ports
+// (see the voip declaration), set ip_dscp or vlan_pcp, apply a meter and
+// set_queue, then goto Program.VoIPNext(vid) — the table the VLAN's packets
+// would have gone to anyway (vlan_acl or eth_src), so learning, VLAN ACLs
+// and forwarding are unchanged. The compiler installs one flow per VLAN at
+// priority 0x1000 that does just that goto; per-call flows must use
+// priorities above it and their own cookie category, so the DP-cookie
+// reconciler never touches them. Port ACLs (port_acl, before vlan) still
+// apply to call traffic: a pinhole through a port ACL needs an ACL rule.
+// Without WithVoIPTable the layout is exactly Faucet's.
+//
+// # Not implemented
+//
+// Stacking, LACP selection, 802.1X, tunnels, coprocessor, egress ACLs,
+// the classification table, loop_protect_external and per-port flood
+// variations for LAGs. Routing tables are declared and compacted like
+// Faucet's, but their flows are added by route.go and vip.go (append to
+// the features list in program.go).
+//
+// # Concurrency
+//
+// Compile, ParsePacket and Classify are pure and safe for concurrent use.
+// A Learned value is not synchronised: one goroutine owns it. The package
+// has no mutable package state.
+package pipeline

@@ -1,0 +1,157 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/faucet/config"
+)
+
+// Options configures an App.
+type Options struct {
+	// ConfigPath is the main Faucet configuration file.
+	ConfigPath string
+	// OFListen is the OpenFlow listen address (":6653"); OFListener, if
+	// set, is used instead.
+	OFListen   string
+	OFListener net.Listener
+	// PromListen is the Prometheus listen address; empty disables it.
+	PromListen string
+	// Watch polls the configuration files for changes this often; zero
+	// reloads only on Reload (and while no valid config is loaded).
+	Watch time.Duration
+	// Logger receives all logs; nil discards them.
+	Logger *slog.Logger
+	// DP tunes the DP manager (rate limits, queues, clock).
+	DP dp.Options
+}
+
+// App is a running controller.
+type App struct {
+	opts     Options
+	log      *slog.Logger
+	mgr      *dp.Manager
+	reloader *config.Reloader
+	srv      *controller.Server
+	ofLn     net.Listener
+	promLn   net.Listener
+	reg      *prometheus.Registry
+
+	reloads chan chan error
+	mu      sync.Mutex
+	lastErr error
+}
+
+// New prepares an App and opens its listeners, so that their addresses are
+// known before Run.
+func New(opts Options) (*App, error) {
+	if opts.ConfigPath == "" {
+		return nil, errors.New("no configuration file (--config or FAUCET_CONFIG)")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{opts: opts, log: opts.Logger, reloads: make(chan chan error)}
+	dpOpts := opts.DP
+	dpOpts.Logger = opts.Logger
+	a.mgr = dp.New(dpOpts)
+	a.reloader = config.NewReloader(opts.ConfigPath,
+		config.WithLogger(opts.Logger),
+		config.WithApply(a.apply))
+	a.srv = &controller.Server{
+		Handler: a.mgr,
+		Logger:  opts.Logger.With("component", "controller"),
+		Accept:  a.mgr.Accepts,
+	}
+	a.ofLn = opts.OFListener
+	if a.ofLn == nil {
+		ln, err := net.Listen("tcp", opts.OFListen)
+		if err != nil {
+			return nil, fmt.Errorf("openflow listen: %w", err)
+		}
+		a.ofLn = ln
+	}
+	a.reg = prometheus.NewRegistry()
+	if err := registerMetrics(a.reg, a); err != nil {
+		a.ofLn.Close()
+		return nil, err
+	}
+	if opts.PromListen != "" {
+		ln, err := net.Listen("tcp", opts.PromListen)
+		if err != nil {
+			a.ofLn.Close()
+			return nil, fmt.Errorf("prometheus listen: %w", err)
+		}
+		a.promLn = ln
+	}
+	return a, nil
+}
+
+// Manager is the DP manager: the hook for the QoS engine (ApplyOwner,
+// Apply, Flows, LocateIP, Program) and for metrics (EachDP).
+func (a *App) Manager() *dp.Manager { return a.mgr }
+
+// Registry is the App's Prometheus registry.
+func (a *App) Registry() *prometheus.Registry { return a.reg }
+
+// OFAddr is the OpenFlow listen address.
+func (a *App) OFAddr() net.Addr { return a.ofLn.Addr() }
+
+// PromAddr is the Prometheus listen address, nil when disabled.
+func (a *App) PromAddr() net.Addr {
+	if a.promLn == nil {
+		return nil
+	}
+	return a.promLn.Addr()
+}
+
+// Config returns the running configuration, nil before a valid one loaded.
+func (a *App) Config() *config.Config { return a.reloader.Current() }
+
+// LastError is the error of the last load attempt, nil if it succeeded.
+func (a *App) LastError() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastErr
+}
+
+// Run runs the controller until ctx ends. A configuration that fails to
+// load at start-up is reported and the controller keeps running without
+// it; Run fails only if a listener does.
+func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Go(func() { _ = a.mgr.Run(ctx) })
+	a.reload(ctx)
+	wg.Go(func() {
+		if err := a.srv.Serve(ctx, a.ofLn); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("openflow server: %w", err)
+		}
+	})
+	if a.promLn != nil {
+		wg.Go(func() {
+			if err := serveMetrics(ctx, a.promLn, a.reg, a.log); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("prometheus: %w", err)
+			}
+		})
+	}
+	wg.Go(func() { a.watch(ctx) })
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	wg.Wait()
+	return err
+}

@@ -1,0 +1,16 @@
+// Package app assembles the voipsdn controller from its parts: the
+// configuration Reloader (faucet/config), the per-DP manager (controller/dp),
+// the OpenFlow server (controller) and the Prometheus endpoint. `voipsdn run`
+// parses flags into Options and calls Run; integration tests start an App
+// in-process on loopback ports.
+//
+// Configuration is reloaded on Reload (SIGHUP in `voipsdn run`), when a
+// watched file changes (Options.Watch) and, while no valid configuration has
+// been loaded yet, whenever the file changes: a controller started with a
+// broken file keeps running, reports the errors, and recovers once the file
+// is fixed. A configuration using features voipsdn does not program yet is
+// refused and the running one stays.
+//
+// Concurrency: Run owns every goroutine it starts and returns after they
+// have stopped. Reload and the accessors are safe for concurrent use.
+package app
