@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,8 +41,10 @@ type Client struct {
 	cur *conn // nil while disconnected
 
 	stats     clientStats
-	lastDrop  atomic.Int64 // unix nanos of the last drop warning
-	lastError atomic.Value // string
+	exitMu    sync.Mutex
+	exits     map[string]uint64 // connection exit reasons
+	lastDrop  atomic.Int64      // unix nanos of the last drop warning
+	lastError atomic.Value      // string
 }
 
 type clientStats struct {
@@ -70,6 +73,38 @@ type Stats struct {
 	// finishing one message and reading the next.
 	MaxReaderStall time.Duration
 	LastError      string
+	// Exits counts how connections ended, by ExitReason.
+	Exits map[string]uint64
+}
+
+// ExitReason classifies why a connection ended, for logs and metrics:
+// "dial", "auth", "login", "timeout", "too_large", "read" (the server
+// closed or the network failed), "stopped" or "other".
+func ExitReason(err error) string {
+	switch {
+	case err == nil:
+		return "other"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "stopped"
+	case errors.Is(err, ErrAuthFailed):
+		return "auth"
+	case errors.Is(err, ErrMessageTooLarge):
+		return "too_large"
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return "dial"
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "login") || strings.Contains(msg, "challenge") || strings.Contains(msg, "greeting"):
+		return "login"
+	case strings.Contains(msg, "read:"):
+		return "read"
+	}
+	return "other"
 }
 
 // NewClient resolves cfg (loading the secret) and returns a client that
@@ -82,7 +117,7 @@ func NewClient(cfg ServerConfig, h Handler, opts ...Option) (*Client, error) {
 	if h == nil {
 		h = func(Delivery) {}
 	}
-	c := &Client{cfg: cfg, handler: h, backoff: DefaultBackoff(), idPrefix: "voipsdn-"}
+	c := &Client{cfg: cfg, handler: h, backoff: DefaultBackoff(), idPrefix: "voipsdn-", exits: map[string]uint64{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -116,7 +151,18 @@ func (c *Client) Stats() Stats {
 		StrayResponses:  c.stats.stray.Load(),
 		MaxReaderStall:  time.Duration(c.stats.maxStall.Load()),
 		LastError:       c.lastError.Load().(string),
+		Exits:           c.exitCounts(),
 	}
+}
+
+func (c *Client) exitCounts() map[string]uint64 {
+	c.exitMu.Lock()
+	defer c.exitMu.Unlock()
+	out := make(map[string]uint64, len(c.exits))
+	for k, v := range c.exits {
+		out[k] = v
+	}
+	return out
 }
 
 // noteDrop counts a dropped event and warns at most once a second.
@@ -154,8 +200,8 @@ func (c *Client) SetEvents(ctx context.Context, mask string) error {
 // ended by then.
 func (c *Client) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
 	wg.Add(1)
 	go func() { // the delivery goroutine
 		defer wg.Done()
@@ -170,7 +216,6 @@ func (c *Client) Run(ctx context.Context) error {
 			c.handler(d)
 		}
 	}()
-	defer wg.Wait()
 
 	attempt := 0
 	for {
@@ -181,14 +226,21 @@ func (c *Client) Run(ctx context.Context) error {
 		if loggedIn {
 			attempt = 0
 		}
+		if err == nil {
+			err = errors.New("connection ended")
+		}
 		delay := c.backoff.Delay(attempt)
 		attempt++
 		c.lastError.Store(err.Error())
+		reason := ExitReason(err)
+		c.exitMu.Lock()
+		c.exits[reason]++
+		c.exitMu.Unlock()
 		level := slog.LevelWarn
 		if errors.Is(err, ErrAuthFailed) {
 			level = slog.LevelError
 		}
-		c.log.Log(ctx, level, "ami connection ended; retrying", "err", err, "retry_in", delay.Round(time.Millisecond), "attempt", attempt)
+		c.log.Log(ctx, level, "ami connection ended; retrying", "reason", reason, "err", err, "retry_in", delay.Round(time.Millisecond), "attempt", attempt)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -211,6 +263,7 @@ func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
 	// Closing the socket ends readLoop; wait for it so no goroutine
 	// outlives the session.
 	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
+	live := false // DeliveryConnected was sent
 	defer func() {
 		stop()
 		_ = nc.Close()
@@ -218,7 +271,7 @@ func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
 		c.mu.Lock()
 		c.cur = nil
 		c.mu.Unlock()
-		if loggedIn {
+		if live {
 			c.stats.connected.Store(false)
 			c.stats.disconnects.Add(1)
 			c.q.push(Delivery{Server: c.cfg.Name, Kind: DeliveryDisconnected, Err: err, Received: time.Now()}, true)
@@ -255,6 +308,7 @@ func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
 	c.stats.connected.Store(true)
 	c.log.Info("ami logged in", "address", c.cfg.Address(), "auth", c.cfg.Auth, "events", c.cfg.EventMask())
 	c.q.push(Delivery{Server: c.cfg.Name, Kind: DeliveryConnected, Received: time.Now()}, true)
+	live = true
 	return true, c.keepalive(ctx, k)
 }
 

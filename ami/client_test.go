@@ -55,7 +55,10 @@ func newHarness(t *testing.T, ln net.Listener) *harness {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, ln: ln, ctx: ctx, cancel: cancel,
-		sim: amisim.New(amisim.Options{Username: "admin", Secret: "s3cret", RTCPInterval: -1})}
+		sim: amisim.New(amisim.Options{Username: "admin", Secret: "s3cret", RTCPInterval: -1,
+			// Generous: a slow test machine must not make the simulator
+			// drop the client (TestMalformedInput writes 8 MiB).
+			WriteTimeout: 10 * time.Second})}
 	h.wg.Add(1)
 	go func() { defer h.wg.Done(); _ = h.sim.Serve(ctx, ln) }()
 	t.Cleanup(func() {
@@ -159,7 +162,8 @@ func TestBadSecretBackoff(t *testing.T) {
 		t.Fatalf("%d login attempts in ~1.5 s", n)
 	}
 	st := c.Stats()
-	if st.Connected || !strings.Contains(st.LastError, "authentication failed") || strings.Contains(st.LastError, "wrong") {
+	if st.Connected || !strings.Contains(st.LastError, "authentication failed") || strings.Contains(st.LastError, "wrong") ||
+		st.Exits["auth"] < 2 {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -194,7 +198,7 @@ func TestMalformedInput(t *testing.T) {
 	eventually(t, "reconnect after huge message", func() bool { return c.Stats().Connects >= 2 && c.Stats().Connected })
 	mu.Lock()
 	defer mu.Unlock()
-	if len(disconnects) == 0 || !errors.Is(disconnects[0], ami.ErrMessageTooLarge) {
+	if len(disconnects) == 0 || !errors.Is(disconnects[0], ami.ErrMessageTooLarge) || c.Stats().Exits["too_large"] != 1 {
 		t.Fatalf("disconnect errors %v", disconnects)
 	}
 }

@@ -43,7 +43,6 @@ func newConn(c *Client, nc net.Conn) *conn {
 // responses go to buffered per-action channels, events to the bounded
 // queue. It measures its own longest gap between reads.
 func (k *conn) readLoop() {
-	defer close(k.done)
 	rd := NewReader(k.nc, k.c.cfg.MaxMessageBytes)
 	st := &k.c.stats
 	var lastGarbage uint64
@@ -55,7 +54,10 @@ func (k *conn) readLoop() {
 			lastGarbage = g
 		}
 		if err != nil {
+			// done closes before the waiters fail, so that whoever sees
+			// a failed action also finds the reader's error.
 			k.err = fmt.Errorf("read: %w", err)
+			close(k.done)
 			k.failWaiters()
 			return
 		}
@@ -148,25 +150,37 @@ func (k *conn) action(ctx context.Context, a Action) (Response, error) {
 	defer t.Stop()
 	select {
 	case r, ok := <-ch:
-		if !ok {
-			return Response{}, fmt.Errorf("ami: %s: %w", a.Name, ErrNotConnected)
-		}
-		if err := r.Err(); err != nil {
-			var ae *ActionError
-			if errors.As(err, &ae) {
-				ae.Action = a.Name
-			}
-			return r, err
-		}
-		return r, nil
+		return answered(a, r, ok)
 	case <-t.C:
 		forget()
 		return Response{}, fmt.Errorf("ami: %s after %v: %w", a.Name, k.timeout, ErrTimeout)
 	case <-k.done:
+		// The response may have arrived just before the connection
+		// closed (Authentication failed is followed by a close).
+		select {
+		case r, ok := <-ch:
+			return answered(a, r, ok)
+		default:
+		}
 		forget()
 		return Response{}, fmt.Errorf("ami: %s: %w", a.Name, ErrNotConnected)
 	case <-ctx.Done():
 		forget()
 		return Response{}, ctx.Err()
 	}
+}
+
+// answered turns a delivered response into the action's result.
+func answered(a Action, r Response, ok bool) (Response, error) {
+	if !ok {
+		return Response{}, fmt.Errorf("ami: %s: %w", a.Name, ErrNotConnected)
+	}
+	if err := r.Err(); err != nil {
+		var ae *ActionError
+		if errors.As(err, &ae) {
+			ae.Action = a.Name
+		}
+		return r, err
+	}
+	return r, nil
 }

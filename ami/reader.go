@@ -180,6 +180,9 @@ func (r *Reader) fast() (Message, bool) {
 }
 
 func (r *Reader) slow() (Message, error) {
+	if cap(r.buf) > 1<<20 {
+		r.buf = make([]byte, 0, 4096) // do not keep a huge message's buffer
+	}
 	r.buf = r.buf[:0]
 	r.spans = r.spans[:0]
 	follows := false

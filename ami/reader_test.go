@@ -193,3 +193,37 @@ func TestActionWireNoInjection(t *testing.T) {
 		t.Fatalf("wire:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestErrorResponsesFromCaptures: Permission denied (capture 17) and
+// Authentication failed (capture 16) map to their sentinel errors.
+func TestErrorResponsesFromCaptures(t *testing.T) {
+	dir := capturesDir(t)
+	for _, c := range []struct {
+		file, id string
+		want     error
+	}{
+		{"17-actions-before-login-and-events-off.txt", "lab-1", ErrPermissionDenied},
+		{"17-actions-before-login-and-events-off.txt", "lab-2", ErrPermissionDenied},
+		{"16-bad-login.txt", "lab-1", ErrAuthFailed},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := ReadAll(bytes.NewReader(data), 0)
+		corr := NewCorrelator()
+		corr.Expect(c.id)
+		found := false
+		for _, m := range msgs {
+			if route, _, r := corr.Feed(m); route == RouteDone {
+				found = true
+				if err := r.Err(); !errors.Is(err, c.want) {
+					t.Errorf("%s %s: %v, want %v", c.file, c.id, err, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no response for %s", c.file, c.id)
+		}
+	}
+}

@@ -10,14 +10,12 @@ import (
 // Reasons a session ends, reported to Handler.Disconnected and returned by
 // calls on a closed Switch (wrapped).
 var (
-	ErrClosed        = errors.New("switch connection closed")
-	ErrReplaced      = errors.New("replaced by a new connection from the same datapath")
-	ErrEchoTimeout   = errors.New("switch silent: echo timeout")
-	ErrShutdown      = errors.New("controller shutting down")
-	ErrNotAccepted   = errors.New("datapath not accepted")
-	ErrIncompatible  = errors.New("switch does not speak OpenFlow 1.3")
-	ErrProtocol      = errors.New("protocol violation")
-	ErrUnknownReason = errors.New("unknown")
+	ErrClosed       = errors.New("switch connection closed")
+	ErrReplaced     = errors.New("replaced by a new connection from the same datapath")
+	ErrEchoTimeout  = errors.New("switch silent: echo timeout")
+	ErrShutdown     = errors.New("controller shutting down")
+	ErrIncompatible = errors.New("switch does not speak OpenFlow 1.3")
+	ErrProtocol     = errors.New("protocol violation")
 )
 
 // OFError is an OpenFlow error message a switch sent, with the request

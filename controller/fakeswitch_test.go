@@ -3,7 +3,6 @@ package controller
 import (
 	"bufio"
 	"encoding/binary"
-	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -124,5 +123,3 @@ func startFake(t *testing.T, srv *Server) (*recorder, net.Addr) {
 	addr, _ := testServer(t, srv, "")
 	return rec, addr
 }
-
-func dpidString(d uint64) string { return fmt.Sprintf("%016x", d) }

@@ -15,7 +15,6 @@ import (
 
 // recorder is a Handler that turns callbacks into channel events.
 type recorder struct {
-	mu     sync.Mutex
 	events chan string
 	sws    chan *Switch
 	ports  chan of13.PortStatus
@@ -106,3 +105,5 @@ func (w testWriter) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
+
+func featuresForFuzz() of13.Features { return of13.Features{DatapathID: 7} }

@@ -42,11 +42,14 @@ type Server struct {
 	// Hook receives timings; nil discards them.
 	Hook TimingHook
 
-	stats counters
+	stats    counters
+	sentRing int // messages remembered for error reports; tests shrink it
 
 	mu       sync.Mutex
 	switches map[uint64]*Switch
 	cancel   context.CancelCauseFunc
+	ln       net.Listener
+	draining chan struct{} // closed by Shutdown
 	wg       sync.WaitGroup
 }
 
@@ -118,6 +121,8 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("controller: Serve called twice")
 	}
 	srv.cancel = cancel
+	srv.ln = ln
+	srv.draining = make(chan struct{})
 	srv.switches = map[uint64]*Switch{}
 	srv.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
@@ -131,6 +136,12 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 		if aerr != nil {
 			if ctx.Err() != nil {
 				break
+			}
+			select {
+			case <-srv.draining:
+				<-ctx.Done() // Shutdown closed ln; it cancels ctx once drained
+				continue
+			default:
 			}
 			var ne net.Error
 			if errors.As(aerr, &ne) && ne.Timeout() {
@@ -164,6 +175,14 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Lock()
 	cancel := srv.cancel
+	if cancel != nil {
+		select {
+		case <-srv.draining:
+		default:
+			close(srv.draining)
+			srv.ln.Close()
+		}
+	}
 	sws := make([]*Switch, 0, len(srv.switches))
 	for _, sw := range srv.switches {
 		sws = append(sws, sw)

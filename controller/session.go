@@ -103,7 +103,7 @@ func (srv *Server) newSwitch(ctx context.Context, conn net.Conn, log *slog.Logge
 		conn:     conn,
 		log:      log,
 		features: feat,
-		track:    newTracker(),
+		track:    newTracker(orDefault(srv.sentRing, defaultSentRing)),
 		free:     make(chan *chunk, srv.queueChunks()),
 		queue:    make(chan *chunk, srv.queueChunks()),
 		urgent:   make(chan []byte, 16),

@@ -7,10 +7,10 @@ import (
 	"github.com/voipsdn/voipsdn/controller/of13"
 )
 
-// sentRingSize bounds how many sent messages are remembered for error
+// defaultSentRing bounds how many sent messages are remembered for error
 // reports. A switch answers an error within one round trip, so this only
 // needs to cover the messages in flight.
-const sentRingSize = 1 << 16
+const defaultSentRing = 1 << 16
 
 // sentMsg remembers one message sent without a reply waiter.
 type sentMsg struct {
@@ -42,8 +42,8 @@ type tracker struct {
 	closed   error
 }
 
-func newTracker() *tracker {
-	return &tracker{waiters: map[uint32]*waiter{}, ring: make([]sentMsg, sentRingSize)}
+func newTracker(ring int) *tracker {
+	return &tracker{waiters: map[uint32]*waiter{}, ring: make([]sentMsg, ring)}
 }
 
 // nextXID allocates a transaction id; 0 is never used, so an error with
@@ -61,7 +61,7 @@ func (t *tracker) nextXID() uint32 {
 func (t *tracker) record(m of13.Message) uint32 {
 	t.mu.Lock()
 	xid := t.nextXID()
-	t.ring[xid%sentRingSize] = sentMsg{xid: xid, msg: m}
+	t.ring[xid%uint32(len(t.ring))] = sentMsg{xid: xid, msg: m}
 	t.mu.Unlock()
 	return xid
 }
@@ -91,7 +91,7 @@ func (t *tracker) lookup(xid uint32) (*waiter, string, bool) {
 	if w, ok := t.waiters[xid]; ok {
 		return w, "", true
 	}
-	if s := t.ring[xid%sentRingSize]; s.xid == xid && s.msg != nil {
+	if s := t.ring[xid%uint32(len(t.ring))]; s.xid == xid && s.msg != nil {
 		return nil, s.msg.Summary(), true
 	}
 	return nil, "", false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/of13"
@@ -56,12 +57,14 @@ type call struct {
 
 // installedLeg is what was installed for one leg, per datapath.
 type installedLeg struct {
+	leg     Leg
 	streams []installedStream
 }
 
 type installedStream struct {
 	dpid  uint64
 	meter uint32
+	kbps  uint32
 	flows []of13.Flow
 }
 
@@ -186,8 +189,13 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 		c = &call{server: leg.Server, id: leg.Call, cookie: cookie, legs: make(map[string]*installedLeg)}
 	}
 	if old := c.legs[leg.ID]; old != nil {
-		// New media addresses for a known leg (re-INVITE, or a resync):
-		// replace its flows.
+		if old.leg == leg {
+			// The tracker reports a leg's media again after a resync or
+			// when RTCP confirms it; nothing changed, so nothing to do.
+			return
+		}
+		// New media addresses or codec for a known leg (re-INVITE, a
+		// resync, Getvar replacing an RTCP guess): replace its flows.
 		e.removeLeg(ctx, c, old)
 		delete(c.legs, leg.ID)
 	}
@@ -197,7 +205,7 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 		e.keep(c)
 		return
 	}
-	il := &installedLeg{}
+	il := &installedLeg{leg: leg}
 	for _, sp := range plan.Streams {
 		st, err := e.installStream(ctx, sp)
 		if err != nil {
@@ -229,7 +237,10 @@ func (e *Engine) adopt(dpid uint64, f of13.Flow) {
 	key := fmt.Sprintf("%s%016x/%d", adoptedPrefix, dpid, f.Instr.Meter)
 	l := c.legs[key]
 	if l == nil {
-		l = &installedLeg{streams: []installedStream{{dpid: dpid, meter: f.Instr.Meter}}}
+		// The codec of an adopted stream is unknown until the tracker
+		// reports the leg again; until then a replay uses the default rate.
+		kbps := uint32(math.Ceil(e.policy.MeterKbps("")))
+		l = &installedLeg{streams: []installedStream{{dpid: dpid, meter: f.Instr.Meter, kbps: kbps}}}
 		c.legs[key] = l
 		if isCallMeter(f.Instr.Meter) {
 			e.meterIDs(dpid).take(f.Instr.Meter)
@@ -300,7 +311,7 @@ func (e *Engine) installStream(ctx context.Context, sp StreamPlan) (installedStr
 		ids.free(id)
 		return installedStream{}, fmt.Errorf("dp %016x: %w", dpid, err)
 	}
-	return installedStream{dpid: dpid, meter: id, flows: flows}, nil
+	return installedStream{dpid: dpid, meter: id, kbps: sp.MeterKbps, flows: flows}, nil
 }
 
 // removal deletes exactly the given flows, then their meters.
@@ -356,6 +367,7 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 			}
 		}
 	}
+	e.replay(ctx, dpid, flows)
 	ids := e.meterIDs(dpid)
 	var stale []of13.Flow
 	var staleMeters []uint32
@@ -379,6 +391,46 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 	}
 	e.log.Info("removing stale call flows", "dp", fmt.Sprintf("%016x", dpid), "flows", len(stale))
 	return e.sw.Apply(ctx, dpid, removal(0, dedup(staleMeters), stale))
+}
+
+// replay reinstalls the streams of calls the engine has installed on dpid
+// whose flows the switch no longer holds, as after a switch restart that
+// lost its tables.
+func (e *Engine) replay(ctx context.Context, dpid uint64, onSwitch []of13.Flow) {
+	have := make(map[of13.FlowKey]bool, len(onSwitch))
+	for i := range onSwitch {
+		have[onSwitch[i].Key()] = true
+	}
+	for _, c := range e.calls {
+		for _, l := range c.legs {
+			for _, st := range l.streams {
+				if st.dpid != dpid || len(st.flows) == 0 || !isCallMeter(st.meter) || allPresent(st.flows, have) {
+					continue
+				}
+				_, meter := StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)
+				b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
+				for _, f := range st.flows {
+					b.Flows = append(b.Flows, of13.AddFlow(f))
+				}
+				if err := e.sw.Apply(ctx, dpid, b); err != nil {
+					// The meter may have survived while the flows did not.
+					b.MeterAdds[0].Command = of13.ModModify
+					if err := e.sw.Apply(ctx, dpid, b); err != nil {
+						e.log.Warn("reinstalling call flows failed", "call", c.id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
+					}
+				}
+			}
+		}
+	}
+}
+
+func allPresent(flows []of13.Flow, have map[of13.FlowKey]bool) bool {
+	for i := range flows {
+		if !have[flows[i].Key()] {
+			return false
+		}
+	}
+	return true
 }
 
 func dedup(ids []uint32) []uint32 {

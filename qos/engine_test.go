@@ -23,6 +23,7 @@ type fakeSwitches struct {
 	flows     map[uint64]map[of13.FlowKey]of13.Flow
 	meters    map[uint64]map[uint32]bool
 	maxMeters int
+	applies   int
 }
 
 func newFakeSwitches(loc fakeLocator) *fakeSwitches {
@@ -38,6 +39,7 @@ func (f *fakeSwitches) Placement(dpid uint64) (Placement, bool) {
 func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b Batch) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.applies++
 	if f.flows[dpid] == nil {
 		f.flows[dpid], f.meters[dpid] = map[of13.FlowKey]of13.Flow{}, map[uint32]bool{}
 	}
@@ -163,6 +165,13 @@ func TestEngineInstallsAndRemovesACall(t *testing.T) {
 	if obs.installs != 2 || obs.active != 1 {
 		t.Fatalf("observer saw %d installs, %d active calls", obs.installs, obs.active)
 	}
+	// The same media reported again changes nothing on the switch.
+	applies := sw.applies
+	e.MediaKnown(ctx, twoLegs("c1")[0], time.Now()) //nolint:errcheck
+	sync1(t, e, ctx)
+	if sw.applies != applies {
+		t.Fatalf("a repeated identical MediaKnown sent %d batches", sw.applies-applies)
+	}
 	// One leg hangs up (a transfer): its flows go, the other leg's stay.
 	if err := e.LegEnded(ctx, "pbx1", "c1", "c1.a"); err != nil {
 		t.Fatal(err)
@@ -243,5 +252,29 @@ func TestEngineFallbacks(t *testing.T) {
 	}
 	if f, m := sw2.counts(1); f != 2 || m != 1 {
 		t.Fatalf("the placed direction keeps its 2 flows and meter, got %d flows %d meters", f, m)
+	}
+}
+
+func TestEngineReplaysAfterSwitchLostItsTables(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e, _, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("c1") {
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e, ctx)
+	// The switch restarts with empty tables and reconnects.
+	sw.mu.Lock()
+	sw.flows[1], sw.meters[1] = map[of13.FlowKey]of13.Flow{}, map[uint32]bool{}
+	sw.mu.Unlock()
+	if err := e.Sweep(ctx, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("after the switch lost its tables: %d flows, %d meters; want the call's 8 and 4 back", f, m)
+	}
+	e.CallEnded(ctx, "pbx1", "c1") //nolint:errcheck
+	sync1(t, e, ctx)
+	if f, m := sw.counts(1); f != 0 || m != 0 {
+		t.Fatalf("after hang-up: %d flows, %d meters left", f, m)
 	}
 }

@@ -17,7 +17,6 @@ type session struct {
 
 	mu        sync.Mutex
 	out       [][]byte
-	outBytes  int
 	closing   bool // close once out is written
 	loggedIn  bool
 	mask      map[eventClass]bool // nil: all; empty: none
@@ -49,7 +48,6 @@ func (c *session) send(b []byte, isEvent bool) {
 		return
 	}
 	c.out = append(c.out, b)
-	c.outBytes += len(b)
 	c.mu.Unlock()
 	if isEvent {
 		c.s.sent.Add(1)
@@ -122,14 +120,28 @@ func (c *session) run(ctx context.Context) {
 	wg.Wait()
 }
 
+// writeBatch bounds the bytes of one socket write.
+const writeBatch = 256 << 10
+
 // writeLoop writes queued messages in batches. A write blocked longer
 // than WriteTimeout drops the client, as Asterisk does.
 func (c *session) writeLoop() {
 	var bufs net.Buffers
 	for {
+		// Take at most writeBatch bytes: Asterisk's writetimeout applies
+		// per write, so one deadline must not cover an unbounded backlog.
 		c.mu.Lock()
-		out, closing := c.out, c.closing
-		c.out, c.outBytes = nil, 0
+		n, size := 0, 0
+		for n < len(c.out) && (n == 0 || size+len(c.out[n]) <= writeBatch) {
+			size += len(c.out[n])
+			n++
+		}
+		out := c.out[:n:n]
+		c.out = c.out[n:]
+		if len(c.out) == 0 {
+			c.out = nil
+		}
+		closing := c.closing && len(c.out) == 0
 		c.mu.Unlock()
 		if len(out) > 0 {
 			bufs = append(bufs[:0], out...)

@@ -6,8 +6,8 @@ import (
 )
 
 // Event is one lifecycle event. The concrete types are CallStarted,
-// LegAdded, LegAnswered, MediaKnown, QualityReport, LegEnded, CallEnded
-// and OriginateResult; switch on them.
+// LegAdded, LegAnswered, MediaKnown, QualityReport, LegEnded, CallEnded,
+// OriginateResult and Resynced; switch on them.
 type Event interface {
 	// EventHeader returns the fields every event has.
 	EventHeader() Header
@@ -37,6 +37,11 @@ type Leg struct {
 	CallerID   string
 	Exten      string
 	DialStatus string // as dialled by its caller: RINGING, ANSWER, BUSY, ...
+	// Bridge is the BridgeUniqueid the leg is in, "" when not bridged.
+	Bridge string
+	// LocalPeer is the Uniqueid of the other half of a Local channel
+	// pair (LocalBridge).
+	LocalPeer string
 }
 
 // CallStarted: the first leg of a new Linkedid appeared, or a call was
@@ -122,6 +127,15 @@ type CallEnded struct {
 	Talk       time.Duration // from first answer to end
 	Reason     string        // "" for a normal hangup; ReasonDisconnected
 	Legs       []Leg
+}
+
+// Resynced: a resync (CoreShowChannels after login or a reconnect) has
+// completed; the tracker's view of the server's calls is complete again.
+// Calls lists the Linkedids up on the server, sorted. Consumers that keep
+// state per call may now drop whatever is not in it.
+type Resynced struct {
+	Header
+	Calls []string
 }
 
 // ReasonDisconnected marks calls closed by a resync: they ended while the

@@ -100,14 +100,14 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 	}
 	if m.Event() == "BridgeLeave" {
 		delete(t.bridges[id], l.info.Uniqueid)
-		l.bridge = ""
+		l.info.Bridge = ""
 		return evs
 	}
 	if t.bridges[id] == nil {
 		t.bridges[id] = map[string]bool{}
 	}
 	t.bridges[id][l.info.Uniqueid] = true
-	l.bridge = id
+	l.info.Bridge = id
 	if m.Get("ChannelStateDesc") == "Up" {
 		evs = append(evs, t.answer(l, at)...)
 	}
@@ -117,7 +117,7 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 func (t *Tracker) onLocalBridge(m ami.Message) []Event {
 	one, two := t.legs[m.Get("LocalOneUniqueid")], t.legs[m.Get("LocalTwoUniqueid")]
 	if one != nil && two != nil {
-		one.peer, two.peer = two.info.Uniqueid, one.info.Uniqueid
+		one.info.LocalPeer, two.info.LocalPeer = two.info.Uniqueid, one.info.Uniqueid
 	}
 	return nil
 }
@@ -154,8 +154,8 @@ func (t *Tracker) endLeg(l *leg, cause int, causeText, reason string, at time.Ti
 	if t.byName[l.info.Channel] == l {
 		delete(t.byName, l.info.Channel)
 	}
-	if l.bridge != "" {
-		delete(t.bridges[l.bridge], l.info.Uniqueid)
+	if l.info.Bridge != "" {
+		delete(t.bridges[l.info.Bridge], l.info.Uniqueid)
 	}
 	t.remember(l.info.Uniqueid)
 	evs := []Event{LegEnded{Header: t.header(l.linkedid, at), Leg: l.info, Cause: cause, CauseText: causeText}}

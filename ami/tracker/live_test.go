@@ -154,3 +154,54 @@ func TestLiveReconnectResync(t *testing.T) {
 		t.Fatalf("dropped events: %+v", st)
 	}
 }
+
+// TestFollowTwoServers: one Follow call tracks calls on two simulated
+// servers and names the source of each event.
+func TestFollowTwoServers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var cfgs []ami.ServerConfig
+	var sims []*amisim.Server
+	for _, name := range []string{"pbx1", "pbx2"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim := amisim.New(amisim.Options{Username: "u", Secret: "p", RTCPInterval: -1})
+		sims = append(sims, sim)
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = sim.Serve(ctx, ln) }()
+		cfgs = append(cfgs, ami.ServerConfig{Name: name, Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port,
+			Username: "u", Secret: ami.NewSecret("p")})
+	}
+	var got collector
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = tracker.Follow(ctx, cfgs, tracker.DriverOptions{}, got.add) }()
+	defer func() {
+		cancel()
+		wg.Wait()
+		checkGoroutines(t, before)
+	}()
+	ap := netip.MustParseAddrPort
+	ids := map[string]string{}
+	for i, sim := range sims {
+		// Placed once the server has a client, so no event is missed.
+		eventually(t, "login", func() bool { return sim.Stats().Sessions == 1 })
+		id, _ := sim.PlaceCall(amisim.CallSpec{From: "a", To: "b", FromRTP: ap("10.0.0.1:4000"), ToRTP: ap("10.0.0.2:4000"),
+			AnswerAfter: time.Millisecond})
+		ids[cfgs[i].Name] = id
+	}
+	for server, id := range ids {
+		eventually(t, "media on "+server, func() bool {
+			_, ok := got.find(func(ev tracker.Event) bool {
+				m, ok := ev.(tracker.MediaKnown)
+				return ok && m.Server == server && m.Call == id && m.Remote == ap("10.0.0.2:4000")
+			})
+			return ok
+		})
+	}
+	if err := tracker.Follow(ctx, nil, tracker.DriverOptions{}, got.add); err == nil {
+		t.Fatal("Follow without servers succeeded")
+	}
+}

@@ -15,7 +15,10 @@ type Record struct {
 	LocalChan   bool     `json:"local_channel,omitempty"`
 	CallerID    string   `json:"caller_id,omitempty"`
 	Exten       string   `json:"exten,omitempty"`
+	Bridge      string   `json:"bridge,omitempty"`
+	LocalPeer   string   `json:"local_peer,omitempty"`
 	Resynced    bool     `json:"resynced,omitempty"`
+	LiveCalls   []string `json:"live_calls,omitempty"`
 	MediaLocal  string   `json:"media_local,omitempty"`
 	MediaRemote string   `json:"media_remote,omitempty"`
 	MediaSource string   `json:"media_source,omitempty"`
@@ -69,6 +72,8 @@ func TypeName(ev Event) string {
 		return "call_ended"
 	case OriginateResult:
 		return "originate"
+	case Resynced:
+		return "resynced"
 	}
 	return "unknown"
 }
@@ -76,6 +81,7 @@ func TypeName(ev Event) string {
 func (r *Record) setLeg(l Leg) {
 	r.Leg, r.Channel, r.State, r.LocalChan = l.Uniqueid, l.Channel, l.State, l.Local
 	r.CallerID, r.Exten = l.CallerID, l.Exten
+	r.Bridge, r.LocalPeer = l.Bridge, l.LocalPeer
 	if l.DialStatus != "" {
 		r.DialStatus = l.DialStatus
 	}
@@ -122,6 +128,8 @@ func ToRecord(ev Event) Record {
 		for _, l := range e.Legs {
 			r.Legs = append(r.Legs, l.Uniqueid)
 		}
+	case Resynced:
+		r.LiveCalls = e.Calls
 	case OriginateResult:
 		r.Channel, r.Leg, r.ActionID = e.Channel, e.Leg, e.ActionID
 		r.Success, r.OrigReason, r.Message = ptr(e.Success), ptr(e.Reason), e.Message

@@ -56,8 +56,6 @@ type leg struct {
 	linkedid string
 	seen     uint64 // Apply sequence number when first seen
 	answered bool
-	bridge   string
-	peer     string // the other half of a Local channel pair
 
 	remote, local netip.AddrPort // from Getvar
 	codec         string
@@ -163,7 +161,7 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 		info: Leg{
 			Uniqueid: uid, Channel: name, State: m.Get(prefix + "ChannelStateDesc"),
 			Local:    strings.HasPrefix(name, "Local/"),
-			CallerID: m.Get(prefix + "CallerIDNum"), Exten: m.Get(prefix + "Exten"),
+			CallerID: known(m.Get(prefix + "CallerIDNum")), Exten: m.Get(prefix + "Exten"),
 		},
 		linkedid: linked, seen: t.seq,
 	}
@@ -182,6 +180,14 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 	}
 	c.legs = append(c.legs, l)
 	return l, evs
+}
+
+// known maps Asterisk's "<unknown>" placeholder to "".
+func known(v string) string {
+	if v == "<unknown>" {
+		return ""
+	}
+	return v
 }
 
 // eventTime parses Timestamp ("1795501973.118437", seconds since the

@@ -3,6 +3,7 @@ package tracker
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,7 +138,7 @@ func TestResync(t *testing.T) {
 	}
 	evs := tr.Answer(req, ami.Response{Events: snap}, nil, t0.Add(time.Hour))
 	got := kinds(evs)
-	if got != "leg_answered,call_started,leg_answered,leg_ended,call_ended" {
+	if got != "leg_answered,call_started,leg_answered,leg_ended,call_ended,resynced" {
 		t.Fatalf("events %s", got)
 	}
 	end := evs[4].(CallEnded)
@@ -146,6 +147,10 @@ func TestResync(t *testing.T) {
 	}
 	if cs := evs[1].(CallStarted); !cs.Resynced || cs.Call != "1.5" {
 		t.Fatalf("start %+v", cs)
+	}
+	// The resync ends with the complete list of live calls.
+	if rs := evs[5].(Resynced); !slices.Equal(rs.Calls, []string{"1.2", "1.3", "1.5"}) {
+		t.Fatalf("resynced %+v", rs)
 	}
 	calls, legs := tr.Calls()
 	if calls != 3 || legs != 3 { // 1.2, 1.3, 1.5

@@ -21,6 +21,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ type options struct {
 	rtcp, dropEvery, malformedEvery          time.Duration
 	malformed                                string
 	noTimestamps, bench, verbose             bool
+	cpuProfile                               string
 }
 
 func main() {
@@ -64,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.noTimestamps, "no-timestamps", false, "leave out Timestamp (timestampevents = no)")
 	fs.BoolVar(&o.bench, "bench", false, "run voipsdn's AMI client and tracker against the simulator and report")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,6 +79,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "amisim: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "amisim: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if o.bench {
 		return bench(ctx, o, stdout, log)
 	}

@@ -61,7 +61,7 @@ func (e *emu) write(typ uint8, xid uint32, body ...[]byte) error {
 	return err
 }
 
-// read answers the controller until the connection ends.
+// read answers the controller until the connection ends, returning why.
 func (e *emu) read() error {
 	r := bufio.NewReaderSize(e.conn, 64<<10)
 	var buf []byte

@@ -130,7 +130,7 @@ func load(ctx context.Context, p params) (*result, error) {
 	errc := make(chan error, 2*len(emus))
 	for _, e := range emus {
 		wg.Go(func() {
-			if err := e.read(); err != nil && ctx.Err() == nil {
+			if err := e.read(); ctx.Err() == nil {
 				errc <- fmt.Errorf("dp %#x: %w", e.dpid, err)
 				cancel()
 			}

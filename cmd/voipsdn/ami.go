@@ -69,6 +69,12 @@ type jsonEmitter struct {
 	err       error
 }
 
+func newJSONEmitter(w io.Writer, noQuality bool) *jsonEmitter {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // channel names and caller IDs stay readable
+	return &jsonEmitter{enc: enc, noQuality: noQuality}
+}
+
 func (j *jsonEmitter) emit(ev tracker.Event) {
 	if _, q := ev.(tracker.QualityReport); q && j.noQuality {
 		return
@@ -110,7 +116,7 @@ func amiReplay(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		sent = f
 	}
-	out := &jsonEmitter{enc: json.NewEncoder(stdout), noQuality: *noQuality}
+	out := newJSONEmitter(stdout, *noQuality)
 	tr, err := tracker.Replay(capture, sent, *server, out.emit)
 	if err != nil {
 		fmt.Fprintf(stderr, "voipsdn ami replay: %s: %v\n", pos[0], err)
@@ -159,7 +165,7 @@ func amiWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	out := &jsonEmitter{enc: json.NewEncoder(stdout), noQuality: *noQuality}
+	out := newJSONEmitter(stdout, *noQuality)
 
 	var drv *tracker.Driver
 	client, err := ami.NewClient(cfg, func(d ami.Delivery) { drv.Handle(d) }, ami.WithLogger(log))

@@ -92,3 +92,20 @@ func TestCheckConfigUsageAndMultipleFiles(t *testing.T) {
 		t.Errorf("exit %d out %q stderr %q", code, out, stderr)
 	}
 }
+
+func TestCheckConfigNotesUnsupportedFeatures(t *testing.T) {
+	shared := filepath.Join("..", "..", "..", "shared", "faucet-configs")
+	if _, err := os.Stat(shared); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("shared faucet-configs missing: %v", err)
+		}
+		t.Skip("shared faucet-configs not present")
+	}
+	code, out, stderr := runCheckConfig(t, filepath.Join(shared, "valid", "079_lacp_port_options.yaml"))
+	if code != 0 || out == "" {
+		t.Fatalf("valid Faucet config: exit %d, stderr %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "dps.sw1.interfaces.1.lacp: not supported yet: LACP") {
+		t.Errorf("stderr should note the unsupported LACP ports:\n%s", stderr)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/voipsdn/voipsdn/controller/metrics"
@@ -53,12 +54,13 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	log.Info("voipsdn running", "openflow", a.OFAddr().String(), "config", *cfgPath)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	go func() {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // the SIGHUP goroutine ends with ctx, cancelled below
+	wg.Go(func() {
 		for {
 			select {
 			case <-ctx.Done():
@@ -68,8 +70,10 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 				_ = a.Reload(ctx) // the outcome is logged by the reload
 			}
 		}
-	}()
-	if err := a.Run(ctx); err != nil {
+	})
+	err = a.Run(ctx)
+	cancel()
+	if err != nil {
 		log.Error("controller stopped", "err", err)
 		return 1
 	}
@@ -91,4 +95,3 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
-

@@ -72,8 +72,14 @@ func (m *Manager) SwitchConnected(ctx context.Context, sw Switch) {
 	}
 	r.log.Info("switch connected")
 	err := r.do(ctx, func(ctx context.Context) error { return r.connect(ctx, sw) })
-	if err != nil && !errors.Is(err, context.Canceled) {
-		r.log.Error("reconciling the switch failed", "err", err)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			r.log.Error("reconciling the switch failed", "err", err)
+		}
+		return
+	}
+	if m.opts.SwitchUp != nil {
+		m.opts.SwitchUp(ctx, sw.ID())
 	}
 }
 

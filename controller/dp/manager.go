@@ -121,6 +121,7 @@ func (m *Manager) SetConfig(ctx context.Context, cfg *config.Config) error {
 		})
 		h.cancel()
 		<-h.r.done
+		m.opts.Events.DPRemoved(h.r.id, h.r.cfg.Load().Name)
 	}
 	for _, h := range started {
 		m.log.Info("dp added", "dp", h.r.st.dp.Name, "dpid", fmt.Sprintf("%#x", h.r.id))
@@ -137,6 +138,7 @@ func (m *Manager) SetConfig(ctx context.Context, cfg *config.Config) error {
 
 // startLocked starts the goroutine of DP d. m.mu is held.
 func (m *Manager) startLocked(d *config.DP, q *config.QoS) *dpHandle {
+	m.opts.Events.DPAdded(d.ID, d.Name)
 	r := newRunner(m, d, q)
 	ctx, cancel := context.WithCancel(m.runCtx)
 	h := &dpHandle{r: r, cancel: cancel}

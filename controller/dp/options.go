@@ -1,6 +1,7 @@
 package dp
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -27,6 +28,12 @@ type Options struct {
 	// SyncTimeout bounds one reconciliation with a switch (read, send,
 	// barrier); zero selects ten seconds.
 	SyncTimeout time.Duration
+	// SwitchUp, if set, is called after a switch has connected and been
+	// reconciled, on the session's goroutine (the QoS service replays
+	// per-call flows from there).
+	SwitchUp func(ctx context.Context, dpid uint64)
+	// Events receives event counts; nil discards them.
+	Events Events
 }
 
 // Defaults applied by New to zero Options fields.
@@ -62,6 +69,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ExpireInterval == 0 {
 		o.ExpireInterval = time.Second
+	}
+	if o.Events == nil {
+		o.Events = noEvents{}
 	}
 	if o.SyncTimeout == 0 {
 		o.SyncTimeout = 10 * time.Second

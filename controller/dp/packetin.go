@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/of13"
@@ -19,6 +20,8 @@ type packetIn struct {
 	src    net.HardwareAddr
 	// ip is the sender's address (ARP SPA, IPv4 or IPv6 source), if any.
 	ip netip.Addr
+	// data is the raw frame, kept only when the router wants it (l3Wants).
+	data []byte
 }
 
 // classify parses a packet-in and lets the pipeline decide its class. It
@@ -40,6 +43,9 @@ func classify(d *config.DP, pi *of13.PacketIn) (packetIn, error) {
 		return p, nil
 	}
 	p.vid = c.VID
+	if l3Wants(d, &pkt, c) {
+		p.data = slices.Clone(pi.Data)
+	}
 	if c.Learnable {
 		p.src = pkt.EthSrc
 	}
@@ -55,24 +61,30 @@ func classify(d *config.DP, pi *of13.PacketIn) (packetIn, error) {
 // enqueue classifies pi and queues it for the DP's goroutine, subject to its
 // class's rate limit and queue bound. It never blocks.
 func (r *runner) enqueue(now time.Time, pi *of13.PacketIn) {
+	ev := r.m.opts.Events
 	p, err := classify(r.cfg.Load(), pi)
 	if err != nil {
 		r.ctr.parseErrors.Add(1)
+		ev.PacketIn(r.id, ClassIgnore, true)
 		return
 	}
 	c := &r.ctr.class[p.class]
 	c.received.Add(1)
 	if p.class == ClassIgnore {
+		ev.PacketIn(r.id, p.class, true)
 		return
 	}
 	if !r.limits[p.class].allow(now) {
 		c.rateLimited.Add(1)
+		ev.PacketIn(r.id, p.class, true)
 		return
 	}
 	select {
 	case r.queues[p.class] <- p:
+		ev.PacketIn(r.id, p.class, false)
 	default:
 		c.queueFull.Add(1)
+		ev.PacketIn(r.id, p.class, true)
 	}
 }
 
@@ -80,6 +92,7 @@ func (r *runner) enqueue(now time.Time, pi *of13.PacketIn) {
 // packets first, up to maxBatch, and sends the resulting changes behind one
 // barrier.
 func (r *runner) handlePackets(ctx context.Context, first packetIn) {
+	start := time.Now()
 	now := r.m.opts.Clock.Now()
 	var b batch
 	r.handlePacket(ctx, now, first, &b)
@@ -99,6 +112,7 @@ func (r *runner) handlePackets(ctx context.Context, first packetIn) {
 		break
 	}
 	r.flush(ctx, &b)
+	r.m.opts.Events.PacketInDone(r.id, time.Since(start))
 }
 
 // flush sends a batch of learning changes and starts a new one.
@@ -113,6 +127,9 @@ func (r *runner) flush(ctx context.Context, b *batch) {
 // changes to p.
 func (r *runner) handlePacket(ctx context.Context, now time.Time, pk packetIn, b *batch) {
 	r.ctr.class[pk.class].handled.Add(1)
+	if pk.data != nil {
+		r.l3Packet(ctx, now, pk.inPort, pk.vid, pk.data, b)
+	}
 	if pk.vid == 0 || len(pk.src) != 6 {
 		return
 	}

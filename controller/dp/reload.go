@@ -41,12 +41,15 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) e
 		}
 	}
 	if r.st.sw == nil {
+		r.l3Reconfigure(ctx, r.m.opts.Clock.Now())
 		return nil
 	}
+	defer r.l3Reconfigure(ctx, r.m.opts.Clock.Now())
 	// From here on the configuration is applied: a switch that fails to
 	// take it is marked dirty and reconciled in full when it reconnects,
 	// so the error is logged rather than returned.
 	if r.st.dirty || oldProg == nil {
+		r.m.opts.Events.Reconfigured(r.id)
 		if err := r.resync(ctx); err != nil {
 			r.log.Warn("reconciling after a configuration change failed", "err", err)
 		}
@@ -63,6 +66,9 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) e
 	}
 	b.setState(r.st.cache, ownerMeters, controller.State{Meters: prog.Meters, Groups: prog.Groups})
 	adds, dels := b.counts()
+	if !b.empty() {
+		r.m.opts.Events.Reconfigured(r.id)
+	}
 	if err := r.send(ctx, &b); err != nil {
 		r.log.Warn("sending a configuration change failed", "err", err)
 		return nil

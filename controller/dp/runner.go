@@ -32,6 +32,7 @@ type runner struct {
 	queues [2]chan packetIn
 	limits [2]*bucket
 	ctr    counters
+	views  views
 	// cfg is the DP's current configuration. It is written only by the
 	// goroutine but read by packet-in classification on session
 	// goroutines; config values are immutable.
@@ -60,6 +61,8 @@ type state struct {
 	counts map[string]int
 	// dirty is set when a send failed: the next chance resynchronises.
 	dirty bool
+	// l3 is the DP's routing (l3.go); nil when the DP has no faucet_vips.
+	l3 *l3State
 }
 
 type hostRef struct {
@@ -90,6 +93,7 @@ func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
 	r.queues[ClassControl] = make(chan packetIn, o.QueueLen)
 	r.limits[ClassLearn] = newBucket(o.LearnPPS, o.LearnBurst)
 	r.limits[ClassControl] = newBucket(o.ControlPPS, o.ControlBurst)
+	r.st.l3 = newL3(d, o.Clock.Now())
 	r.cfg.Store(d)
 	return r
 }
@@ -123,6 +127,7 @@ func (r *runner) run(ctx context.Context) {
 	if _, err := r.compile(); err != nil {
 		r.log.Error("compile failed", "err", err)
 	}
+	r.l3Start(ctx)
 	for {
 		// Control-plane packets go first, so a learning storm cannot
 		// delay them behind its own queue.
@@ -145,6 +150,7 @@ func (r *runner) run(ctx context.Context) {
 			r.handlePackets(ctx, p)
 		case now := <-tick:
 			r.expire(ctx, now)
+			r.l3Tick(ctx, now)
 		}
 	}
 }
@@ -152,6 +158,7 @@ func (r *runner) run(ctx context.Context) {
 // stop forgets the DP's hosts when its goroutine ends. The switch is left
 // connected: the Manager closes sessions it no longer wants.
 func (r *runner) stop() {
+	r.l3Stop()
 	r.m.hosts.forgetDP(r.id)
 	r.ctr.connected.Store(false)
 }
@@ -163,6 +170,7 @@ func (r *runner) compile() (*pipeline.Program, error) {
 		return nil, err
 	}
 	r.st.prog = prog
+	r.views.prog.Store(prog)
 	return prog, nil
 }
 
@@ -200,8 +208,10 @@ func (r *runner) sendPlan(ctx context.Context, p controller.Plan) error {
 	ctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
 	defer cancel()
 	for _, ph := range p.Phases {
+		n := 0
 		for _, m := range ph {
 			if fm, ok := m.(of13.FlowMod); ok {
+				n++
 				if fm.Command == of13.FlowAdd {
 					r.ctr.flowAdds.Add(1)
 				} else {
@@ -209,6 +219,7 @@ func (r *runner) sendPlan(ctx context.Context, p controller.Plan) error {
 				}
 			}
 		}
+		r.m.opts.Events.FlowMods(r.id, n)
 		if err := r.st.sw.Send(ctx, ph); err != nil {
 			return fmt.Errorf("dp %s: send: %w", r.st.dp.Name, err)
 		}

@@ -43,3 +43,9 @@ func (x session) State(ctx context.Context) (State, error) {
 	}
 	return st, nil
 }
+
+// Ports returns the switch's live port table.
+func (x session) Ports() []of13.Port { return x.s.Ports() }
+
+// Desc asks the switch for its description.
+func (x session) Desc(ctx context.Context) (of13.Desc, error) { return x.s.Desc(ctx) }

@@ -3,9 +3,12 @@ package dp
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/faucet/pipeline"
 )
 
 // ownerMeters owns the program's meters and groups in the cache.
@@ -19,14 +22,21 @@ func (r *runner) connect(ctx context.Context, sw Switch) error {
 	}
 	r.st.sw = sw
 	r.ctr.connected.Store(true)
-	return r.resync(ctx)
+	r.m.opts.Events.Connected(r.id)
+	err := r.resync(ctx)
+	r.publishSwitch(ctx, sw)
+	return err
 }
 
 // disconnect forgets the DP's switch. The session layer ends an old
 // session before it announces a new one, so the switch being forgotten is
 // always the current one.
 func (r *runner) disconnect() {
+	if r.st.sw != nil {
+		r.m.opts.Events.Disconnected(r.id)
+	}
 	r.st.sw = nil
+	r.publishSwitch(context.Background(), nil)
 	r.ctr.connected.Store(false)
 }
 
@@ -57,6 +67,15 @@ func (r *runner) resync(ctx context.Context) error {
 }
 
 func (r *runner) resyncOnce(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
+	actual, err := r.st.sw.State(rctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("dp %s: read switch state: %w", r.st.dp.Name, err)
+	}
+	if len(r.st.hosts) == 0 {
+		r.adoptHosts(actual.Flows)
+	}
 	prog, err := r.compile()
 	if err != nil {
 		return err
@@ -83,12 +102,6 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 		opts.Owned = append(opts.Owned, controller.CookieMask{Cookie: c, Mask: ^uint64(0)})
 	}
 
-	rctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
-	actual, err := r.st.sw.State(rctx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("dp %s: read switch state: %w", r.st.dp.Name, err)
-	}
 	plan := controller.Diff(desired, actual, opts)
 	if err := r.sendPlan(ctx, plan); err != nil {
 		return err
@@ -108,4 +121,41 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 	}
 	r.ctr.flows.Store(int64(total))
 	return nil
+}
+
+// adoptHosts relearns the hosts whose learning flows a switch still holds
+// when the DP knows none (the controller restarted): their flows stay in
+// place instead of being deleted and relearned, and they are located at
+// once.
+func (r *runner) adoptHosts(flows []of13.Flow) {
+	prog, err := r.compile()
+	if err != nil {
+		return
+	}
+	tid, ok := prog.Tables.ID(pipeline.TableEthSrc)
+	if !ok {
+		return
+	}
+	now := r.m.opts.Clock.Now()
+	n := 0
+	for i := range flows {
+		f := &flows[i]
+		if f.Table != tid || f.Cookie != r.st.dp.Cookie || !f.Instr.HasGoto {
+			continue
+		}
+		port, ok1 := f.Match.Get(of13.FieldInPort)
+		vlan, ok2 := f.Match.Get(of13.FieldVlanVID)
+		src, ok3 := f.Match.Get(of13.FieldEthSrc)
+		if !ok1 || !ok2 || !ok3 || len(f.Match) != 3 || src.Masked || vlan.Masked {
+			continue
+		}
+		pk := packetIn{inPort: uint32(port.Uint()), vid: uint16(vlan.Uint()) &^ of13.OXMVlanPresent,
+			src: net.HardwareAddr(append([]byte(nil), src.Bytes()...))}
+		var b batch
+		r.learn(now, pk, &b)
+		n++
+	}
+	if n > 0 {
+		r.log.Info("adopted hosts learned before a restart", "hosts", len(r.st.hosts))
+	}
 }

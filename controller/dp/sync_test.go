@@ -168,3 +168,27 @@ func TestApplyOwnerReplayedOnReconnect(t *testing.T) {
 		t.Error("ApplyOwner on an unknown DP succeeded")
 	}
 }
+
+// A restarted controller adopts the hosts whose flows the switch holds:
+// nothing is deleted or re-sent, and the hosts are located at once.
+func TestRestartAdoptsLearnedHosts(t *testing.T) {
+	cfg := mustConfig(t, twoVLANs)
+	m1 := startManager(t, cfg, Options{Clock: newFakeClock()})
+	sw := newFakeSwitch(1)
+	ctx := context.Background()
+	m1.SwitchConnected(ctx, sw)
+	m1.SwitchPacketIn(sw, packetInOn(1, frame(hostA, "0e:00:00:00:00:0b", 100, 0x0800, nil)))
+	m1.syncDP(t, 1)
+	before := sw.flows()
+	sw.takeSent()
+
+	m2 := startManager(t, cfg, Options{Clock: newFakeClock()})
+	m2.SwitchConnected(ctx, sw)
+	if sent := sw.takeSent(); len(sent) != 0 {
+		t.Errorf("restarted controller sent %d messages to a switch already in sync: %v", len(sent), sent)
+	}
+	sameFlows(t, sw.flows(), before)
+	if _, ok := m2.Locate(hostA); !ok {
+		t.Error("adopted host not located")
+	}
+}

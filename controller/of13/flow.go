@@ -85,7 +85,12 @@ func (k FlowKey) String() string {
 }
 
 func matchKey(m Match) string {
+	n := 0
+	for _, f := range m {
+		n += 3 + 2*f.Field.Size()
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, f := range m {
 		b.WriteByte(byte(f.Field))
 		b.WriteByte(0)

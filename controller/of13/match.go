@@ -1,7 +1,6 @@
 package of13
 
 import (
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"slices"
@@ -262,6 +261,3 @@ func PortField(f Field, port uint16) MatchField { return UintField(f, uint64(por
 func MaskedPortField(f Field, port, mask uint16) MatchField {
 	return MaskedUintField(f, uint64(port), uint64(mask))
 }
-
-// be16 is a helper for codecs that need a field value as uint16.
-func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }

@@ -76,3 +76,13 @@ func TestMeterAndGroupString(t *testing.T) {
 		t.Fatalf("group String() = %q", got)
 	}
 }
+
+func BenchmarkFlowKey(b *testing.B) {
+	f := Flow{Table: 3, Priority: 9000, Match: NewMatch(InPort(3), EthType(0x800), IPProto(17),
+		AddrField(FieldIPv4Src, netip.MustParseAddr("10.0.0.1")), AddrField(FieldIPv4Dst, netip.MustParseAddr("10.0.0.2")),
+		PortField(FieldUDPSrc, 20000), PortField(FieldUDPDst, 10000))}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = f.Key()
+	}
+}

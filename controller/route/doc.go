@@ -8,6 +8,14 @@
 // on meanwhile. Probes are also budgeted per call to Due, so a storm of
 // unresolvable destinations costs a bounded number of packets per tick.
 //
+// Router (router.go) puts the pieces together per datapath, after Faucet's
+// ValveRouteManager: it answers ARP, ND and ICMP echo for the VIPs, learns
+// neighbours from their packets, resolves static and BGP next hops and the
+// hosts routed packets are sent to (at most MaxPendingHosts at a time,
+// each given up after MaxHostRetries probes), and reports FIB changes per
+// prefix (host routes and resolved prefixes), which controller/dp turns into
+// faucet/pipeline route owners.
+//
 // Nothing here reads a clock or touches a switch: callers pass now and turn
 // the results into packet-outs and flows. Values are not synchronised; one
 // goroutine (the datapath's) owns them.

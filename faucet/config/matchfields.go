@@ -65,7 +65,7 @@ func matchFieldName(name string) (string, bool) {
 // parseMatchValue checks and encodes one match. A non-empty message
 // means the value is invalid.
 func parseMatchValue(field string, v *node) (MatchField, string) {
-	mf := MatchField{Field: field, Text: v.text()}
+	mf := MatchField{Field: field, Text: v.raw()}
 	spec := matchFields[field]
 	if v.isNull() {
 		return mf, field + " cannot be type NoneType (a match needs a value)"
@@ -160,7 +160,7 @@ func parseMatchValue(field string, v *node) (MatchField, string) {
 
 // parseSetField checks one set_fields entry.
 func parseSetField(field string, v *node) (SetField, string) {
-	sf := SetField{Field: field, Text: v.text()}
+	sf := SetField{Field: field, Text: v.raw()}
 	if _, ok := matchFields[field]; !ok || field == "in_port" || field == "in_phy_port" || field == "metadata" {
 		return sf, "unknown match field " + quote(field) + " in set_fields"
 	}

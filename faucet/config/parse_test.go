@@ -420,3 +420,13 @@ dps: {sw1: {dp_id: 1, interfaces: {1: {natve_vlan: office}}}}
 		t.Errorf("want a suggestion, got %v", err)
 	}
 }
+
+func TestUnquotedMACHint(t *testing.T) {
+	_, err := load(t, `
+vlans: {office: {vid: 100, faucet_mac: 11:22:33:44:55:06}}
+dps: {sw1: {dp_id: 1, interfaces: {1: {native_vlan: office}}}}
+`)
+	if err == nil || !strings.Contains(err.Error(), "faucet_mac: must be str, not int") || !strings.Contains(err.Error(), "quote it") {
+		t.Errorf("want a type error with a quoting hint, got %v", err)
+	}
+}

@@ -153,8 +153,11 @@ func checkObj(e *errList, n *node, path, what string, s schema) *obj {
 		v := n.vals[i]
 		if !typeOK(v, t) {
 			what := describe(v)
-			if strings.Contains(name, "secret") {
+			switch {
+			case strings.Contains(name, "secret"):
 				what = v.kind.String() // never echo a secret into logs
+			case v.kind == kInt && strings.Contains(v.s, ":"):
+				what += " (YAML 1.1 reads " + v.s + " as a base-60 number: quote it)"
 			}
 			e.add(v.pos(kp), "must be %s, not %s", t, what)
 			o.markBad(name)

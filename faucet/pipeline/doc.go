@@ -71,9 +71,22 @@
 //
 // Stacking, LACP selection, 802.1X, tunnels, coprocessor, egress ACLs,
 // the classification table, loop_protect_external and per-port flood
-// variations for LAGs. Routing tables are declared and compacted like
-// Faucet's, but their flows are added by route.go and vip.go (append to
-// the features list in program.go).
+// variations for LAGs, nexthop groups for routes (Faucet's
+// group_table routing), router-solicitation answers.
+//
+// # Routing
+//
+// For VLANs with faucet_vips, vip.go sends frames to the Faucet MAC (and
+// ND to a VIP's solicited-node group) from eth_src to the FIB; the FIB
+// sends packets for the VIPs and, on every VLAN a router joins, for the
+// connected subnets to the vip table, which punts ARP for the VIPs, ND,
+// ICMP to the Faucet MAC and packets for unresolved hosts to the
+// controller (owners VIPOwner and OwnerVIP). route.go compiles FIB
+// entries (Learned.SetRoute: host routes and resolved static/BGP prefixes,
+// owner RouteOwner(prefix)): set eth_src to the Faucet MAC, eth_dst to the
+// neighbour, the egress VLAN when routers exist, dec_ttl, goto eth_dst, at
+// priority 0x3000 + prefix length, as Faucet's valve_route.py does.
+// controller/route decides which entries exist.
 //
 // # Concurrency
 //

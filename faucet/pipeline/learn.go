@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"time"
@@ -48,8 +49,10 @@ type Learned struct {
 	// perPort and perVLAN count hosts, for max_hosts.
 	perPort map[uint32]int
 	perVLAN map[uint16]int
-	opts    options
-	cache   *compiler
+	// routes is the FIB (route.go): resolved routes by prefix.
+	routes map[netip.Prefix]FIBEntry
+	opts   options
+	cache  *compiler
 }
 
 // NewLearned returns empty learned state. opts are the compile options

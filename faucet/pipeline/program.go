@@ -173,6 +173,8 @@ var features = []feature{
 	(*compiler).portFlows,
 	(*compiler).vlanFlows,
 	(*compiler).learnedFlows,
+	(*compiler).vipFlows,
+	(*compiler).routeFlows,
 }
 
 // Compile is pure: config + learned state -> desired state. It does no I/O

@@ -142,6 +142,7 @@ func (c *compiler) vlanFlows() error {
 			})
 			id, _ := c.tables.ID(next)
 			c.prog.voipNext[v.VID] = id
+			c.addressFlows(v, next)
 		}
 		c.unknownSourceFlow(v)
 		if err := c.floodFlows(v); err != nil {
@@ -157,3 +158,31 @@ func cloneActions(as []of13.Action) []of13.Action {
 	}
 	return append([]of13.Action(nil), as...)
 }
+
+// addressFlows copy ARP and neighbour discovery to the controller as they
+// pass the voip table. Voice QoS must find a call's endpoints by IP
+// address, but learning sees a host only until its MAC is known, often
+// from an IPv6 multicast report that carries no usable address; these
+// copies keep the IP-to-port map current. They are rate-limited with the
+// other control-plane packet-ins, and the packets continue unchanged.
+func (c *compiler) addressFlows(v *config.VLAN, next string) {
+	owner := VLANOwner(v.VID)
+	copyAndGo := []of13.Action{of13.OutputController(addressCopyLen)}
+	base := of13.NewMatch(of13.VlanVID(v.VID))
+	c.e.add(owner, flowSpec{
+		Table: TableVoIP, Priority: priorityLow + 1,
+		Match: base.With(of13.EthType(EthTypeARP)),
+		Apply: copyAndGo, Goto: next,
+	})
+	for _, typ := range []uint8{ICMPv6NeighborSolicit, ICMPv6NeighborAdvert} {
+		c.e.add(owner, flowSpec{
+			Table: TableVoIP, Priority: priorityLow + 1,
+			Match: base.With(of13.EthType(EthTypeIPv6)).With(of13.IPProto(IPProtoICMPv6)).
+				With(of13.UintField(of13.FieldICMPv6Type, uint64(typ))),
+			Apply: copyAndGo, Goto: next,
+		})
+	}
+}
+
+// addressCopyLen is enough of an ARP or ND packet for its addresses.
+const addressCopyLen = 128

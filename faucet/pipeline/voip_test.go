@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/controller/oftable"
 	"github.com/voipsdn/voipsdn/faucet/config"
 )
 
@@ -118,4 +119,38 @@ voip:
 	if err != nil || !p.Tables.Has(TableVoIP) {
 		t.Fatalf("sw1 compiled without the voip table: %v", err)
 	}
+}
+
+// TestVoIPTableCopiesARPAndND: with voice on, ARP and neighbour discovery
+// from known hosts still reach the controller (so it keeps every host's IP
+// address for locating call endpoints), and they still get forwarded.
+func TestVoIPTableCopiesARPAndND(t *testing.T) {
+	s := newSwitch(t, aclConfig, WithVoIPTable())
+	s.send(eth(1, h1, "ff:ff:ff:ff:ff:ff"))
+	s.send(eth(11, "00:00:00:00:00:0b", "ff:ff:ff:ff:ff:ff"))
+	arp := eth(1, h1, "ff:ff:ff:ff:ff:ff")
+	arp.EthType, arp.IPProto = EthTypeARP, 0
+	arp.ARPOp, arp.ARPSPA, arp.ARPTPA = 1, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.11")
+	r := s.tbl.Trace(arp)
+	if !hasOut(r.Outputs, of13.PortController) {
+		t.Fatalf("ARP from a known host not copied to the controller:\n%v", r)
+	}
+	if !hasOut(r.Outputs, 11) {
+		t.Fatalf("ARP copied but not forwarded:\n%v", r)
+	}
+	// Without voice, Faucet's pipeline: a known host's ARP is not punted.
+	plain := newSwitch(t, aclConfig)
+	plain.send(eth(1, h1, "ff:ff:ff:ff:ff:ff"))
+	if r := plain.tbl.Trace(arp); hasOut(r.Outputs, of13.PortController) {
+		t.Fatalf("without voice a known host's ARP must not reach the controller:\n%v", r)
+	}
+}
+
+func hasOut(outs []oftable.Out, port uint32) bool {
+	for _, o := range outs {
+		if o.Port == port {
+			return true
+		}
+	}
+	return false
 }

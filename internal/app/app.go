@@ -45,7 +45,13 @@ type App struct {
 	promLn   net.Listener
 	reg      *prometheus.Registry
 
-	reloads chan chan error
+	reloads  chan chan error
+	cfgState configState
+	voice    voiceState
+	// runCtx and wg belong to Run: goroutines started while it runs
+	// (the voice service) join its WaitGroup.
+	runCtx  context.Context
+	wg      sync.WaitGroup
 	mu      sync.Mutex
 	lastErr error
 }
@@ -60,8 +66,16 @@ func New(opts Options) (*App, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{opts: opts, log: opts.Logger, reloads: make(chan chan error)}
+	// The registry comes first: the DP manager feeds its event counters.
+	a.reg = prometheus.NewRegistry()
+	counters, err := registerMetrics(a.reg, a)
+	if err != nil {
+		return nil, err
+	}
 	dpOpts := opts.DP
 	dpOpts.Logger = opts.Logger
+	dpOpts.SwitchUp = a.switchUp
+	dpOpts.Events = newDPEvents(counters)
 	a.mgr = dp.New(dpOpts)
 	a.reloader = config.NewReloader(opts.ConfigPath,
 		config.WithLogger(opts.Logger),
@@ -78,11 +92,6 @@ func New(opts Options) (*App, error) {
 			return nil, fmt.Errorf("openflow listen: %w", err)
 		}
 		a.ofLn = ln
-	}
-	a.reg = prometheus.NewRegistry()
-	if err := registerMetrics(a.reg, a); err != nil {
-		a.ofLn.Close()
-		return nil, err
 	}
 	if opts.PromListen != "" {
 		ln, err := net.Listen("tcp", opts.PromListen)
@@ -129,7 +138,8 @@ func (a *App) LastError() error {
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
+	a.runCtx = ctx
+	wg := &a.wg
 	errc := make(chan error, 3)
 	wg.Go(func() { _ = a.mgr.Run(ctx) })
 	a.reload(ctx)

@@ -2,34 +2,122 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/metrics"
+	"github.com/voipsdn/voipsdn/faucet/config"
 )
 
-// registerMetrics registers the controller's collectors on reg. It is the
-// one place metrics plug in: the Go and process collectors now; the Faucet
-// collectors (controller/metrics.Register with a DPSource reading
-// a.Manager().EachDP and a ConfigSource reading a.Config/a.LastError) and
-// the stats poller are to be added here.
-func registerMetrics(reg *prometheus.Registry, a *App) error {
-	_ = a
-	return errors.Join(
-		reg.Register(collectors.NewGoCollector()),
-		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
-	)
+// registerMetrics registers the controller's collectors on reg: Faucet's
+// metrics (controller/metrics) reading the DP manager and the config state
+// at scrape time, and the Go and process collectors; it returns the event
+// counters the DP manager feeds (events.go). It is the one place further
+// collectors (the stats poller) plug in.
+func registerMetrics(reg *prometheus.Registry, a *App) (*metrics.Counters, error) {
+	return metrics.Register(reg, metrics.Options{
+		DPs:    dpSource{a},
+		Config: &a.cfgState,
+	})
+}
+
+// dpSource reads the DP manager's snapshots for controller/metrics. It
+// holds the App, whose manager is created after the registry.
+type dpSource struct{ a *App }
+
+// EachDP implements metrics.DPSource.
+func (s dpSource) EachDP(fn func(*metrics.DP)) {
+	m := s.a.mgr
+	if m == nil {
+		return
+	}
+	m.EachView(func(v dp.View) {
+		d := &metrics.DP{ID: v.ID, Name: v.Name, Connected: v.Connected}
+		if v.Desc != nil {
+			d.Desc = &metrics.DescStats{Manufacturer: v.Desc.Manufacturer, Hardware: v.Desc.Hardware,
+				Software: v.Desc.Software, SerialNum: v.Desc.SerialNum, DPDesc: v.Desc.DPDesc}
+		}
+		up := map[uint32]bool{}
+		for _, p := range v.Ports {
+			up[p.No] = p.Up()
+		}
+		hosts := map[uint16]int{}
+		m.EachHost(v.ID, func(l dp.Location) { hosts[l.VID]++ })
+		if v.Config != nil {
+			for _, p := range v.Config.Ports {
+				d.Ports = append(d.Ports, metrics.Port{Number: p.Number, Name: p.Name, Description: p.Description, Up: up[p.Number]})
+			}
+			for _, vl := range v.Config.VLANs {
+				d.VLANs = append(d.VLANs, metrics.VLAN{VID: vl.VID, HostsLearned: hosts[vl.VID]})
+			}
+		}
+		if v.Program != nil {
+			t := v.Program.Tables
+			for id := 0; id < t.Len(); id++ {
+				name := t.Name(uint8(id))
+				decl, _ := t.Decl(name)
+				d.Tables = append(d.Tables, metrics.Table{ID: uint8(id), Name: name, NextTables: decl.Next})
+			}
+		}
+		dpid := v.ID
+		d.EachHost = func(fn func(metrics.Host)) {
+			m.EachHost(dpid, func(l dp.Location) { fn(metrics.Host{Port: l.Port, VID: l.VID, MAC: l.MAC}) })
+		}
+		fn(d)
+	})
+}
+
+// configState is the state of the last configuration load, for
+// controller/metrics.
+type configState struct {
+	mu    sync.Mutex
+	state metrics.ConfigState
+}
+
+// ConfigState implements metrics.ConfigSource.
+func (c *configState) ConfigState() metrics.ConfigState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// record notes a load attempt: its outcome and, for a good config, the
+// files and their hashes.
+func (c *configState) record(cfg *config.Config, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state.EventID++
+	c.state.LoadError = err != nil
+	if err != nil || cfg == nil {
+		return
+	}
+	c.state.Applied = 1
+	c.state.HashFunc = "sha256"
+	c.state.Files, c.state.Hashes = nil, nil
+	for _, f := range cfg.Files {
+		b, rerr := os.ReadFile(f)
+		if rerr != nil {
+			continue
+		}
+		h := sha256.Sum256(b)
+		c.state.Files = append(c.state.Files, f)
+		c.state.Hashes = append(c.state.Hashes, hex.EncodeToString(h[:]))
+	}
 }
 
 // serveMetrics serves /metrics from reg on ln until ctx ends.
 func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/metrics", metrics.Handler(reg, log))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

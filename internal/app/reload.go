@@ -58,6 +58,7 @@ func (a *App) reload(ctx context.Context) error {
 	a.mu.Lock()
 	a.lastErr = err
 	a.mu.Unlock()
+	a.cfgState.record(a.reloader.Current(), err)
 	if err != nil {
 		running := a.reloader.Current() != nil
 		a.log.Error("configuration rejected", "config", a.opts.ConfigPath, "running_config_kept", running,
@@ -70,7 +71,7 @@ func (a *App) reload(ctx context.Context) error {
 
 // apply installs a validated configuration; it is the Reloader's ApplyFunc.
 // Features voipsdn does not program yet refuse the whole configuration.
-func (a *App) apply(ctx context.Context, _, cfg *config.Config, _ *config.ChangeSet) error {
+func (a *App) apply(ctx context.Context, _, cfg *config.Config, changes *config.ChangeSet) error {
 	if us := cfg.Unsupported(); len(us) > 0 {
 		errs := make([]error, len(us))
 		for i, u := range us {
@@ -78,7 +79,11 @@ func (a *App) apply(ctx context.Context, _, cfg *config.Config, _ *config.Change
 		}
 		return errors.Join(errs...)
 	}
-	return a.mgr.SetConfig(ctx, cfg)
+	if err := a.mgr.SetConfig(ctx, cfg); err != nil {
+		return err
+	}
+	a.applyVoice(ctx, cfg, changes)
+	return nil
 }
 
 // unsupportedError renders "not supported yet: stacking at dps.sw1.stack

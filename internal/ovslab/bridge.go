@@ -61,7 +61,7 @@ func (l *Lab) AddBridge(name string, dpid uint64, opts ...BridgeOption) (*Bridge
 		return nil, err
 	}
 	if name == "" || len(l.prefix)+len(name) > 15 || strings.ContainsAny(name, " /:") {
-		return nil, fmt.Errorf("ovslab: bridge name %q: want 1-%d characters without space, / or :", name, 15-len(l.prefix))
+		return nil, fmt.Errorf("ovslab: bridge name %q: want 1-%d characters, no spaces, slashes or colons", name, 15-len(l.prefix))
 	}
 	b := &Bridge{Name: name, OVSName: l.prefix + name, DPID: dpid, cfg: bridgeConfig{inactivityProbe: -1, maxBackoff: time.Second}}
 	for _, o := range opts {

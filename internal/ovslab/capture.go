@@ -41,7 +41,7 @@ func (h *Host) Capture(ctx context.Context, iface, filter string) (*Capture, err
 	if iface == "" {
 		iface = h.Iface
 	}
-	return h.lab.capture(ctx, h.ns, iface, filter)
+	return h.lab.capture(ctx, h.NS, iface, filter)
 }
 
 func (l *Lab) capture(ctx context.Context, ns, iface, filter string) (*Capture, error) {

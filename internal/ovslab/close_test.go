@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,9 +49,12 @@ func leftovers(t *testing.T, id, dir string) []string {
 // devices and paused daemons) and the directory, and releases the lock.
 func TestCloseLeavesNothing(t *testing.T) {
 	ovslab.Require(t)
-	ctx := testCtx(t)
-	lab, err := ovslab.Start(ctx, ovslab.Options{Logf: t.Logf})
+	// Other packages' labs may hold the lock for a while.
+	lockCtx, cancelLock := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancelLock()
+	lab, err := ovslab.Start(lockCtx, ovslab.Options{Logf: t.Logf})
 	noErr(t, err)
+	ctx := testCtx(t)
 	id, dir := lab.ID(), lab.Dir()
 	closed := false
 	t.Cleanup(func() {
@@ -82,10 +86,8 @@ func TestCloseLeavesNothing(t *testing.T) {
 	if _, err := lab.AddBridge("br1", 2); err == nil {
 		t.Error("AddBridge on a closed lab succeeded")
 	}
-	// The lock is free again.
-	ctx2, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	lab2, err := ovslab.Start(ctx2, ovslab.Options{})
+	// The lock is free again (another package's lab may take it first).
+	lab2, err := ovslab.Start(lockCtx, ovslab.Options{})
 	noErr(t, err)
 	noErr(t, lab2.Close())
 }
@@ -124,6 +126,12 @@ func TestStartRemovesStaleObjects(t *testing.T) {
 		_ = exec.Command("ip", "link", "del", foreign).Run()
 		_ = os.RemoveAll(dir)
 	})
+	// Hold the lab lock while faking the crash, so that another package's
+	// lab does not clean up half of it.
+	lock, err := os.OpenFile(ovslab.DefaultLockPath(), os.O_RDWR|os.O_CREATE, 0o666)
+	noErr(t, err)
+	t.Cleanup(func() { lock.Close() })
+	noErr(t, syscall.Flock(int(lock.Fd()), syscall.LOCK_EX))
 	run("ip", "netns", "add", ns)
 	run("ip", "link", "add", link, "type", "veth", "peer", "name", peer)
 	run("ip", "link", "add", foreign, "type", "veth", "peer", "name", foreignPeer)
@@ -132,6 +140,7 @@ func TestStartRemovesStaleObjects(t *testing.T) {
 	run("ovsdb-tool", "create", dir+"/conf.db", "/usr/share/openvswitch/vswitch.ovsschema")
 	run("ovsdb-server", dir+"/conf.db", "--remote=punix:"+dir+"/db.sock", "--detach", "--pidfile="+dir+"/db.pid",
 		"--unixctl="+dir+"/db.ctl", "--log-file="+dir+"/db.log")
+	lock.Close() // releases the flock
 	ovslab.New(t)
 	if left := leftovers(t, "zz9z", dir); len(left) > 0 {
 		t.Errorf("stale objects survived Start:\n%s", strings.Join(left, "\n"))

@@ -31,10 +31,8 @@ type Host struct {
 	Iface string // interface inside NS
 	MAC   net.HardwareAddr
 	Addrs []netip.Prefix
-	Port  *Port // the switch port the host hangs off
-	VLAN  uint16
-
-	ns string
+	Port  *Port  // the switch port the host hangs off
+	VLAN  uint16 // tag added on the way to the switch (AddTaggedHost), else 0
 }
 
 var hostName = regexp.MustCompile(`^[a-zA-Z0-9_]{1,20}$`)
@@ -69,7 +67,6 @@ func (l *Lab) addHost(spec HostSpec, vid uint16) (*Host, error) {
 	}
 	h := &Host{lab: l, Name: spec.Name, VLAN: vid}
 	h.NS = netnsPrefix + l.id + "-" + spec.Name
-	h.ns = h.NS
 	h.Iface = spec.Name + "-eth0"
 	if len(h.Iface) > 15 {
 		h.Iface = "eth0"
@@ -103,8 +100,8 @@ func (l *Lab) addHost(spec HostSpec, vid uint16) (*Host, error) {
 	}
 	var uplink *Port
 	if vid == 0 {
-		uplink = &Port{lab: l, Name: l.newIfName("v"), Peer: h.Iface, PeerNS: h.ns}
-		if err := l.createVeth(uplink.Name, uplink.Peer, h.ns); err != nil {
+		uplink = &Port{lab: l, Name: l.newIfName("v"), Peer: h.Iface, PeerNS: h.NS}
+		if err := l.createVeth(uplink.Name, uplink.Peer, h.NS); err != nil {
 			return nil, fmt.Errorf("ovslab: host %s: %w", spec.Name, err)
 		}
 	} else {
@@ -125,7 +122,7 @@ func (l *Lab) addHost(spec HostSpec, vid uint16) (*Host, error) {
 // setupNetns creates the namespace with loopback up and DAD off, before any
 // interface exists in it, so new interfaces inherit accept_dad=0.
 func (l *Lab) setupNetns(h *Host) error {
-	if _, err := l.run(l.bg(), "ip", "netns", "add", h.ns); err != nil {
+	if _, err := l.run(l.bg(), "ip", "netns", "add", h.NS); err != nil {
 		return err
 	}
 	for _, c := range [][]string{
@@ -134,7 +131,7 @@ func (l *Lab) setupNetns(h *Host) error {
 			"net.ipv6.conf.default.router_solicitations=0", "net.ipv6.conf.all.router_solicitations=0"},
 		{"ip", "link", "set", "lo", "up"},
 	} {
-		if _, err := l.run(l.bg(), l.nsCmd(h.ns, c...)...); err != nil {
+		if _, err := l.run(l.bg(), l.nsCmd(h.NS, c...)...); err != nil {
 			return err
 		}
 	}
@@ -147,7 +144,7 @@ func (l *Lab) setupNetns(h *Host) error {
 func (l *Lab) tagBridge(h *Host, vid uint16) (*Port, error) {
 	hb := l.newIfName("t")
 	acc := l.newIfName("a")
-	if err := l.createVeth(acc, h.Iface, h.ns); err != nil {
+	if err := l.createVeth(acc, h.Iface, h.NS); err != nil {
 		return nil, err
 	}
 	trunk, sw := l.newIfName("k"), l.newIfName("v")
@@ -181,7 +178,7 @@ func (l *Lab) configureIface(h *Host, spec HostSpec) error {
 		cmds = append(cmds, []string{"ip", "-6", "route", "add", "default", "via", spec.Gateway6, "dev", h.Iface})
 	}
 	for _, c := range cmds {
-		if _, err := l.run(l.bg(), l.nsCmd(h.ns, c...)...); err != nil {
+		if _, err := l.run(l.bg(), l.nsCmd(h.NS, c...)...); err != nil {
 			return err
 		}
 	}
@@ -222,7 +219,7 @@ func (h *Host) Exec(ctx context.Context, argv ...string) (string, error) {
 		ctx, cancel = context.WithTimeout(ctx, h.lab.opts.CommandTimeout)
 		defer cancel()
 	}
-	return h.lab.runNoTimeout(ctx, h.lab.nsCmd(h.ns, argv...)...)
+	return h.lab.runNoTimeout(ctx, h.lab.nsCmd(h.NS, argv...)...)
 }
 
 // PingStats is the summary line of ping.
@@ -252,7 +249,7 @@ func (h *Host) Ping(ctx context.Context, dst string, count int) (PingStats, erro
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(count)*100*time.Millisecond+5*time.Second)
 		defer cancel()
 	}
-	out, err := h.lab.runNoTimeout(ctx, h.lab.nsCmd(h.ns, "ping", "-n", "-c", strconv.Itoa(count), "-i", "0.1", "-W", "1", dst)...)
+	out, err := h.lab.runNoTimeout(ctx, h.lab.nsCmd(h.NS, "ping", "-n", "-c", strconv.Itoa(count), "-i", "0.1", "-W", "1", dst)...)
 	m := pingSummary.FindStringSubmatch(out)
 	if m == nil {
 		if err == nil {
@@ -288,7 +285,7 @@ func (h *Host) SetMAC(mac string) error {
 	if err != nil {
 		return fmt.Errorf("ovslab: host %s: %w", h.Name, err)
 	}
-	if _, err := h.lab.run(h.lab.bg(), h.lab.nsCmd(h.ns, "ip", "link", "set", h.Iface, "address", hw.String())...); err != nil {
+	if _, err := h.lab.run(h.lab.bg(), h.lab.nsCmd(h.NS, "ip", "link", "set", h.Iface, "address", hw.String())...); err != nil {
 		return err
 	}
 	h.MAC = hw

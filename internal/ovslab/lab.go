@@ -211,7 +211,7 @@ func (l *Lab) deleteNetworkObjects(ctx context.Context) error {
 	l.mu.Lock()
 	var nss []string
 	for _, h := range l.hosts {
-		nss = append(nss, h.ns)
+		nss = append(nss, h.NS)
 	}
 	l.mu.Unlock()
 	for _, ns := range nss {

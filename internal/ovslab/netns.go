@@ -29,7 +29,7 @@ func setns(fd uintptr) error {
 // may be used from any goroutine afterwards. fn must not start goroutines
 // that expect to be in the namespace.
 func (h *Host) Do(fn func() error) error {
-	return inNetns("/run/netns/"+h.ns, fn)
+	return inNetns("/run/netns/"+h.NS, fn)
 }
 
 func inNetns(path string, fn func() error) error {

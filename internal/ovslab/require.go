@@ -21,6 +21,7 @@ var requiredTools = []string{
 	"ip",      // iproute2
 	"ethtool", // ethtool
 	"ping",    // iputils-ping
+	"sysctl",  // procps
 	"tcpdump", // tcpdump
 }
 

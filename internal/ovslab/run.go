@@ -68,7 +68,7 @@ func (l *Lab) runNoTimeout(ctx context.Context, argv ...string) (string, error) 
 	return stdout.String(), nil
 }
 
-// ctx returns the lab's base context: cancelled by Close.
+// bg returns the lab's base context, cancelled by Close.
 func (l *Lab) bg() context.Context { return l.ctx }
 
 // vsctl runs ovs-vsctl against the lab's database.

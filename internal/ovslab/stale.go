@@ -22,11 +22,10 @@ func (l *Lab) cleanStale(ctx context.Context) {
 	ctx, cancel := withTimeout(ctx, 30*time.Second)
 	defer cancel()
 	dirs, _ := filepath.Glob(filepath.Join(l.opts.BaseDir, dirPrefix+"*"))
-	// Processes (OVS daemons, tcpdump) whose command line names a lab dir.
-	if len(dirs) > 0 {
-		for _, pid := range killProcsMentioning(filepath.Join(l.opts.BaseDir, dirPrefix)) {
-			l.logf("ovslab: killed stale process %d", pid)
-		}
+	// Processes (OVS daemons, tcpdump) whose command line names a lab dir,
+	// even if the dir itself is gone.
+	for _, pid := range killProcsMentioning(filepath.Join(l.opts.BaseDir, dirPrefix)) {
+		l.logf("ovslab: killed stale process %d", pid)
 	}
 	out, _ := l.run(ctx, "ip", "netns", "list")
 	for _, line := range strings.Split(out, "\n") {

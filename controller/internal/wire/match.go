@@ -39,7 +39,6 @@ func appendOXM(b []byte, f *of13.MatchField) []byte {
 
 // decodeMatch reads an ofp_match including its padding.
 func decodeMatch(c *cursor) (of13.Match, error) {
-	start := c.off
 	typ, l := c.u16(), int(c.u16())
 	if c.err != nil {
 		return nil, fmt.Errorf("match header: %w", c.err)
@@ -55,21 +54,30 @@ func decodeMatch(c *cursor) (of13.Match, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("match of length %d: %w", l, c.err)
 	}
-	_ = start
-	var fields []of13.MatchField
+	var fields of13.Match
+	sorted := true
 	for body.left() > 0 {
 		f, ok, err := decodeOXM(&body)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			fields = append(fields, f)
+		if !ok {
+			continue
 		}
+		if fields == nil {
+			fields = make(of13.Match, 0, body.left()/8+1)
+		}
+		if n := len(fields); n > 0 && fields[n-1].Field >= f.Field {
+			sorted = false
+		}
+		fields = append(fields, f)
 	}
-	if len(fields) == 0 {
-		return nil, nil
+	if !sorted {
+		// Switches may order fields as they like; of13 wants them sorted
+		// and unique. Each field is already canonical (FieldFromBytes).
+		return of13.NewMatch(fields...), nil
 	}
-	return of13.NewMatch(fields...), nil
+	return fields, nil
 }
 
 // decodeOXM reads one OXM TLV. Fields of other classes and unknown basic

@@ -1,0 +1,442 @@
+package route
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/faucet/pipeline"
+)
+
+// Packet is a frame for the caller to send as a packet-out, out of each
+// of Ports (the frame already carries the tag, or none, those ports need).
+type Packet struct {
+	Ports []uint32
+	Data  []byte
+}
+
+// FIBChange is a change to one prefix's FIB entry: set it to Entry, or
+// delete it.
+type FIBChange struct {
+	Prefix netip.Prefix
+	Entry  Entry
+	Delete bool
+}
+
+// Output is what a Router call asks the caller to do: send Packets and
+// apply FIB changes (one owner per prefix, so they never reprogram the
+// whole FIB).
+type Output struct {
+	Packets []Packet
+	FIB     []FIBChange
+}
+
+func (o *Output) merge(x Output) {
+	o.Packets = append(o.Packets, x.Packets...)
+	o.FIB = append(o.FIB, x.FIB...)
+}
+
+// RouterConfig tunes a Router; zero fields take Faucet's defaults.
+type RouterConfig struct {
+	Backoff Backoff
+	// MaxHostRetries is how many probes a host that a packet was sent to
+	// gets before the controller gives up (max_host_fib_retry_count).
+	MaxHostRetries int
+	// MaxPendingHosts caps the hosts being resolved for packets, so a scan
+	// of a connected subnet costs bounded memory and probes
+	// (proactive_arp_limit / proactive_nd_limit).
+	MaxPendingHosts int
+}
+
+// Router is one datapath's L3 control plane, after Faucet's
+// ValveRouteManager: it answers ARP, ND and ICMP echo for the VIPs, learns
+// neighbours from their ARP/ND and IP packets, resolves static and BGP next
+// hops and hosts that packets are routed to, and keeps the FIB (host
+// routes and resolved prefixes) as per-prefix changes.
+//
+// It is pure: time is an argument, frames come in and go out as bytes. It
+// is not safe for concurrent use; the DP's goroutine owns it.
+type Router struct {
+	dp    *config.DP
+	cfg   RouterConfig
+	res   *Resolver
+	rib   *RIB
+	fib   map[netip.Prefix]Entry
+	hosts map[netip.Addr]bool // wanted for packets, not as next hops
+}
+
+// NewRouter returns the router of dp with its static routes in the RIB;
+// call Tick to start resolving their next hops.
+func NewRouter(dp *config.DP, cfg RouterConfig, now time.Time) *Router {
+	if cfg.Backoff == (Backoff{}) {
+		cfg.Backoff = DefaultBackoff()
+		if dp.MaxResolveBackoffTime > 0 {
+			cfg.Backoff.Max = time.Duration(dp.MaxResolveBackoffTime) * time.Second
+		}
+		if dp.ARPNeighborTimeout > 0 {
+			cfg.Backoff.Expire = time.Duration(dp.ARPNeighborTimeout) * time.Second
+		}
+		if dp.MaxHostsPerResolveCycle > 0 {
+			// Faucet's budget is per VLAN and resolve cycle.
+			n := 0
+			for _, v := range dp.VLANs {
+				if len(v.FaucetVIPs) > 0 {
+					n++
+				}
+			}
+			cfg.Backoff.Budget = dp.MaxHostsPerResolveCycle * max(n, 1)
+		}
+	}
+	if cfg.MaxHostRetries == 0 {
+		cfg.MaxHostRetries = max(dp.MaxHostFIBRetryCount, 3)
+	}
+	if cfg.MaxPendingHosts == 0 {
+		cfg.MaxPendingHosts = 1024
+	}
+	var conn []Connected
+	for _, v := range dp.VLANs {
+		for _, vip := range v.FaucetVIPs {
+			conn = append(conn, Connected{Prefix: vip.Masked(), VID: v.VID, VIP: vip.Addr()})
+		}
+	}
+	r := &Router{dp: dp, cfg: cfg, res: NewResolver(cfg.Backoff), rib: NewRIB(conn),
+		fib: map[netip.Prefix]Entry{}, hosts: map[netip.Addr]bool{}}
+	for _, v := range dp.VLANs {
+		for _, rt := range v.Routes {
+			r.SetRoute(now, Route{Prefix: rt.Dst, NextHop: rt.Gateway, Source: SourceStatic})
+		}
+	}
+	return r
+}
+
+// Connected lists the DP's connected subnets (its VIP prefixes).
+func (r *Router) Connected() []Connected { return slices.Clone(r.rib.connected) }
+
+// Routes lists the best route of every prefix.
+func (r *Router) Routes() []Route { return r.rib.Routes() }
+
+// FIB lists the programmed entries, sorted by prefix.
+func (r *Router) FIB() []Entry {
+	out := make([]Entry, 0, len(r.fib))
+	for _, e := range r.fib {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return comparePrefix(a.Prefix, b.Prefix) })
+	return out
+}
+
+// Resolver exposes the neighbour state, for status and tests.
+func (r *Router) Resolver() *Resolver { return r.res }
+
+// SetRoute adds or replaces a static or BGP route. A next hop outside the
+// connected subnets can never be resolved: the route stays in the RIB
+// without a FIB entry, as Faucet ignores it.
+func (r *Router) SetRoute(now time.Time, rt Route) Output {
+	if _, ok := r.rib.ConnectedFor(rt.NextHop); !ok || r.isVIP(rt.NextHop) || r.isConnectedPrefix(rt.Prefix) {
+		return Output{}
+	}
+	before, after, changed := r.rib.Set(rt)
+	if !changed {
+		return Output{}
+	}
+	return r.afterChange(now, rt.Prefix.Masked(), before, after)
+}
+
+// DeleteRoute removes one source's route for a prefix (a BGP withdrawal,
+// a static route removed by a reload).
+func (r *Router) DeleteRoute(now time.Time, p netip.Prefix, s Source) Output {
+	before, after, changed := r.rib.Delete(p, s)
+	if !changed {
+		return Output{}
+	}
+	return r.afterChange(now, p.Masked(), before, after)
+}
+
+func (r *Router) afterChange(now time.Time, p netip.Prefix, before, after Route) Output {
+	if nh := before.NextHop; nh.IsValid() && !r.rib.NextHopUsed(nh) && !r.hosts[nh] {
+		r.res.Unwant(nh)
+	}
+	if nh := after.NextHop; nh.IsValid() {
+		if c, ok := r.rib.ConnectedFor(nh); ok {
+			if _, resolved := r.res.Lookup(nh); !resolved {
+				r.res.Want(nh, c.VID, now)
+			}
+		}
+	}
+	var out Output
+	r.refresh(p, &out)
+	return out
+}
+
+// refresh recomputes one prefix's FIB entry and reports a change.
+func (r *Router) refresh(p netip.Prefix, out *Output) {
+	want, ok := r.rib.Entry(p, r.res.Lookup)
+	if !ok && p.IsSingleIP() {
+		if _, routed := r.rib.Best(p); !routed {
+			if nb, resolved := r.res.Lookup(p.Addr()); resolved {
+				want, ok = Entry{Prefix: p, NextHop: p.Addr(), Neighbor: nb}, true
+			}
+		}
+	}
+	have, had := r.fib[p]
+	switch {
+	case ok && had && have.NextHop == want.NextHop && bytes.Equal(have.Neighbor.MAC, want.Neighbor.MAC) && have.Neighbor.VID == want.Neighbor.VID:
+	case ok:
+		r.fib[p] = want
+		out.FIB = append(out.FIB, FIBChange{Prefix: p, Entry: want})
+	case had:
+		delete(r.fib, p)
+		out.FIB = append(out.FIB, FIBChange{Prefix: p, Delete: true})
+	}
+}
+
+// neighbourChanged refreshes the host route of ip and every route through it.
+func (r *Router) neighbourChanged(ip netip.Addr, out *Output) {
+	r.refresh(netip.PrefixFrom(ip, ip.BitLen()), out)
+	for _, p := range r.rib.Using(ip) {
+		r.refresh(p, out)
+	}
+}
+
+// learn records a neighbour seen in a packet from a connected subnet of
+// its VLAN.
+func (r *Router) learn(now time.Time, v *config.VLAN, ip netip.Addr, mac net.HardwareAddr, port uint32, out *Output) {
+	if !ip.IsValid() || ip.IsUnspecified() || len(mac) != 6 || r.isVIP(ip) || !inSubnets(v, ip) {
+		return
+	}
+	if r.res.Learned(Neighbor{IP: ip, MAC: slices.Clone(mac), VID: v.VID, Port: port}, now) {
+		delete(r.hosts, ip)
+		r.neighbourChanged(ip, out)
+	}
+}
+
+// HandlePacket handles a packet-in received on inPort in VLAN vid: ARP,
+// ND and echo requests for the VIPs are answered, neighbours learned, and a
+// packet for an unresolved host in a connected subnet starts resolving it.
+func (r *Router) HandlePacket(now time.Time, inPort uint32, vid uint16, frame []byte) Output {
+	var out Output
+	v := r.dp.VLAN(vid)
+	if v == nil || len(v.FaucetVIPs) == 0 || len(v.FaucetMAC) != 6 {
+		return out
+	}
+	pkt, err := pipeline.ParsePacket(frame)
+	if err != nil || len(pkt.EthSrc) != 6 {
+		return out
+	}
+	tag := portTag(v, inPort)
+	switch pkt.EthType {
+	case pipeline.EthTypeARP:
+		r.learn(now, v, pkt.ARPSPA, pkt.EthSrc, inPort, &out)
+		if pkt.ARPOp == 1 && isVLANVIP(v, pkt.ARPTPA) && inSubnets(v, pkt.ARPSPA) {
+			out.Packets = append(out.Packets, Packet{Ports: []uint32{inPort},
+				Data: ARPReply(v.FaucetMAC, pkt.ARPTPA, pkt.EthSrc, pkt.ARPSPA, tag)})
+		}
+		return out
+	case pipeline.EthTypeIPv4, pipeline.EthTypeIPv6:
+	default:
+		return out
+	}
+	if pkt.IPProto == pipeline.IPProtoICMPv6 {
+		switch pkt.ICMPType {
+		case pipeline.ICMPv6NeighborSolicit:
+			r.learn(now, v, pkt.IPSrc, pkt.EthSrc, inPort, &out)
+			if isVLANVIP(v, pkt.NDTarget) && inSubnets(v, pkt.IPSrc) {
+				out.Packets = append(out.Packets, Packet{Ports: []uint32{inPort},
+					Data: NeighborAdvertisement(v.FaucetMAC, pkt.NDTarget, pkt.EthSrc, pkt.IPSrc, tag)})
+			}
+			return out
+		case pipeline.ICMPv6NeighborAdvert:
+			r.learn(now, v, pkt.NDTarget, pkt.EthSrc, inPort, &out)
+			return out
+		case pipeline.ICMPv6RouterSolicit, pipeline.ICMPv6RouterAdvert:
+			return out
+		}
+	}
+	if !bytes.Equal(pkt.EthDst, v.FaucetMAC) {
+		return out
+	}
+	r.learn(now, v, pkt.IPSrc, pkt.EthSrc, inPort, &out)
+	if r.isVIP(pkt.IPDst) {
+		echo := pkt.IPProto == pipeline.IPProtoICMP && pkt.ICMPType == 8 ||
+			pkt.IPProto == pipeline.IPProtoICMPv6 && pkt.ICMPType == 128
+		if echo {
+			if reply, err := EchoReply(frame, v.FaucetMAC); err == nil {
+				out.Packets = append(out.Packets, Packet{Ports: []uint32{inPort}, Data: retag(reply, tag)})
+			}
+		}
+		return out
+	}
+	r.resolveFor(now, v, pkt.IPDst, &out)
+	return out
+}
+
+// resolveFor starts resolving dst, a host in a subnet connected on a VLAN
+// routed with v that a packet was sent to (Faucet's proactive learning).
+func (r *Router) resolveFor(now time.Time, v *config.VLAN, dst netip.Addr, out *Output) {
+	if !dst.IsValid() {
+		return
+	}
+	var to *config.VLAN
+	for _, x := range routedWith(r.dp, v) {
+		if inSubnets(x, dst) {
+			to = x
+			break
+		}
+	}
+	if to == nil {
+		return
+	}
+	if _, ok := r.res.Lookup(dst); ok {
+		// Resolved, but the host route is missing (the switch lost
+		// it, or it was deleted meanwhile): program it again.
+		delete(r.fib, netip.PrefixFrom(dst, dst.BitLen()))
+		r.neighbourChanged(dst, out)
+		return
+	}
+	if r.hosts[dst] || r.rib.NextHopUsed(dst) {
+		return // already being resolved
+	}
+	if len(r.hosts) >= r.cfg.MaxPendingHosts {
+		return
+	}
+	r.hosts[dst] = true
+	r.res.Want(dst, to.VID, now)
+	out.merge(r.probes(now))
+}
+
+// Tick sends the probes that are due and drops neighbours that stopped
+// answering, with their FIB entries. Call it every second or so.
+func (r *Router) Tick(now time.Time) Output { return r.probes(now) }
+
+func (r *Router) probes(now time.Time) Output {
+	var out Output
+	probes, gone := r.res.Due(now)
+	for _, ip := range gone {
+		r.neighbourChanged(ip, &out)
+	}
+	for _, p := range probes {
+		if r.hosts[p.IP] && p.Attempt > r.cfg.MaxHostRetries {
+			// Nobody answers for this host: stop trying until a new
+			// packet for it arrives.
+			delete(r.hosts, p.IP)
+			r.res.Unwant(p.IP)
+			continue
+		}
+		out.Packets = append(out.Packets, r.probe(p)...)
+	}
+	return out
+}
+
+// probe floods an ARP request or neighbour solicitation for p.IP on its
+// VLAN: tagged to the tagged ports, untagged to the others (Faucet's
+// VLAN.flood_pkt).
+func (r *Router) probe(p Probe) []Packet {
+	v := r.dp.VLAN(p.VID)
+	if v == nil || len(v.FaucetMAC) != 6 {
+		return nil
+	}
+	var vip netip.Addr
+	for _, x := range v.FaucetVIPs {
+		if x.Contains(p.IP) {
+			vip = x.Addr()
+			break
+		}
+	}
+	if !vip.IsValid() {
+		return nil
+	}
+	frame := func(vid uint16) []byte {
+		if p.IP.Is4() {
+			return ARPRequest(v.FaucetMAC, vip, p.IP, vid)
+		}
+		return NeighborSolicitation(v.FaucetMAC, vip, p.IP, vid)
+	}
+	var out []Packet
+	if len(v.Tagged) > 0 {
+		out = append(out, Packet{Ports: slices.Clone(v.Tagged), Data: frame(v.VID)})
+	}
+	if len(v.Untagged) > 0 {
+		out = append(out, Packet{Ports: slices.Clone(v.Untagged), Data: frame(0)})
+	}
+	return out
+}
+
+func (r *Router) isVIP(ip netip.Addr) bool {
+	return slices.ContainsFunc(r.rib.connected, func(c Connected) bool { return c.VIP == ip })
+}
+
+func (r *Router) isConnectedPrefix(p netip.Prefix) bool {
+	return slices.ContainsFunc(r.rib.connected, func(c Connected) bool {
+		return c.Prefix == p.Masked() || p.IsSingleIP() && c.VIP == p.Addr()
+	})
+}
+
+func isVLANVIP(v *config.VLAN, ip netip.Addr) bool {
+	return slices.ContainsFunc(v.FaucetVIPs, func(p netip.Prefix) bool { return p.Addr() == ip })
+}
+
+func inSubnets(v *config.VLAN, ip netip.Addr) bool {
+	return ip.IsValid() && slices.ContainsFunc(v.FaucetVIPs, func(p netip.Prefix) bool { return p.Contains(ip) })
+}
+
+// routedWith is v and every VLAN a router joins it with.
+func routedWith(dp *config.DP, v *config.VLAN) []*config.VLAN {
+	out := []*config.VLAN{v}
+	for _, rt := range dp.Routers {
+		if !slices.ContainsFunc(rt.VLANs, func(x *config.VLAN) bool { return x.VID == v.VID }) {
+			continue
+		}
+		for _, x := range rt.VLANs {
+			if x.VID != v.VID && !slices.ContainsFunc(out, func(y *config.VLAN) bool { return y.VID == x.VID }) {
+				if dv := dp.VLAN(x.VID); dv != nil {
+					out = append(out, dv)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// portTag is the VID a frame to port must carry on v: v's for a tagged
+// member, none for an untagged one.
+func portTag(v *config.VLAN, port uint32) uint16 {
+	if slices.Contains(v.Tagged, port) {
+		return v.VID
+	}
+	return 0
+}
+
+// retag replaces a frame's VLAN tag (packet-ins arrive tagged by the vlan
+// table, even from untagged ports) with vid, or removes it when vid is 0.
+func retag(frame []byte, vid uint16) []byte {
+	if len(frame) < 14 {
+		return frame
+	}
+	body := frame[12:]
+	if binary.BigEndian.Uint16(body) == ethVLAN && len(body) >= 4 {
+		body = body[4:]
+	}
+	out := make([]byte, 0, len(frame)+4)
+	out = append(out, frame[:12]...)
+	if vid != 0 {
+		out = binary.BigEndian.AppendUint16(out, ethVLAN)
+		out = binary.BigEndian.AppendUint16(out, vid&0xfff)
+	}
+	return append(out, body...)
+}
+
+// Adopt records a neighbour known before a reconfiguration (from the
+// previous Router), so a reload does not forget resolved hosts and next
+// hops. Neighbours no longer in a connected subnet of their VLAN are
+// ignored.
+func (r *Router) Adopt(now time.Time, nb Neighbor) Output {
+	var out Output
+	if v := r.dp.VLAN(nb.VID); v != nil {
+		r.learn(now, v, nb.IP, nb.MAC, nb.Port, &out)
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/internal/voice"
+	"github.com/voipsdn/voipsdn/internal/voicemetrics"
+	"github.com/voipsdn/voipsdn/qos"
+)
+
+// voiceState is the voice service (AMI, call tracking, per-call QoS),
+// started by the first configuration with voip.asterisk servers.
+type voiceState struct {
+	mu  sync.Mutex
+	svc *voice.Service
+	vm  *voicemetrics.VoiceMetrics
+}
+
+// applyVoice starts the voice service for cfg, or gives a running one the
+// new QoS policy. A voice section that cannot start (an unreadable AMI
+// secret, say) is logged and the controller runs without voice.
+func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *config.ChangeSet) {
+	v := &a.voice
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if cfg.VoIP == nil || len(cfg.VoIP.Asterisk) == 0 {
+		if v.svc != nil {
+			a.log.Warn("voip.asterisk removed from the configuration; the voice service stops at the next restart")
+		}
+		return
+	}
+	if v.svc != nil {
+		if changes != nil && changes.VoIP.QoSChanged {
+			if err := v.svc.SetPolicy(ctx, &cfg.VoIP.QoS); err != nil {
+				a.log.Error("applying the new QoS policy failed", "err", err)
+			}
+		}
+		if changes != nil && !changes.VoIP.Asterisk.Empty() {
+			a.log.Warn("voip.asterisk servers changed; the change takes effect at the next restart")
+		}
+		return
+	}
+	if v.vm == nil {
+		names := make([]string, len(cfg.VoIP.Asterisk))
+		for i, s := range cfg.VoIP.Asterisk {
+			names[i] = s.Name
+		}
+		var reasons []string
+		for _, r := range qos.AllReasons() {
+			reasons = append(reasons, string(r))
+		}
+		vm, err := voicemetrics.New(a.reg, voicemetrics.Options{Servers: names, FallbackReasons: reasons})
+		if err != nil {
+			a.log.Error("voice metrics", "err", err)
+		}
+		v.vm = vm
+	}
+	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Metrics: v.vm, Logger: a.log})
+	if err != nil {
+		a.log.Error("voice service not started; running without per-call QoS", "err", err)
+		return
+	}
+	v.svc = svc
+	a.wg.Go(func() {
+		if err := svc.Run(a.runCtx); err != nil {
+			a.log.Error("voice service stopped", "err", err)
+		}
+	})
+}
+
+// switchUp tells the voice service that a switch is in sync.
+func (a *App) switchUp(ctx context.Context, dpid uint64) {
+	a.voice.mu.Lock()
+	svc := a.voice.svc
+	a.voice.mu.Unlock()
+	if svc != nil {
+		svc.SwitchUp(ctx, dpid)
+	}
+}

@@ -1,0 +1,310 @@
+package voice
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voipsdn/voipsdn/ami"
+	"github.com/voipsdn/voipsdn/ami/amisim"
+	"github.com/voipsdn/voipsdn/ami/tracker"
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/internal/ovslab"
+	"github.com/voipsdn/voipsdn/qos"
+)
+
+// The end-to-end tests run the controller with its voice service
+// in-process against a real Open vSwitch with namespace hosts, and the AMI
+// simulator as the PBX.
+
+const labConfig = `
+vlans:
+  voice: {vid: 100}
+dps:
+  sw1:
+    dp_id: 0x1
+    interfaces:
+      1: {name: phone201, native_vlan: voice}
+      2: {name: phone202, native_vlan: voice}
+      5: {name: pbx, native_vlan: voice}
+      6: {name: intruder, native_vlan: voice}
+voip:
+  asterisk:
+    pbx:
+      host: 127.0.0.1
+      port: %d
+      username: voipsdn
+      secret_env: VOIPSDN_E2E_SECRET
+  qos:
+    rtp_port_range: [10000, 20000]
+    pinhole: %s
+    pbx_addresses: [10.0.100.1]
+`
+
+type e2e struct {
+	t       *testing.T
+	ctx     context.Context
+	lab     *ovslab.Lab
+	sim     *amisim.Server
+	mgr     *dp.Manager
+	amiPort int
+	dir     string
+
+	mu    sync.Mutex
+	media map[string][]tracker.MediaKnown // by call
+}
+
+// switchUp tells the voice service about every switch connection.
+type switchUp struct {
+	*dp.Manager
+	svc *Service
+}
+
+func (h switchUp) Connected(ctx context.Context, sw *controller.Switch) {
+	h.Manager.Connected(ctx, sw)
+	go h.svc.SwitchUp(ctx, sw.DPID())
+}
+
+func newE2E(t *testing.T, pinhole string) *e2e {
+	ovslab.Require(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	e := &e2e{t: t, ctx: ctx, dir: t.TempDir(), media: map[string][]tracker.MediaKnown{}}
+	e.lab = ovslab.New(t)
+
+	// The PBX.
+	t.Setenv("VOIPSDN_E2E_SECRET", "s3cret")
+	e.sim = amisim.New(amisim.Options{Username: "voipsdn", Secret: "s3cret",
+		PBXAddr: netip.MustParseAddr("10.0.100.1"), RTPPortBase: 10000, RTCPInterval: -1})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.amiPort = ln.Addr().(*net.TCPAddr).Port
+	simDone := make(chan struct{})
+	go func() { e.sim.Serve(ctx, ln); close(simDone) }() //nolint:errcheck
+	t.Cleanup(func() { cancel(); <-simDone })
+
+	cfg := e.writeConfig(pinhole)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	e.mgr = dp.New(dp.Options{Logger: log})
+	mgrDone := make(chan struct{})
+	go func() { e.mgr.Run(ctx); close(mgrDone) }() //nolint:errcheck
+	t.Cleanup(func() { cancel(); <-mgrDone })
+	if err := e.mgr.SetConfig(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(Options{VoIP: cfg.VoIP, Switches: Switches{M: e.mgr}, Logger: log,
+		AMIOptions: []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
+		Events: func(ev tracker.Event) {
+			if m, ok := ev.(tracker.MediaKnown); ok {
+				e.mu.Lock()
+				e.media[m.Call] = append(e.media[m.Call], m)
+				e.mu.Unlock()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcDone := make(chan struct{})
+	go func() { svc.Run(ctx); close(svcDone) }() //nolint:errcheck
+	t.Cleanup(func() { cancel(); <-svcDone })
+
+	srv := &controller.Server{Handler: switchUp{e.mgr, svc}, Accept: e.mgr.Accepts, Logger: log, EchoInterval: time.Second}
+	ofln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvDone := make(chan struct{})
+	go func() { srv.Serve(ctx, ofln); close(srvDone) }() //nolint:errcheck
+	t.Cleanup(func() { cancel(); <-srvDone })
+
+	if _, err := e.lab.AddBridge("sw1", 1, ovslab.WithController("tcp:"+ofln.Addr().String()), ovslab.MaxBackoff(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []ovslab.HostSpec{
+		{Name: "phone201", OFPort: 1, Addrs: []string{"10.0.100.201/24"}},
+		{Name: "phone202", OFPort: 2, Addrs: []string{"10.0.100.202/24"}},
+		{Name: "pbx", OFPort: 5, Addrs: []string{"10.0.100.1/24"}},
+		{Name: "intruder", OFPort: 6, Addrs: []string{"10.0.100.66/24"}},
+	} {
+		h.Bridge = "sw1"
+		if _, err := e.lab.AddHost(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := e.lab.WaitConnected(wctx, "sw1"); err != nil {
+		t.Fatal(err)
+	}
+	// Learning: every host talks to the PBX once, so its IP is located.
+	for _, h := range []string{"phone201", "phone202", "intruder"} {
+		if err := e.lab.Host(h).WaitPing(wctx, "10.0.100.1"); err != nil {
+			t.Fatalf("%s cannot reach the PBX: %v", h, err)
+		}
+	}
+	return e
+}
+
+func (e *e2e) writeConfig(pinhole string) *config.Config {
+	e.t.Helper()
+	path := filepath.Join(e.dir, "faucet.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(labConfig, e.amiPort, pinhole)), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cfg
+}
+
+// callFlows lists the per-call flows on sw1.
+func (e *e2e) callFlows() []ovslab.Flow {
+	e.t.Helper()
+	filter := "cookie=0x" + strconv.FormatUint(qos.CookieCategory, 16) + "/0x" + strconv.FormatUint(qos.CookieCategoryMask, 16)
+	flows, err := e.lab.DumpFlows("sw1", filter)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return flows
+}
+
+// waitFlows polls until the number of per-call flows is want.
+func (e *e2e) waitFlows(want int, within time.Duration) []ovslab.Flow {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		flows := e.callFlows()
+		if len(flows) == want {
+			return flows
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("want %d per-call flows on sw1, have %d:\n%v", want, len(flows), flows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// call places a call 201 -> 202 with the given phone RTP port and returns
+// the simulator's id for it and its legs' media once both are known.
+func (e *e2e) call(port uint16) (string, []tracker.MediaKnown) {
+	e.t.Helper()
+	id, err := e.sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", Codec: "ulaw", AnswerAfter: 200 * time.Millisecond,
+		FromRTP: netip.AddrPortFrom(netip.MustParseAddr("10.0.100.201"), port),
+		ToRTP:   netip.AddrPortFrom(netip.MustParseAddr("10.0.100.202"), port)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		e.mu.Lock()
+		for _, ms := range e.media {
+			for _, m := range ms {
+				if m.Remote.Port() == port && len(ms) >= 2 {
+					e.mu.Unlock()
+					return id, ms
+				}
+			}
+		}
+		e.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("call %s: media never known", id)
+	return "", nil
+}
+
+func hostOf(ip netip.Addr) string {
+	return map[string]string{"10.0.100.201": "phone201", "10.0.100.202": "phone202", "10.0.100.1": "pbx"}[ip.String()]
+}
+
+// stream sends 50 pps of G.711-sized UDP from host to dst and returns what
+// the receiver saw.
+func (e *e2e) stream(from string, srcPort int, dst netip.AddrPort, to string, d time.Duration) ovslab.RecvStats {
+	e.t.Helper()
+	rx, err := e.lab.Host(to).ReceiveUDP(dst.String())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.lab.Host(from).SendUDPStream(e.ctx, ovslab.Stream{Dst: dst.String(), SrcPort: srcPort, Duration: d}); err != nil {
+		e.t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	st, _ := rx.Close()
+	return st
+}
+
+func TestCallGetsEFAndNothingIsLeftAfterHangup(t *testing.T) {
+	e := newE2E(t, config.PinholeMark)
+	simID, legs := e.call(20000)
+	if len(legs) != 2 {
+		t.Fatalf("want 2 legs, got %d", len(legs))
+	}
+	// Two legs x two directions x RTP+RTCP.
+	e.waitFlows(8, 5*time.Second)
+
+	for _, m := range legs {
+		phone := hostOf(m.Remote.Addr())
+		up := e.stream(phone, int(m.Remote.Port()), m.Local, "pbx", time.Second)
+		down := e.stream("pbx", int(m.Local.Port()), m.Remote, phone, time.Second)
+		for name, st := range map[string]ovslab.RecvStats{phone + "->pbx": up, "pbx->" + phone: down} {
+			if st.Packets < 40 || st.DSCP[46] != st.Packets {
+				t.Errorf("%s RTP: %d packets, %d with DSCP 46; want ~50, all EF", name, st.Packets, st.DSCP[46])
+			}
+		}
+	}
+	// Other traffic between the same hosts keeps its marking.
+	other := e.stream("phone201", 9999, netip.MustParseAddrPort("10.0.100.1:9999"), "pbx", time.Second)
+	if other.Packets < 40 || other.DSCP[0] != other.Packets {
+		t.Errorf("non-call UDP: %d packets, DSCP %v; want all best effort", other.Packets, other.DSCP)
+	}
+	// The per-call flows carried the call's packets.
+	for _, f := range e.callFlows() {
+		if f.Match["udp_dst"] != "" && f.Packets == 0 && f.Match["nw_src"] != "" {
+			port, _ := strconv.Atoi(f.Match["tp_dst"])
+			if port%2 == 0 { // RTP, not RTCP
+				t.Errorf("per-call RTP flow never hit: %s", f.Text)
+			}
+		}
+	}
+
+	if err := e.sim.Hangup(simID, 16); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFlows(0, 2*time.Second)
+	if meters, err := e.lab.DumpMeters("sw1"); err != nil || len(meters) != 0 {
+		t.Errorf("meters left after hang-up: %v %v", meters, err)
+	}
+}
+
+func TestStrictModeOnlyCallsPass(t *testing.T) {
+	e := newE2E(t, config.PinholeStrict)
+	_, legs := e.call(20100)
+	e.waitFlows(8, 5*time.Second)
+	m := legs[0]
+	phone := hostOf(m.Remote.Addr())
+	if st := e.stream(phone, int(m.Remote.Port()), m.Local, "pbx", time.Second); st.Packets < 40 || st.DSCP[46] != st.Packets {
+		t.Errorf("the call's RTP through the pinhole: %d packets, %d EF", st.Packets, st.DSCP[46])
+	}
+	if st := e.stream("intruder", 40000, m.Local, "pbx", time.Second); st.Packets != 0 {
+		t.Errorf("UDP into the PBX's RTP port from a host not in the call: %d packets arrived, want 0", st.Packets)
+	}
+	if st := e.stream("intruder", 40000, netip.MustParseAddrPort("10.0.100.1:9999"), "pbx", time.Second); st.Packets < 40 {
+		t.Errorf("UDP outside the RTP range from the same host: %d packets, want ~50", st.Packets)
+	}
+}

@@ -1,0 +1,90 @@
+package voice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/qos"
+)
+
+// Switches gives the QoS engine the datapaths of a dp.Manager: where hosts
+// are learned, each datapath's voice table, and a confirmed send path.
+type Switches struct {
+	M *dp.Manager
+}
+
+var _ qos.Switches = Switches{}
+
+// Locate implements qos.Locator.
+func (s Switches) Locate(ip netip.Addr) (qos.Location, bool) {
+	l, ok := s.M.LocateIP(ip)
+	if !ok {
+		return qos.Location{}, false
+	}
+	return qos.Location{DP: l.DP, DPID: l.DPID, Port: l.Port, VID: l.VID}, true
+}
+
+// Placement implements qos.Switches: the voice table of a connected
+// datapath running a program with one.
+func (s Switches) Placement(dpid uint64) (qos.Placement, bool) {
+	cfg := s.M.Config()
+	if cfg == nil {
+		return qos.Placement{}, false
+	}
+	d := cfg.DPByID(dpid)
+	if d == nil {
+		return qos.Placement{}, false
+	}
+	// Bounded, so a datapath that does not answer cannot stall the engine.
+	ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
+	defer cancel()
+	prog, up, err := s.M.Program(ctx, dpid)
+	if err != nil || !up || prog == nil {
+		return qos.Placement{}, false
+	}
+	return dp.Placement(d, prog)
+}
+
+// Apply implements qos.Switches. The switch's refusals that mean "no room"
+// become qos.ErrMeterTableFull and qos.ErrTableFull, so fallbacks are
+// counted under the right reason.
+func (s Switches) Apply(ctx context.Context, dpid uint64, b qos.Batch) error {
+	msgs := make([]of13.Message, 0, len(b.MeterAdds)+len(b.Flows)+len(b.MeterDeletes))
+	for _, m := range b.MeterAdds {
+		msgs = append(msgs, m)
+	}
+	for _, f := range b.Flows {
+		msgs = append(msgs, f)
+	}
+	for _, m := range b.MeterDeletes {
+		msgs = append(msgs, m)
+	}
+	err := s.M.Apply(ctx, dpid, msgs)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, &of13.Error{Type: of13.ErrMeterModFailed, Code: codeOutOfMeters}):
+		return fmt.Errorf("%w: %w", qos.ErrMeterTableFull, err)
+	case errors.Is(err, &of13.Error{Type: of13.ErrFlowModFailed, Code: codeTableFull}):
+		return fmt.Errorf("%w: %w", qos.ErrTableFull, err)
+	}
+	return err
+}
+
+const placementTimeout = 5 * time.Second
+
+// OpenFlow 1.3 error codes (§7.4.4) for a full meter or flow table.
+const (
+	codeOutOfMeters = 10 // OFPMMFC_OUT_OF_METERS
+	codeTableFull   = 1  // OFPFMFC_TABLE_FULL
+)
+
+// CallFlows implements qos.Switches.
+func (s Switches) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error) {
+	return s.M.Flows(ctx, dpid, qos.CookieCategory, qos.CookieCategoryMask)
+}
