@@ -34,7 +34,16 @@ func TestOVSCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	t.Cleanup(func() { pl.Close(); wg.Wait() })
+	var conns []net.Conn
+	t.Cleanup(func() {
+		pl.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	wg.Go(func() {
 		sc, err := pl.Accept()
 		if err != nil {
@@ -46,6 +55,9 @@ func TestOVSCapture(t *testing.T) {
 			return
 		}
 		defer cc.Close()
+		mu.Lock()
+		conns = append(conns, sc, cc)
+		mu.Unlock()
 		wg.Go(func() { io.Copy(sc, cc); sc.Close() })
 		buf := make([]byte, 64<<10)
 		for {

@@ -13,6 +13,18 @@ import (
 // DefaultAddr is the IANA OpenFlow port.
 const DefaultAddr = ":6653"
 
+// UnknownPolicy is what the server does with a datapath Accept rejects.
+type UnknownPolicy int
+
+const (
+	// CloseUnknown closes the connection; the switch will retry.
+	CloseUnknown UnknownPolicy = iota
+	// IgnoreUnknown keeps the connection up, answering echoes, but never
+	// registers the switch, calls the Handler or sends it anything, so a
+	// switch that is not (yet) configured does not reconnect in a loop.
+	IgnoreUnknown
+)
+
 // Server accepts OpenFlow 1.3 switches and runs their sessions. Set the
 // fields before calling Serve; the zero value (with a Handler) is usable.
 type Server struct {
@@ -30,9 +42,12 @@ type Server struct {
 	EchoTimeout time.Duration
 	// HandshakeTimeout bounds hello, features and port-desc (default 10s).
 	HandshakeTimeout time.Duration
-	// Accept, if set, decides whether a datapath id may connect; a
-	// rejected switch is logged and disconnected.
+	// Accept, if set, decides whether a datapath id may connect. A
+	// rejected switch is logged and then handled as Unknown says.
 	Accept func(dpid uint64) bool
+	// Unknown is what happens to a switch Accept rejects (default
+	// CloseUnknown).
+	Unknown UnknownPolicy
 	// QueueChunks bounds each switch's send queue in 64 KiB chunks
 	// (default 64, i.e. about 4 MiB).
 	QueueChunks int

@@ -28,6 +28,11 @@ func (srv *Server) serveConn(ctx context.Context, conn net.Conn) {
 	log = log.With("dpid", fmt.Sprintf("%016x", feat.DatapathID))
 	if srv.Accept != nil && !srv.Accept(feat.DatapathID) {
 		srv.stats.rejected.Add(1)
+		if srv.Unknown == IgnoreUnknown {
+			log.Warn("unknown datapath; ignoring it")
+			srv.newSwitch(ctx, conn, log, feat).ignore(r)
+			return
+		}
 		log.Warn("unknown datapath; closing connection")
 		conn.Close()
 		return
@@ -150,7 +155,7 @@ func (s *Switch) run(r *wire.Reader) {
 	}
 	srv.stats.connects.Add(1)
 	srv.stats.connected.Add(1)
-	s.log.Info("switch connected", "ports", len(s.ports))
+	s.log.Info("switch connected", "ports", len(s.Ports()))
 	h := srv.handler()
 	s.timed("connected", func() { h.Connected(s.ctx, s) })
 	s.dispatch(h)
@@ -161,6 +166,32 @@ func (s *Switch) run(r *wire.Reader) {
 	reason := fmt.Errorf("dp %016x: %w", s.DPID(), context.Cause(s.ctx))
 	s.log.Info("switch disconnected", "reason", context.Cause(s.ctx))
 	h.Disconnected(s.DPID(), reason)
+}
+
+// ignore keeps an unaccepted switch's connection alive until it drops or
+// the server stops; its events are discarded.
+func (s *Switch) ignore(r *wire.Reader) {
+	defer close(s.done)
+	stopClose := context.AfterFunc(s.ctx, func() { s.conn.Close() })
+	defer stopClose()
+	s.wg.Add(3)
+	go s.readLoop(r)
+	go s.writeLoop()
+	go s.keepalive(s.srv.echoInterval(), s.srv.echoTimeout())
+	for {
+		select {
+		case <-s.ctx.Done():
+			s.stop()
+			s.log.Info("ignored switch disconnected", "reason", context.Cause(s.ctx))
+			return
+		case <-s.events.ready:
+			for {
+				if _, ok := s.events.pop(); !ok {
+					break
+				}
+			}
+		}
+	}
 }
 
 // stop ends the session and waits for the helpers.

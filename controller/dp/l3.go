@@ -68,9 +68,10 @@ func (r *runner) l3Packet(ctx context.Context, now time.Time, inPort uint32, vid
 }
 
 // l3Tick sends the router's due probes and removes neighbours that went
-// silent. It runs from the DP's timer.
+// silent. It runs from the DP's timer. Without a switch it waits: probes
+// would be lost, yet count as attempts and lengthen the backoff.
 func (r *runner) l3Tick(ctx context.Context, now time.Time) {
-	if r.st.l3 == nil {
+	if r.st.l3 == nil || r.st.sw == nil {
 		return
 	}
 	var b batch

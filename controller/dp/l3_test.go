@@ -134,3 +134,50 @@ func TestL3RoutesThroughTheRuntime(t *testing.T) {
 		t.Fatalf("withdrawn BGP route: packet leaves on %v", ports)
 	}
 }
+
+// A reload keeps resolved neighbours and applies new static routes at once.
+func TestL3ReloadKeepsNeighbours(t *testing.T) {
+	clock := newFakeClock()
+	m := startManager(t, mustConfig(t, routedDP), Options{Clock: clock})
+	sw := &l3Switch{fakeSwitch: newFakeSwitch(1)}
+	m.SwitchConnected(context.Background(), sw)
+	m.SwitchPacketIn(sw, packetInOn(2, frame("0e:00:00:00:02:02", "ff:ff:ff:ff:ff:ff", 200, 0x0806,
+		arpRequest("0e:00:00:00:02:02", [4]byte{10, 0, 2, 2}, [4]byte{10, 0, 2, 254}))))
+	m.syncDP(t, 1)
+	pkt := oftable.Packet{InPort: 1, EthSrc: oftable.MAC("0e:00:00:00:01:01"), EthDst: oftable.MAC("0e:00:00:00:00:01"),
+		EthType: 0x0800, IPSrc: netip.MustParseAddr("10.0.1.1"), IPDst: netip.MustParseAddr("192.168.3.3"), IPProto: 17, TTL: 64}
+	if ports := sw.dataPorts(pkt); len(ports) != 0 {
+		t.Fatalf("routed before the route exists: %v", ports)
+	}
+	cfg := mustConfig(t, `
+vlans:
+  office: {vid: 100, faucet_vips: ["10.0.1.254/24"]}
+  guest:
+    vid: 200
+    faucet_vips: ["10.0.2.254/24"]
+    routes:
+      - route: {ip_dst: "192.168.0.0/16", ip_gw: "10.0.2.2"}
+routers:
+  r1: {vlans: [office, guest]}
+dps:
+  sw1:
+    dp_id: 1
+    interfaces:
+      1: {native_vlan: office}
+      2: {native_vlan: guest}
+`)
+	if err := m.SetConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	m.syncDP(t, 1)
+	if ports := sw.dataPorts(pkt); !slices.Equal(ports, []uint32{2}) {
+		t.Fatalf("new static route through a known neighbour: packet leaves on %v", ports)
+	}
+	if err := m.SetConfig(context.Background(), mustConfig(t, routedDP)); err != nil {
+		t.Fatal(err)
+	}
+	m.syncDP(t, 1)
+	if ports := sw.dataPorts(pkt); len(ports) != 0 {
+		t.Fatalf("removed static route still routes to %v", ports)
+	}
+}

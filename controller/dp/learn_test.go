@@ -162,3 +162,28 @@ func TestClassify(t *testing.T) {
 		t.Error(ClassControl.String())
 	}
 }
+
+// A port that goes down loses its hosts: their flows go and Locate forgets
+// them.
+func TestPortDownForgetsHosts(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	sw := newFakeSwitch(1)
+	ctx := context.Background()
+	m.SwitchConnected(ctx, sw)
+	m.SwitchPacketIn(sw, packetInOn(1, frame(hostA, "0e:00:00:00:00:0b", 100, 0x0800, nil)))
+	m.syncDP(t, 1)
+	if _, ok := m.Locate(hostA); !ok {
+		t.Fatal("host not learned")
+	}
+	m.SwitchPortStatus(ctx, sw, of13.PortStatus{Reason: of13.PortModified,
+		Port: of13.Port{No: 1, State: of13.PortStateLinkDown}})
+	if _, ok := m.Locate(hostA); ok {
+		t.Error("host on a downed port still located")
+	}
+	sameFlows(t, sw.flows(), compiled(t, m, 1).AllFlows())
+	for _, f := range sw.flows() {
+		if src, ok := f.Match.Get(of13.FieldEthSrc); ok && !src.Masked && net.HardwareAddr(src.Bytes()).String() == hostA {
+			t.Errorf("flow of the forgotten host left: %s", f.String())
+		}
+	}
+}

@@ -36,11 +36,12 @@ func (p *PacketIn) InPort() uint32 {
 
 // PacketOut sends a packet out of the switch through Actions.
 type PacketOut struct {
-	// BufferID is NoBuffer unless the packet is buffered on the switch;
-	// the zero value is replaced by NoBuffer when encoded only if Data is
-	// set, so set it explicitly for buffered packets.
+	// BufferID names a packet buffered on the switch; zero means
+	// NoBuffer (the packet is in Data), as buffer 0 is never meant.
 	BufferID uint32
-	InPort   uint32
-	Actions  []Action
-	Data     []byte
+	// InPort is the packet's ingress port for actions that need one;
+	// zero means PortController.
+	InPort  uint32
+	Actions []Action
+	Data    []byte
 }

@@ -61,12 +61,14 @@ type RouterConfig struct {
 // It is pure: time is an argument, frames come in and go out as bytes. It
 // is not safe for concurrent use; the DP's goroutine owns it.
 type Router struct {
-	dp    *config.DP
-	cfg   RouterConfig
-	res   *Resolver
-	rib   *RIB
-	fib   map[netip.Prefix]Entry
-	hosts map[netip.Addr]bool // wanted for packets, not as next hops
+	dp  *config.DP
+	cfg RouterConfig
+	res *Resolver
+	rib *RIB
+	fib map[netip.Prefix]Entry
+	// hosts are wanted for packets, not as next hops, by VLAN; their FIB
+	// entry drops packets until they resolve.
+	hosts map[netip.Addr]uint16
 }
 
 // NewRouter returns the router of dp with its static routes in the RIB;
@@ -104,7 +106,7 @@ func NewRouter(dp *config.DP, cfg RouterConfig, now time.Time) *Router {
 		}
 	}
 	r := &Router{dp: dp, cfg: cfg, res: NewResolver(cfg.Backoff), rib: NewRIB(conn),
-		fib: map[netip.Prefix]Entry{}, hosts: map[netip.Addr]bool{}}
+		fib: map[netip.Prefix]Entry{}, hosts: map[netip.Addr]uint16{}}
 	for _, v := range dp.VLANs {
 		for _, rt := range v.Routes {
 			r.SetRoute(now, Route{Prefix: rt.Dst, NextHop: rt.Gateway, Source: SourceStatic})
@@ -157,8 +159,10 @@ func (r *Router) DeleteRoute(now time.Time, p netip.Prefix, s Source) Output {
 }
 
 func (r *Router) afterChange(now time.Time, p netip.Prefix, before, after Route) Output {
-	if nh := before.NextHop; nh.IsValid() && !r.rib.NextHopUsed(nh) && !r.hosts[nh] {
-		r.res.Unwant(nh)
+	if nh := before.NextHop; nh.IsValid() && !r.rib.NextHopUsed(nh) {
+		if _, host := r.hosts[nh]; !host {
+			r.res.Unwant(nh)
+		}
 	}
 	if nh := after.NextHop; nh.IsValid() {
 		if c, ok := r.rib.ConnectedFor(nh); ok {
@@ -179,6 +183,8 @@ func (r *Router) refresh(p netip.Prefix, out *Output) {
 		if _, routed := r.rib.Best(p); !routed {
 			if nb, resolved := r.res.Lookup(p.Addr()); resolved {
 				want, ok = Entry{Prefix: p, NextHop: p.Addr(), Neighbor: nb}, true
+			} else if vid, pending := r.hosts[p.Addr()]; pending {
+				want, ok = Entry{Prefix: p, NextHop: p.Addr(), Neighbor: Neighbor{IP: p.Addr(), VID: vid}}, true
 			}
 		}
 	}
@@ -297,14 +303,15 @@ func (r *Router) resolveFor(now time.Time, v *config.VLAN, dst netip.Addr, out *
 		r.neighbourChanged(dst, out)
 		return
 	}
-	if r.hosts[dst] || r.rib.NextHopUsed(dst) {
+	if _, pending := r.hosts[dst]; pending || r.rib.NextHopUsed(dst) {
 		return // already being resolved
 	}
 	if len(r.hosts) >= r.cfg.MaxPendingHosts {
 		return
 	}
-	r.hosts[dst] = true
+	r.hosts[dst] = to.VID
 	r.res.Want(dst, to.VID, now)
+	r.refresh(netip.PrefixFrom(dst, dst.BitLen()), out)
 	out.merge(r.probes(now))
 }
 
@@ -319,11 +326,12 @@ func (r *Router) probes(now time.Time) Output {
 		r.neighbourChanged(ip, &out)
 	}
 	for _, p := range probes {
-		if r.hosts[p.IP] && p.Attempt > r.cfg.MaxHostRetries {
-			// Nobody answers for this host: stop trying until a new
-			// packet for it arrives.
+		if _, host := r.hosts[p.IP]; host && p.Attempt > r.cfg.MaxHostRetries {
+			// Nobody answers for this host: stop trying (and
+			// dropping its packets) until a new packet for it arrives.
 			delete(r.hosts, p.IP)
 			r.res.Unwant(p.IP)
+			r.refresh(netip.PrefixFrom(p.IP, p.IP.BitLen()), &out)
 			continue
 		}
 		out.Packets = append(out.Packets, r.probe(p)...)

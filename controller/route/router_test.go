@@ -235,6 +235,11 @@ func TestRouterInterVLAN(t *testing.T) {
 					t.Fatalf("probe %+v: %+v", p.Ports, pp)
 				}
 			}
+			// Meanwhile further packets for h2 are dropped by the switch
+			// rather than each sent to the controller.
+			if r := l.tbl.Trace(tablePacket(t, 1, ping)); len(r.Outputs) != 0 {
+				t.Fatalf("packet for a host being resolved: %v", r)
+			}
 			// h2 resolves (its own request for its VIP also answers the probe).
 			l.resolveHost(2, 200, h2MAC, c.h2, c.v2)
 
@@ -333,6 +338,40 @@ func TestRouterUnresolvableIsBounded(t *testing.T) {
 	if p := l.r.Resolver().Pending(); len(p) > 1 { // only the static gateway stays wanted
 		t.Fatalf("%d hosts still pending after retries", len(p))
 	}
+	// Given up hosts leave no drop entries behind.
+	for _, e := range l.r.FIB() {
+		if e.Neighbor.MAC == nil {
+			t.Fatalf("pending entry %v left after giving up", e.Prefix)
+		}
+	}
 	// Meanwhile a host still resolves at once.
 	l.resolveHost(2, 200, h2MAC, ip("10.0.2.2"), ip("10.0.2.254"))
+}
+
+// FuzzRouterHandlePacket feeds arbitrary frames to a router: it must never
+// panic, and whatever it sends is a well-formed Ethernet frame for a port
+// of the VLAN.
+func FuzzRouterHandlePacket(f *testing.F) {
+	f.Add(uint16(100), retag(ARPRequest(h1MAC, ip("10.0.1.1"), ip("10.0.1.254"), 0), 100))
+	f.Add(uint16(100), retag(NeighborSolicitation(h1MAC, ip("fc00:1::1"), ip("fc00:1::fe"), 0), 100))
+	f.Add(uint16(200), retag(echoRequest(h2MAC, faucetMAC, ip("10.0.2.2"), ip("10.0.2.254")), 200))
+	f.Add(uint16(100), retag(echoRequest(h1MAC, faucetMAC, ip("fc00:1::1"), ip("fc00:2::9")), 100))
+	f.Add(uint16(100), []byte{0xff})
+	cfg, err := config.LoadFileBytes("test.yaml", []byte(routerConfig))
+	if err != nil {
+		f.Fatal(err)
+	}
+	dp := cfg.DPs[0]
+	f.Fuzz(func(t *testing.T, vid uint16, frame []byte) {
+		r := NewRouter(dp, RouterConfig{}, t0)
+		for _, port := range []uint32{1, 2, 3} {
+			out := r.HandlePacket(t0, port, vid, frame)
+			for _, p := range out.Packets {
+				if len(p.Data) < 14 || len(p.Ports) == 0 {
+					t.Fatalf("bad packet-out %+v", p)
+				}
+			}
+			r.Tick(t0.Add(time.Second))
+		}
+	})
 }

@@ -15,6 +15,10 @@ import (
 // towards the neighbour MAC. Host routes to resolved neighbours (/32,
 // /128) and static or BGP prefixes whose next hop is resolved are both
 // FIB entries; controller/route decides which exist.
+//
+// An entry without a MAC is a host being resolved: its packets are
+// dropped meanwhile instead of each being sent to the controller, as
+// Faucet's proactive learning does.
 type FIBEntry struct {
 	Prefix netip.Prefix
 	VID    uint16
@@ -31,7 +35,7 @@ func RouteOwner(p netip.Prefix) string { return "route:" + p.Masked().String() }
 // the prefix's family, or the prefix is a connected subnet).
 func (l *Learned) SetRoute(dp *config.DP, e FIBEntry) (OwnerFlows, error) {
 	e.Prefix = e.Prefix.Masked()
-	if !e.Prefix.IsValid() || len(e.MAC) != 6 {
+	if !e.Prefix.IsValid() || (len(e.MAC) != 6 && len(e.MAC) != 0) {
 		return OwnerFlows{}, fmt.Errorf("dp %s: route %v: invalid prefix or MAC", dp.Name, e.Prefix)
 	}
 	if l.routes == nil {
@@ -105,24 +109,37 @@ func (c *compiler) routeFlows1(owner string, e FIBEntry) {
 		return
 	}
 	var acts []of13.Action
-	if len(c.dp.Routers) > 0 {
-		acts = append(acts, of13.SetVlanVID(e.VID))
+	next := TableEthDst
+	if len(e.MAC) == 0 {
+		next = "" // being resolved: drop
+	} else {
+		if len(c.dp.Routers) > 0 {
+			acts = append(acts, of13.SetVlanVID(e.VID))
+		}
+		acts = append(acts, of13.SetField(of13.EthSrc(v.FaucetMAC)), of13.SetField(of13.EthDst(e.MAC)), of13.DecNwTTL())
 	}
-	acts = append(acts, of13.SetField(of13.EthSrc(v.FaucetMAC)), of13.SetField(of13.EthDst(e.MAC)), of13.DecNwTTL())
 	if slices.ContainsFunc(c.dp.VLANs, func(x *config.VLAN) bool { return isConnected(x, e.Prefix) }) {
 		// The connected subnet's own flow (vip.go) has this match and
 		// priority; a route cannot replace it.
 		return
 	}
+	shared := false
 	for _, r := range routedVLANs(c.dp, v) {
 		if !hasVIPFamily(r, v4) {
 			continue
 		}
+		// Flows never change their actions in place: the first flow
+		// takes acts itself, which saves a copy per route on one VLAN.
+		a := acts
+		if shared {
+			a = cloneActions(acts)
+		}
+		shared = true
 		c.e.add(owner, flowSpec{
 			Table: fib, Priority: priorityLPM + uint16(e.Prefix.Bits()),
 			Match: of13.NewMatch(of13.EthType(ethType), of13.VlanVID(r.VID), of13.PrefixField(dst, e.Prefix)),
-			Apply: cloneActions(acts),
-			Goto:  TableEthDst,
+			Apply: a,
+			Goto:  next,
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/stats"
 	"github.com/voipsdn/voipsdn/faucet/config"
 )
 
@@ -44,12 +45,14 @@ type App struct {
 	ofLn     net.Listener
 	promLn   net.Listener
 	reg      *prometheus.Registry
+	poller   *stats.Poller
 
 	reloads  chan chan error
 	cfgState configState
 	voice    voiceState
 	// runCtx and wg belong to Run: goroutines started while it runs
-	// (the voice service) join its WaitGroup.
+	// (the voice service, one stats poller per switch session) join its
+	// WaitGroup.
 	runCtx  context.Context
 	wg      sync.WaitGroup
 	mu      sync.Mutex
@@ -77,11 +80,15 @@ func New(opts Options) (*App, error) {
 	dpOpts.SwitchUp = a.switchUp
 	dpOpts.Events = newDPEvents(counters)
 	a.mgr = dp.New(dpOpts)
+	a.poller = stats.New(stats.Options{Logger: opts.Logger})
+	if err := a.poller.Register(a.reg); err != nil {
+		return nil, err
+	}
 	a.reloader = config.NewReloader(opts.ConfigPath,
 		config.WithLogger(opts.Logger),
 		config.WithApply(a.apply))
 	a.srv = &controller.Server{
-		Handler: a.mgr,
+		Handler: handler{Handler: a.mgr, a: a},
 		Logger:  opts.Logger.With("component", "controller"),
 		Accept:  a.mgr.Accepts,
 	}

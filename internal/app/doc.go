@@ -1,8 +1,11 @@
 // Package app assembles the voipsdn controller from its parts: the
 // configuration Reloader (faucet/config), the per-DP manager (controller/dp),
-// the OpenFlow server (controller) and the Prometheus endpoint. `voipsdn run`
-// parses flags into Options and calls Run; integration tests start an App
-// in-process on loopback ports.
+// the OpenFlow server (controller), the Prometheus endpoint with Faucet's
+// metrics (controller/metrics, fed by the manager's snapshots and events,
+// and controller/stats, polling each connected switch) and, when the
+// configuration names Asterisk servers, the voice service (internal/voice).
+// `voipsdn run` parses flags into Options and calls Run; integration tests
+// start an App in-process on loopback ports.
 //
 // Configuration is reloaded on Reload (SIGHUP in `voipsdn run`), when a
 // watched file changes (Options.Watch) and, while no valid configuration has

@@ -176,9 +176,20 @@ func TestOVS(t *testing.T) {
 		if r := rate(metered); r > 1600 {
 			t.Errorf("metered stream arrived at %.0f kbit/s; the meter allows 1000", r)
 		}
-		if metered.Packets*2 > free.Packets {
-			t.Errorf("metered stream delivered %d packets, unmetered %d: the meter did not cut it", metered.Packets, free.Packets)
+		// The unmetered stream shows what the datapath carried meanwhile;
+		// on a loaded machine it can be less than the meter allows, so
+		// the meter's own drop counter proves the cut.
+		ms := must[[]ovslab.MeterStats](t)(s.lab.MeterStats("sw1"))
+		var dropped uint64
+		for _, m := range ms {
+			if m.ID == 1 && len(m.Bands) > 0 {
+				dropped = m.Bands[0].Packets
+			}
 		}
+		if dropped == 0 {
+			t.Errorf("meter 1 dropped nothing (stats %+v)", ms)
+		}
+		t.Logf("meter 1 dropped %d packets", dropped)
 	})
 
 	t.Run("HostMove", func(t *testing.T) {

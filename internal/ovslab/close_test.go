@@ -3,6 +3,7 @@ package ovslab_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +51,7 @@ func leftovers(t *testing.T, id, dir string) []string {
 func TestCloseLeavesNothing(t *testing.T) {
 	ovslab.Require(t)
 	// Other packages' labs may hold the lock for a while.
-	lockCtx, cancelLock := context.WithTimeout(context.Background(), 5*time.Minute)
+	lockCtx, cancelLock := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancelLock()
 	lab, err := ovslab.Start(lockCtx, ovslab.Options{Logf: t.Logf})
 	noErr(t, err)
@@ -86,10 +87,32 @@ func TestCloseLeavesNothing(t *testing.T) {
 	if _, err := lab.AddBridge("br1", 2); err == nil {
 		t.Error("AddBridge on a closed lab succeeded")
 	}
-	// The lock is free again (another package's lab may take it first).
-	lab2, err := ovslab.Start(lockCtx, ovslab.Options{})
+	// The lock is released: free, or already taken by another process.
+	assertLockNotHeldBySelf(t)
+}
+
+func assertLockNotHeldBySelf(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(ovslab.DefaultLockPath(), os.O_RDWR, 0)
 	noErr(t, err)
-	noErr(t, lab2.Close())
+	defer f.Close()
+	self := fmt.Sprintf("pid %d ", os.Getpid())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			return
+		}
+		holder, _ := os.ReadFile(ovslab.DefaultLockPath())
+		// A new holder writes its pid just after taking the lock.
+		if len(holder) > 0 && !strings.HasPrefix(string(holder), self) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lock still held after Close (%q)", holder)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // A second lab waits for the first: here it gives up when its context ends.

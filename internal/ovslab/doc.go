@@ -41,7 +41,8 @@
 // therefore takes an exclusive flock on DefaultLockPath
 // (/run/lock/voipsdn-ovslab.lock) and holds it until Close: labs in all
 // packages of "go test ./..." run one after another. Start waits for the
-// lock as long as its context allows (New: 5 minutes).
+// lock as long as its context allows (New: until 30 s before the test's
+// deadline).
 //
 // # Cleanup guarantees
 //

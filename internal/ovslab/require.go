@@ -99,7 +99,15 @@ func NewWith(t TB, opts Options) *Lab {
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // includes waiting for the lock
+	// Starting includes waiting for the lock, which other packages' labs
+	// may hold for long: wait until shortly before the test's deadline.
+	wait := 10 * time.Minute
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if dl, ok := d.Deadline(); ok {
+			wait = max(time.Until(dl)-30*time.Second, 10*time.Second)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	l, err := Start(ctx, opts)
 	if err != nil {

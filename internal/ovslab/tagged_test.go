@@ -19,6 +19,7 @@ func TestTaggedHost(t *testing.T) {
 priority=100,in_port=1,dl_vlan=100 actions=pop_vlan,output:2
 priority=100,in_port=2 actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:1
 `))
+	noErr(t, h1.WaitPing(ctx, h2.IP().String())) // ARP done before counting
 	// Frames OVS sends out keep their tag inline, where a plain "icmp" filter
 	// does not look; received ones have it stripped into metadata. Match both.
 	capt := must[*ovslab.Capture](t)(lab.Capture(ctx, h1.Port.Name, "icmp or (vlan and icmp)"))

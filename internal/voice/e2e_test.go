@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/voipsdn/voipsdn/ami/tracker"
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 	"github.com/voipsdn/voipsdn/qos"
@@ -57,9 +59,12 @@ type e2e struct {
 	ctx     context.Context
 	lab     *ovslab.Lab
 	sim     *amisim.Server
-	mgr     *dp.Manager
 	amiPort int
 	dir     string
+	cfg     *config.Config
+	ofAddr  string
+	stopCtl func()
+	rec     *recorder
 
 	mu    sync.Mutex
 	media map[string][]tracker.MediaKnown // by call
@@ -96,44 +101,17 @@ func newE2E(t *testing.T, pinhole string) *e2e {
 	go func() { e.sim.Serve(ctx, ln); close(simDone) }() //nolint:errcheck
 	t.Cleanup(func() { cancel(); <-simDone })
 
-	cfg := e.writeConfig(pinhole)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	e.mgr = dp.New(dp.Options{Logger: log})
-	mgrDone := make(chan struct{})
-	go func() { e.mgr.Run(ctx); close(mgrDone) }() //nolint:errcheck
-	t.Cleanup(func() { cancel(); <-mgrDone })
-	if err := e.mgr.SetConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := New(Options{VoIP: cfg.VoIP, Switches: Switches{M: e.mgr}, Logger: log,
-		AMIOptions: []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
-		Events: func(ev tracker.Event) {
-			if m, ok := ev.(tracker.MediaKnown); ok {
-				e.mu.Lock()
-				e.media[m.Call] = append(e.media[m.Call], m)
-				e.mu.Unlock()
-			}
-		}})
+	e.cfg = e.writeConfig(pinhole)
+	e.rec = &recorder{cookies: map[uint64]bool{}}
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	svcDone := make(chan struct{})
-	go func() { svc.Run(ctx); close(svcDone) }() //nolint:errcheck
-	t.Cleanup(func() { cancel(); <-svcDone })
+	e.ofAddr = ln2.Addr().String()
+	e.stopCtl = e.startController(ln2)
+	t.Cleanup(func() { e.stopCtl() })
 
-	srv := &controller.Server{Handler: switchUp{e.mgr, svc}, Accept: e.mgr.Accepts, Logger: log, EchoInterval: time.Second}
-	ofln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvDone := make(chan struct{})
-	go func() { srv.Serve(ctx, ofln); close(srvDone) }() //nolint:errcheck
-	t.Cleanup(func() { cancel(); <-srvDone })
-
-	if _, err := e.lab.AddBridge("sw1", 1, ovslab.WithController("tcp:"+ofln.Addr().String()), ovslab.MaxBackoff(time.Second)); err != nil {
+	if _, err := e.lab.AddBridge("sw1", 1, ovslab.WithController("tcp:"+e.ofAddr), ovslab.MaxBackoff(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range []ovslab.HostSpec{
@@ -159,6 +137,87 @@ func newE2E(t *testing.T, pinhole string) *e2e {
 		}
 	}
 	return e
+}
+
+// startController runs the controller's runtime, voice service and
+// OpenFlow server on ln until the returned stop is called, as one run of
+// `voipsdn run` would.
+func (e *e2e) startController(ln net.Listener) (stop func()) {
+	t := e.t
+	ctx, cancel := context.WithCancel(e.ctx)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	var wg sync.WaitGroup
+	mgr := dp.New(dp.Options{Logger: log})
+	wg.Add(1)
+	go func() { defer wg.Done(); mgr.Run(ctx) }() //nolint:errcheck
+	if err := mgr.SetConfig(ctx, e.cfg); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(Options{VoIP: e.cfg.VoIP, Switches: recordingSwitches{Switches{M: mgr}, e.rec}, Logger: log,
+		AMIOptions: []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
+		Events: func(ev tracker.Event) {
+			if m, ok := ev.(tracker.MediaKnown); ok {
+				e.mu.Lock()
+				e.media[m.Call] = append(e.media[m.Call], m)
+				e.mu.Unlock()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); svc.Run(ctx) }() //nolint:errcheck
+	srv := &controller.Server{Handler: switchUp{mgr, svc}, Accept: mgr.Accepts, Logger: log, EchoInterval: time.Second}
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.Serve(ctx, ln) }() //nolint:errcheck
+	return func() { cancel(); wg.Wait() }
+}
+
+// restartController stops the controller and starts a new one on the
+// same address, as a restart of the voipsdn process does.
+func (e *e2e) restartController() {
+	e.t.Helper()
+	e.stopCtl()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ {
+		if ln, err = net.Listen("tcp", e.ofAddr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.stopCtl = e.startController(ln)
+}
+
+// recorder notes every call cookie that flows were installed for.
+type recorder struct {
+	mu      sync.Mutex
+	cookies map[uint64]bool
+}
+
+type recordingSwitches struct {
+	Switches
+	rec *recorder
+}
+
+func (r recordingSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) error {
+	err := r.Switches.Apply(ctx, dpid, b)
+	if err == nil {
+		r.rec.mu.Lock()
+		for _, f := range b.Flows {
+			if f.Command == of13.FlowAdd {
+				r.rec.cookies[f.Cookie] = true
+			}
+		}
+		r.rec.mu.Unlock()
+	}
+	return err
 }
 
 func (e *e2e) writeConfig(pinhole string) *config.Config {
@@ -306,5 +365,97 @@ func TestStrictModeOnlyCallsPass(t *testing.T) {
 	}
 	if st := e.stream("intruder", 40000, netip.MustParseAddrPort("10.0.100.1:9999"), "pbx", time.Second); st.Packets < 40 {
 		t.Errorf("UDP outside the RTP range from the same host: %d packets, want ~50", st.Packets)
+	}
+}
+
+// TestChurnLeavesNothingBehind places 1,000 calls while the AMI
+// connection is dropped, the switch reconnects and the controller
+// restarts, and checks that every call that was answered had its flows and
+// that no per-call flow or meter is left at the end.
+func TestChurnLeavesNothingBehind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("churn test: about a minute")
+	}
+	e := newE2E(t, config.PinholeMark)
+	rng := rand.New(rand.NewPCG(7, 11))
+	const calls = 1000
+	var ids []string
+	for i := 0; i < calls; i++ {
+		port := uint16(20000 + 2*(i%4000))
+		id, err := e.sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", Codec: "ulaw",
+			// Calls outlast a controller restart (a few seconds), as real
+			// ones do; a call that lived and died entirely while no
+			// controller ran could not have had flows.
+			AnswerAfter: 50 * time.Millisecond, Hold: 3*time.Second + time.Duration(rng.IntN(2000))*time.Millisecond,
+			FromRTP: netip.AddrPortFrom(netip.MustParseAddr("10.0.100.201"), port),
+			ToRTP:   netip.AddrPortFrom(netip.MustParseAddr("10.0.100.202"), port)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		switch i {
+		case 150, 420, 830:
+			e.sim.DropConnections()
+		case 300, 700:
+			// The switch loses its controller connection and comes back.
+			if err := e.lab.DelController("sw1"); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			if err := e.lab.SetController("sw1", "tcp:"+e.ofAddr); err != nil {
+				t.Fatal(err)
+			}
+		case 550:
+			e.restartController()
+			// A restarted controller knows no host addresses until hosts
+			// ARP again; once the switch is back, the phones' and PBX's
+			// caches are refreshed.
+			wctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+			if err := e.lab.WaitConnected(wctx, "sw1"); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			for _, h := range []string{"phone201", "phone202", "pbx"} {
+				e.lab.Host(h).Exec(e.ctx, "ip", "neigh", "flush", "all") //nolint:errcheck
+			}
+			for _, h := range []string{"phone201", "phone202"} {
+				e.lab.Host(h).Ping(e.ctx, "10.0.100.1", 1) //nolint:errcheck
+			}
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+	// All calls hang up by themselves.
+	deadline := time.Now().Add(60 * time.Second)
+	for len(e.sim.ActiveCalls()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still up", len(e.sim.ActiveCalls()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.waitFlows(0, 20*time.Second)
+	meters, err := e.lab.DumpMeters("sw1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range meters {
+		if m.ID >= qos.MeterIDBase {
+			t.Errorf("per-call meter %d left behind", m.ID)
+		}
+	}
+	e.rec.mu.Lock()
+	defer e.rec.mu.Unlock()
+	missing := 0
+	var which []int
+	for i, id := range ids {
+		if !e.rec.cookies[qos.CallCookie("pbx", id)] {
+			missing++
+			which = append(which, i)
+		}
+	}
+	if missing > 0 {
+		t.Logf("calls without flows, by index: %v", which)
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d answered calls never had per-call flows", missing, calls)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,7 +70,7 @@ dps:
 	}
 	fibTable, _ := prog.Tables.ID(pipeline.TableIPv4FIB)
 
-	lab := ovslab.New(b)
+	lab := newLab(b)
 	dir := b.TempDir()
 	path := filepath.Join(dir, "faucet.yaml")
 	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
@@ -141,6 +142,13 @@ protocol bgp voipsdn {
 	took := time.Since(start)
 	b.StopTimer()
 	heapAfter := heapInuse()
+	if path := os.Getenv("VOIPSDN_BENCH_HEAPPROFILE"); path != "" {
+		// The controller's heap while it holds every route, for pprof.
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	b.ReportMetric(took.Seconds(), "s-to-converge")
 	b.ReportMetric(float64(heapAfter)/(1<<20), "MiB-heap-after")
 	b.ReportMetric(float64(heapAfter-heapBefore)/benchRoutes, "B-heap/route")

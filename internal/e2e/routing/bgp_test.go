@@ -109,7 +109,7 @@ dps:
       1: {native_vlan: office}
       2: {native_vlan: guest}
 `, ourPort)
-	lab := ovslab.New(t)
+	lab := newLab(t)
 	_, target := startController(t, cfg)
 	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
 	peer := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "peer", Bridge: "s1", OFPort: 1,

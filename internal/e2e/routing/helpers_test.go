@@ -94,3 +94,22 @@ func hostSetup(ctx context.Context, t *testing.T, h *ovslab.Host, cmds ...[]stri
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// newLab is ovslab.New with a longer wait for the machine-wide OVS lock:
+// other packages' OVS tests may hold it for minutes.
+func newLab(t testing.TB) *ovslab.Lab {
+	t.Helper()
+	ovslab.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	l, err := ovslab.Start(ctx, ovslab.Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Logf("ovslab: close: %v", err)
+		}
+	})
+	return l
+}

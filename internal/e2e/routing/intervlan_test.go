@@ -25,7 +25,7 @@ dps:
 // Hosts in two VLANs and subnets reach each other through the VIPs, over
 // IPv4 and IPv6, one routed hop apart (the TTL is decremented once).
 func TestInterVLANRouting(t *testing.T) {
-	lab := ovslab.New(t)
+	lab := newLab(t)
 	_, target := startController(t, interVLANConfig)
 	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
 	h1 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h1", Bridge: "s1", OFPort: 1,

@@ -35,7 +35,7 @@ dps:
 // behind it; the gateway's MAC is resolved by the controller's own probes
 // (the gateway never talks first).
 func TestStaticRouteThroughGateway(t *testing.T) {
-	lab := ovslab.New(t)
+	lab := newLab(t)
 	_, target := startController(t, staticConfig)
 	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
 	h2 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
@@ -94,7 +94,7 @@ dps:
 // subnet, cost a few backed-off probes and never stall learning or the
 // routing of other traffic.
 func TestUnreachableGatewayDoesNotStall(t *testing.T) {
-	lab := ovslab.New(t)
+	lab := newLab(t)
 	_, target := startController(t, unreachableConfig)
 	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
 	h1 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h1", Bridge: "s1", OFPort: 1,

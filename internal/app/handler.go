@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/controller/stats"
+	"github.com/voipsdn/voipsdn/qos"
+)
+
+// handler is the session layer's Handler: the DP manager, plus the stats
+// poller, which polls each switch for as long as its session lasts.
+type handler struct {
+	controller.Handler // the DP manager
+	a                  *App
+}
+
+// Connected lets the DP manager reconcile the switch, then starts polling
+// its statistics until the session ends (ctx is the session's context).
+func (h handler) Connected(ctx context.Context, sw *controller.Switch) {
+	h.Handler.Connected(ctx, sw)
+	cfg := h.a.mgr.Config()
+	if cfg == nil {
+		return
+	}
+	d := cfg.DPByID(sw.DPID())
+	if d == nil {
+		return
+	}
+	prog, _, _ := h.a.mgr.Program(ctx, d.ID)
+	t := stats.Target{
+		DPID: d.ID, DPName: d.Name, Switch: stats.Session(sw),
+		PortLabels: func(port uint32) (string, string) {
+			if p := d.Port(port); p != nil {
+				return p.Name, p.Description
+			}
+			return "", ""
+		},
+		CallMeter: func(id uint32) bool {
+			return id >= qos.MeterIDBase && id < qos.MeterIDBase+qos.MeterIDCount
+		},
+	}
+	if prog != nil {
+		tables := prog.Tables
+		t.TableName = func(id uint8) string {
+			if int(id) < tables.Len() {
+				return tables.Name(id)
+			}
+			return ""
+		}
+	}
+	h.a.wg.Go(func() { _ = h.a.poller.Run(ctx, t) })
+}
+
+// PortStatus tells the DP manager and the poller.
+func (h handler) PortStatus(ctx context.Context, sw *controller.Switch, ev of13.PortStatus) {
+	h.Handler.PortStatus(ctx, sw, ev)
+	h.a.poller.PortStatus(sw.DPID(), uint8(ev.Reason), stats.PortDesc{
+		Port: ev.Port.No, State: ev.Port.State, CurrSpeed: ev.Port.CurrSpeed, MaxSpeed: ev.Port.MaxSpeed,
+	})
+}
