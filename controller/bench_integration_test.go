@@ -63,7 +63,7 @@ func BenchmarkInstall10kFlows(b *testing.B) {
 		b.Fatal(err)
 	}
 	countFlows := func(bridge string) int {
-		return strings.Count(ofctl(b, lab, "", "--no-stats", "dump-flows", bridge), "priority=8192")
+		return strings.Count(ofctl(b, lab, "--no-stats", "dump-flows", bridge), "priority=8192")
 	}
 
 	b.Run("session", func(b *testing.B) {
@@ -94,7 +94,7 @@ func BenchmarkInstall10kFlows(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
-				ofctl(b, lab, "", "del-flows", "br1")
+				ofctl(b, lab, "del-flows", "br1")
 				args := []string{"-O", "OpenFlow13", "add-flows", lab.Bridge("br1").OVSName, file}
 				if mode != "" {
 					args = append(args, mode)

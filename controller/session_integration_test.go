@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -37,30 +36,24 @@ func labSwitch(t *testing.T, srv *Server, rec *recorder) (*ovslab.Lab, *Switch, 
 	return lab, sw, addr, stop
 }
 
-func ofctl(t testing.TB, lab *ovslab.Lab, stdin string, args ...string) string {
+// ofctl runs ovs-ofctl -O OpenFlow13 through the lab (which maps logical
+// bridge names) and fails the test on error.
+func ofctl(t testing.TB, lab *ovslab.Lab, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for i, a := range args {
-		if b := lab.Bridge(a); b != nil {
-			args[i] = b.OVSName
-		}
-	}
-	cmd := exec.CommandContext(ctx, "ovs-ofctl", append([]string{"-O", "OpenFlow13"}, args...)...)
-	cmd.Env = lab.Env()
-	cmd.Stdin = strings.NewReader(stdin)
-	b, err := cmd.CombinedOutput()
+	out, err := lab.OfctlContext(ctx, args...)
 	if err != nil {
-		t.Fatalf("ovs-ofctl %v: %v\n%s", args, err, b)
+		t.Fatalf("ovs-ofctl %v: %v\n%s", args, err, out)
 	}
-	return string(b)
+	return out
 }
 
 // dumpFlows returns ovs-ofctl dump-flows without statistics, sorted.
 func dumpFlows(t testing.TB, lab *ovslab.Lab, bridge string) []string {
 	t.Helper()
 	var out []string
-	for _, l := range strings.Split(ofctl(t, lab, "", "--no-stats", "dump-flows", bridge), "\n") {
+	for _, l := range strings.Split(ofctl(t, lab, "--no-stats", "dump-flows", bridge), "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "OFPST_FLOW") {
 			out = append(out, l)
 		}
@@ -158,9 +151,11 @@ func TestOVSHandshakePortsAndFlows(t *testing.T) {
 		spec.WriteString(f.String() + "\n")
 	}
 	m, g := sampleMeter(), sampleGroup()
-	ofctl(t, lab, "", "add-meter", "br1", m.Meter.String())
-	ofctl(t, lab, "", "add-group", "br1", g.Group.String())
-	ofctl(t, lab, spec.String(), "add-flows", "br1", "-")
+	ofctl(t, lab, "add-meter", "br1", m.Meter.String())
+	ofctl(t, lab, "add-group", "br1", g.Group.String())
+	if err := lab.AddFlowsBundleText("br1", spec.String()); err != nil {
+		t.Fatal(err)
+	}
 	if a, b := dumpFlows(t, lab, "br0"), dumpFlows(t, lab, "br1"); !slices.Equal(a, b) {
 		t.Errorf("dump-flows differ:\nsession:\n%s\novs-ofctl:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 	}

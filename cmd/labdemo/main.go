@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 type options struct {
@@ -56,9 +57,12 @@ func main() {
 	}
 }
 
+// isTerminal reports whether f is a terminal (not merely a character
+// device such as /dev/null, which CI and `make demo < /dev/null` give).
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	var t syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return errno == 0
 }
 
 // say prints a step heading.

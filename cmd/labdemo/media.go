@@ -66,11 +66,12 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 	defer wg.Wait()
 	sendCtx, stopSend := context.WithCancel(ctx)
 	defer stopSend()
-	send := func(from string, dst netip.AddrPort, srcPort int, label string, dur time.Duration) {
-		to := hostFor(lab, dst.Addr())
-		rx, err := to.ReceiveUDP(dst.String())
+	// endpoint opens an RTP endpoint at addr: one socket that both sends
+	// to peer and counts what arrives, as a phone or the PBX does.
+	endpoint := func(addr, peer netip.AddrPort, label string, dur time.Duration) {
+		rx, err := hostFor(lab, addr.Addr()).ReceiveUDP(addr.String())
 		if err != nil {
-			fmt.Fprintf(out, "  %s: receiver: %v\n", label, err)
+			fmt.Fprintf(out, "  %s: %v\n", label, err)
 			return
 		}
 		mu.Lock()
@@ -79,7 +80,7 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lab.Host(from).SendUDPStream(sendCtx, ovslab.Stream{Dst: dst.String(), SrcPort: srcPort, Duration: dur}) //nolint:errcheck
+			rx.SendStream(sendCtx, ovslab.Stream{Dst: peer.String(), Duration: dur}) //nolint:errcheck
 		}()
 	}
 
@@ -96,7 +97,15 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 	}
 	// Traffic between the same hosts that is not a call: it must keep its
 	// best-effort marking.
-	send("phone201", netip.MustParseAddrPort(pbxAddr+":9999"), 9999, "phone201 -> pbx   (not a call, UDP 9999)", o.hold)
+	endpoint(netip.MustParseAddrPort(pbxAddr+":9999"), netip.MustParseAddrPort("10.0.100.201:9999"), "phone201 -> pbx   (not a call, UDP 9999)", o.hold)
+	if rx, err := lab.Host("phone201").ReceiveUDP("10.0.100.201:9999"); err == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rx.SendStream(sendCtx, ovslab.Stream{Dst: pbxAddr + ":9999", Duration: o.hold}) //nolint:errcheck
+			rx.Close()                                                                      //nolint:errcheck
+		}()
+	}
 
 	legs := 0
 	deadline := time.After(o.hold)
@@ -107,8 +116,10 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 			phone := hostFor(lab, m.Remote.Addr()).Name
 			fmt.Fprintf(out, "  call %s leg %s answered: %s <-> PBX %s (%s)\n", m.Call, m.Leg.Channel, m.Remote, m.Local, m.Codec)
 			dur := o.hold - time.Second
-			send(phone, m.Local, int(m.Remote.Port()), fmt.Sprintf("%-8s -> pbx   RTP %s", phone, m.Local), dur)
-			send("pbx", m.Remote, int(m.Local.Port()), fmt.Sprintf("pbx      -> %-8s RTP %s", phone, m.Remote), dur)
+			// What the PBX's endpoint receives came from the phone, and
+			// the other way round.
+			endpoint(m.Local, m.Remote, fmt.Sprintf("%-8s -> pbx   RTP %s", phone, m.Local), dur)
+			endpoint(m.Remote, m.Local, fmt.Sprintf("pbx      -> %-8s RTP %s", phone, m.Remote), dur)
 		case <-deadline:
 			return fmt.Errorf("only %d of %d call legs reported media in time", legs, 2*o.calls)
 		case <-ctx.Done():

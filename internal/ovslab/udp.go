@@ -90,21 +90,9 @@ type StreamResult struct {
 // ends. Each payload starts with an RTP header (version 2, PT 0) carrying
 // a sequence number, which Receiver uses to count loss.
 func (h *Host) SendUDPStream(ctx context.Context, s Stream) (StreamResult, error) {
-	if s.PPS <= 0 {
-		s.PPS = 50
-	}
-	if s.Size == 0 {
-		s.Size = 172
-	}
-	if s.Size < 12 {
-		return StreamResult{}, fmt.Errorf("ovslab: stream size %d < 12", s.Size)
-	}
-	n := s.Count
-	if n <= 0 {
-		if s.Duration <= 0 {
-			s.Duration = time.Second
-		}
-		n = int(s.Duration.Seconds() * float64(s.PPS))
+	s, n, err := s.normalise()
+	if err != nil {
+		return StreamResult{}, err
 	}
 	c, err := h.DialUDP(s.SrcPort, s.Dst)
 	if err != nil {
@@ -116,6 +104,52 @@ func (h *Host) SendUDPStream(ctx context.Context, s Stream) (StreamResult, error
 			return StreamResult{}, err
 		}
 	}
+	return pace(ctx, s, n, func(b []byte) error { _, err := c.Write(b); return err })
+}
+
+// SendStream sends s from the receiver's own socket, the way an RTP
+// endpoint sends and receives on one port (s.SrcPort is ignored: the
+// source is the receiver's address). It returns when the stream is done.
+func (r *Receiver) SendStream(ctx context.Context, s Stream) (StreamResult, error) {
+	s, n, err := s.normalise()
+	if err != nil {
+		return StreamResult{}, err
+	}
+	dst, err := net.ResolveUDPAddr("udp", s.Dst)
+	if err != nil {
+		return StreamResult{}, fmt.Errorf("ovslab: stream to %s: %w", s.Dst, err)
+	}
+	if s.DSCP != 0 {
+		if err := setTOS(r.conn, s.DSCP<<2); err != nil {
+			return StreamResult{}, err
+		}
+	}
+	return pace(ctx, s, n, func(b []byte) error { _, err := r.conn.WriteToUDP(b, dst); return err })
+}
+
+// normalise fills in defaults and returns how many packets to send.
+func (s Stream) normalise() (Stream, int, error) {
+	if s.PPS <= 0 {
+		s.PPS = 50
+	}
+	if s.Size == 0 {
+		s.Size = 172
+	}
+	if s.Size < 12 {
+		return s, 0, fmt.Errorf("ovslab: stream size %d < 12", s.Size)
+	}
+	n := s.Count
+	if n <= 0 {
+		if s.Duration <= 0 {
+			s.Duration = time.Second
+		}
+		n = int(s.Duration.Seconds() * float64(s.PPS))
+	}
+	return s, n, nil
+}
+
+// pace writes n RTP-like packets at s.PPS.
+func pace(ctx context.Context, s Stream, n int, write func([]byte) error) (StreamResult, error) {
 	var res StreamResult
 	buf := make([]byte, s.Size)
 	buf[0] = 0x80 // RTP v2, PT 0 (PCMU)
@@ -137,7 +171,7 @@ func (h *Host) SendUDPStream(ctx context.Context, s Stream) (StreamResult, error
 		}
 		binary.BigEndian.PutUint16(buf[2:], uint16(i))
 		binary.BigEndian.PutUint32(buf[4:], uint32(i*160))
-		if _, err := c.Write(buf); err != nil {
+		if err := write(buf); err != nil {
 			res.Errors++
 			continue
 		}
@@ -146,7 +180,6 @@ func (h *Host) SendUDPStream(ctx context.Context, s Stream) (StreamResult, error
 	return res, nil
 }
 
-// setTOS sets the IPv4 TOS or IPv6 traffic class of outgoing packets.
 func setTOS(c *net.UDPConn, tos uint8) error {
 	raw, err := c.SyscallConn()
 	if err != nil {

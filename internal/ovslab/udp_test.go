@@ -3,6 +3,7 @@ package ovslab_test
 import (
 	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -107,5 +108,39 @@ func TestSocketsInNamespace(t *testing.T) {
 	noErr(t, err)
 	if string(buf[:n]) != "hello" || from.IP.String() != "10.0.0.1" {
 		t.Errorf("got %q from %v", buf[:n], from)
+	}
+}
+
+// TestRTPEndpointsBothWays: two endpoints each send and receive on one
+// port, as RTP does; each sees the other's stream from the other's port.
+func TestRTPEndpointsBothWays(t *testing.T) {
+	lab, h1, h2 := twoHosts(t)
+	ctx := testCtx(t)
+	noErr(t, lab.AddFlowsBundleText("br0", `
+priority=10,in_port=1 actions=output:2
+priority=10,in_port=2 actions=output:1
+`))
+	a := must[*ovslab.Receiver](t)(h1.ReceiveUDP("10.0.0.1:20000"))
+	b := must[*ovslab.Receiver](t)(h2.ReceiveUDP("10.0.0.2:10002"))
+	const n = 20
+	done := make(chan ovslab.StreamResult, 1)
+	go func() {
+		r, _ := a.SendStream(ctx, ovslab.Stream{Dst: "10.0.0.2:10002", PPS: 100, Count: n})
+		done <- r
+	}()
+	if r := must[ovslab.StreamResult](t)(b.SendStream(ctx, ovslab.Stream{Dst: "10.0.0.1:20000", PPS: 100, Count: n})); r.Sent != n {
+		t.Fatalf("b sent %+v", r)
+	}
+	if r := <-done; r.Sent != n {
+		t.Fatalf("a sent %+v", r)
+	}
+	for name, rx := range map[string]*ovslab.Receiver{"a": a, "b": b} {
+		st := must[ovslab.RecvStats](t)(rx.WaitPackets(ctx, n))
+		if st.Packets != n || len(st.Sources) != 1 {
+			t.Errorf("%s: %d packets from %v, want %d from the peer's endpoint", name, st.Packets, st.Sources, n)
+		}
+	}
+	if st := a.Stats(); st.Sources[netip.MustParseAddrPort("10.0.0.2:10002")] != n {
+		t.Errorf("a heard %v, want the stream from 10.0.0.2:10002", st.Sources)
 	}
 }
