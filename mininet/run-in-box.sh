@@ -60,7 +60,12 @@ remap() { # a path under the host's /tmp, as seen in the box
 }
 cwd=$(remap "$BOX_CWD")
 cd "$cwd"
-topo=$(remap "$(readlink -f "$1")")
+# A relative path already resolves against the remapped working
+# directory; only an absolute one names the host's view.
+case "$1" in
+  /*) topo=$(remap "$1") ;;
+  *) topo=$(readlink -f "$1") ;;
+esac
 shift
 
 ip link set lo up

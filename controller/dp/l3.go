@@ -17,12 +17,18 @@ import (
 // DP's goroutine owns it; the speakers' goroutines only queue routes and
 // ask the DP's goroutine to take them (l3bgp.go).
 type l3State struct {
+	// router is nil when the DP routes nothing (no faucet_vips).
 	router *route.Router
 	// bgpRoutes are the best BGP routes, kept to rebuild the RIB when the
 	// configuration changes.
 	bgpRoutes map[netip.Prefix]netip.Addr
 	speakers  []*l3Speaker
 	stop      func()
+	// runCtx is the DP goroutine's context (set by l3Start): speakers that
+	// a reload starts live as long as the DP, not as long as the reload.
+	runCtx context.Context
+	// bgpKey is what the running speakers were started with (bgpKey).
+	bgpKey string
 }
 
 // routed reports whether d routes at all: some VLAN has faucet_vips.
@@ -35,12 +41,22 @@ func routed(d *config.DP) bool {
 	return false
 }
 
-// newL3 returns the routing state of d, nil when d does not route.
+// newL3 returns the routing state of d; its router is nil when d does not
+// route.
 func newL3(d *config.DP, now time.Time) *l3State {
-	if !routed(d) {
+	l := &l3State{bgpRoutes: map[netip.Prefix]netip.Addr{}}
+	if routed(d) {
+		l.router = route.NewRouter(d, route.RouterConfig{}, now)
+	}
+	return l
+}
+
+// router returns the DP's router, nil when it routes nothing.
+func (r *runner) router() *route.Router {
+	if r.st.l3 == nil {
 		return nil
 	}
-	return &l3State{router: route.NewRouter(d, route.RouterConfig{}, now), bgpRoutes: map[netip.Prefix]netip.Addr{}}
+	return r.st.l3.router
 }
 
 // l3Wants reports whether a packet-in is for the router, so classify keeps
@@ -61,21 +77,21 @@ func l3Wants(d *config.DP, pkt *pipeline.Packet, c pipeline.Classification) bool
 // l3Packet hands a packet-in to the router and applies its answer: frames
 // are sent at once, FIB changes join the batch b.
 func (r *runner) l3Packet(ctx context.Context, now time.Time, inPort uint32, vid uint16, data []byte, b *batch) {
-	if r.st.l3 == nil || vid == 0 {
+	if r.router() == nil || vid == 0 {
 		return
 	}
-	r.l3Apply(ctx, r.st.l3.router.HandlePacket(now, inPort, vid, data), b)
+	r.l3Apply(ctx, r.router().HandlePacket(now, inPort, vid, data), b)
 }
 
 // l3Tick sends the router's due probes and removes neighbours that went
 // silent. It runs from the DP's timer. Without a switch it waits: probes
 // would be lost, yet count as attempts and lengthen the backoff.
 func (r *runner) l3Tick(ctx context.Context, now time.Time) {
-	if r.st.l3 == nil || r.st.sw == nil {
+	if r.router() == nil || r.st.sw == nil {
 		return
 	}
 	var b batch
-	r.l3Apply(ctx, r.st.l3.router.Tick(now), &b)
+	r.l3Apply(ctx, r.router().Tick(now), &b)
 	if err := r.send(ctx, &b); err != nil {
 		r.log.Warn("sending route changes failed", "err", err)
 	}
@@ -126,40 +142,44 @@ func (r *runner) l3Send(ctx context.Context, pkts []route.Packet) {
 }
 
 // l3Reconfigure rebuilds the router for the DP's new configuration,
-// keeping the resolved neighbours and the BGP routes, and brings the FIB
-// owners in line with it (a reload may add or drop VIPs and static routes).
+// keeping the resolved neighbours, and brings the FIB owners in line with
+// it (a reload may add or drop VIPs and static routes). BGP speakers whose
+// configuration and announcements are unchanged keep running with their
+// routes; otherwise they are restarted (their peers reconnect).
 func (r *runner) l3Reconfigure(ctx context.Context, now time.Time) {
 	old := r.st.l3
 	nl := newL3(r.st.dp, now)
-	var b batch
-	if nl == nil {
-		if old != nil {
-			old.stopSpeakers()
-		}
-		r.st.l3 = nil
-		for _, e := range r.st.learned.Routes() {
-			if o, ok := r.st.learned.DeleteRoute(e.Prefix); ok {
-				r.setOwner(&b, o, nil)
+	key := bgpKey(r.st.dp, nl.router)
+	keep := false
+	if old != nil {
+		nl.runCtx = old.runCtx
+		keep = old.stop != nil && old.bgpKey == key
+		if old.router != nil && nl.router != nil {
+			for _, nb := range old.router.Resolver().Neighbors() {
+				nl.router.Adopt(now, nb)
 			}
 		}
-		_ = r.send(ctx, &b)
-		return
-	}
-	if old != nil {
-		for _, nb := range old.router.Resolver().Neighbors() {
-			nl.router.Adopt(now, nb)
+		if keep {
+			nl.speakers, nl.stop, nl.bgpKey = old.speakers, old.stop, old.bgpKey
+			if nl.router != nil {
+				for p, nh := range old.bgpRoutes {
+					nl.bgpRoutes[p] = nh
+					nl.router.SetRoute(now, route.Route{Prefix: p, NextHop: nh, Source: route.SourceBGP})
+				}
+			}
+		} else {
+			old.stopSpeakers()
 		}
-		for p, nh := range old.bgpRoutes {
-			nl.bgpRoutes[p] = nh
-			nl.router.SetRoute(now, route.Route{Prefix: p, NextHop: nh, Source: route.SourceBGP})
-		}
-		// The speakers keep running: their configuration is read once.
-		nl.speakers, nl.stop = old.speakers, old.stop
 	}
 	r.st.l3 = nl
+	if !keep {
+		r.startSpeakers(nl)
+	}
 	want := map[netip.Prefix]route.Entry{}
-	for _, e := range nl.router.FIB() {
-		want[e.Prefix] = e
+	if nl.router != nil {
+		for _, e := range nl.router.FIB() {
+			want[e.Prefix] = e
+		}
 	}
 	var out route.Output
 	for _, e := range r.st.learned.Routes() {
@@ -170,6 +190,7 @@ func (r *runner) l3Reconfigure(ctx context.Context, now time.Time) {
 	for p, e := range want {
 		out.FIB = append(out.FIB, route.FIBChange{Prefix: p, Entry: e})
 	}
+	var b batch
 	r.l3Apply(ctx, out, &b)
 	if err := r.send(ctx, &b); err != nil {
 		r.log.Warn("sending route changes failed", "err", err)

@@ -2,6 +2,8 @@ package dp
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -179,5 +181,68 @@ dps:
 	m.syncDP(t, 1)
 	if ports := sw.dataPorts(pkt); len(ports) != 0 {
 		t.Fatalf("removed static route still routes to %v", ports)
+	}
+}
+
+// A reload starts, keeps and stops BGP speakers as their configuration
+// comes, stays and goes.
+func TestL3ReloadBGPSpeakers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	withBGP := fmt.Sprintf(`
+vlans:
+  office: {vid: 100, faucet_vips: ["10.0.1.254/24"]}
+routers:
+  r1:
+    vlans: [office]
+    bgp: {as: 65000, neighbor_as: 65001, neighbor_addresses: ["127.0.0.2"], server_addresses: ["127.0.0.1"],
+          port: %d, routerid: "10.0.1.254", vlan: office}
+dps:
+  sw1:
+    dp_id: 1
+    interfaces:
+      1: {native_vlan: office}
+`, port)
+	speakers := func(m *Manager) (n int, stop bool) {
+		r := m.runner(1)
+		_ = r.do(context.Background(), func(context.Context) error {
+			n, stop = len(r.st.l3.speakers), r.st.l3.stop != nil
+			return nil
+		})
+		return n, stop
+	}
+	m := startManager(t, mustConfig(t, routedDP), Options{Clock: newFakeClock()})
+	if n, _ := speakers(m); n != 0 {
+		t.Fatalf("%d speakers without bgp", n)
+	}
+	for i, c := range []struct {
+		cfg  string
+		want int
+	}{{withBGP, 1}, {withBGP, 1}, {routedDP, 0}} {
+		if err := m.SetConfig(context.Background(), mustConfig(t, c.cfg)); err != nil {
+			t.Fatal(err)
+		}
+		if n, stop := speakers(m); n != c.want || stop != (c.want > 0) {
+			t.Fatalf("step %d: %d speakers (stop func %v), want %d", i, n, stop, c.want)
+		}
+		if c.want > 0 {
+			// The speaker listens on the configured port.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+				if err == nil {
+					conn.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("step %d: speaker not listening: %v", i, err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
 	}
 }

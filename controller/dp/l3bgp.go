@@ -2,7 +2,9 @@ package dp
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/voipsdn/voipsdn/controller/bgp"
@@ -40,14 +42,23 @@ func (s *l3Speaker) take() []bgp.Route {
 	return p
 }
 
-// l3Start starts the BGP speakers of the DP's routers that have a bgp
-// section. Their goroutines end with ctx; l3Stop waits for them.
+// l3Start records the DP goroutine's context and starts the BGP speakers of
+// the DP's routers that have a bgp section. Their goroutines end with ctx;
+// l3Stop waits for them.
 func (r *runner) l3Start(ctx context.Context) {
-	l := r.st.l3
-	if l == nil || l.stop != nil {
+	if r.st.l3 == nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	r.st.l3.runCtx = ctx
+	r.startSpeakers(r.st.l3)
+}
+
+// startSpeakers starts l's speakers under its runCtx, once.
+func (r *runner) startSpeakers(l *l3State) {
+	if l.router == nil || l.runCtx == nil || l.stop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(l.runCtx)
 	var wg sync.WaitGroup
 	for _, rt := range r.st.dp.Routers {
 		b := rt.BGP
@@ -74,7 +85,34 @@ func (r *runner) l3Start(ctx context.Context) {
 		})
 		wg.Go(func() { r.l3Drain(ctx, s) })
 	}
+	l.bgpKey = bgpKey(r.st.dp, l.router)
+	if len(l.speakers) == 0 {
+		cancel()
+		return
+	}
 	l.stop = func() { cancel(); wg.Wait() }
+}
+
+// bgpKey describes the DP's BGP speakers and what they announce, so a
+// reload restarts them only when that changes.
+func bgpKey(d *config.DP, rt *route.Router) string {
+	if rt == nil {
+		return ""
+	}
+	var k strings.Builder
+	for _, x := range d.Routers {
+		g := x.BGP
+		if g == nil {
+			continue
+		}
+		fmt.Fprintf(&k, "%s|%d|%d|%v|%v|%d|%v|%s|", x.Name, g.AS, g.NeighborAS, g.NeighborAddresses,
+			g.ServerAddresses, g.Port, g.RouterID, g.VLANName)
+		for _, a := range announcements(d, g, rt) {
+			fmt.Fprintf(&k, "%v>%v,", a.Prefix, a.NextHop)
+		}
+		k.WriteByte(';')
+	}
+	return k.String()
 }
 
 // l3Stop stops the DP's speakers and waits for their goroutines. It runs on
@@ -89,6 +127,7 @@ func (l *l3State) stopSpeakers() {
 	if l.stop != nil {
 		l.stop()
 		l.stop = nil
+		l.speakers = nil
 	}
 }
 
@@ -104,8 +143,12 @@ func (r *runner) l3Drain(ctx context.Context, s *l3Speaker) {
 		if len(routes) == 0 {
 			continue
 		}
-		err := r.do(ctx, func(ctx context.Context) error {
-			r.l3BGP(ctx, routes)
+		err := r.do(ctx, func(context.Context) error {
+			// A request queued just before the speaker was stopped
+			// (a reload replaced it) must not inject its routes.
+			if ctx.Err() == nil {
+				r.l3BGP(ctx, routes)
+			}
 			return nil
 		})
 		if err != nil {
@@ -118,7 +161,7 @@ func (r *runner) l3Drain(ctx context.Context, s *l3Speaker) {
 // FIB changes to the switch in one batch.
 func (r *runner) l3BGP(ctx context.Context, routes []bgp.Route) {
 	l := r.st.l3
-	if l == nil {
+	if l == nil || l.router == nil {
 		return
 	}
 	now := r.m.opts.Clock.Now()
