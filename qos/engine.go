@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/of13"
@@ -96,24 +99,31 @@ type Engine struct {
 	// RetryDelay and Retries bound those attempts (set before Run).
 	RetryDelay time.Duration
 	Retries    int
+
+	committers map[uint64]*committer
+	inflight   atomic.Int64
+	wg         sync.WaitGroup
 }
 
 // NewEngine returns an engine for policy. Call Run to start it.
 func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) *Engine {
 	return &Engine{
 		policy: policy, sw: sw, obs: obs, log: log.With("component", "qos"),
-		reqs:    make(chan func(context.Context), 4096),
-		calls:   make(map[uint64]*call),
-		meters:  make(map[uint64]*meterIDs),
-		retries: make(map[uint64]map[string]int),
+		reqs:       make(chan func(context.Context), 4096),
+		calls:      make(map[uint64]*call),
+		meters:     make(map[uint64]*meterIDs),
+		retries:    make(map[uint64]map[string]int),
+		committers: make(map[uint64]*committer),
 		// A host's address is learned from its ARP or ND, which after a
 		// controller restart can take a few seconds to come by.
 		RetryDelay: time.Second, Retries: 5,
 	}
 }
 
-// Run processes requests until ctx ends.
+// Run processes requests until ctx ends, then waits for the committers
+// it started.
 func (e *Engine) Run(ctx context.Context) {
+	defer e.wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -223,20 +233,27 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 	}
 	e.forgetRetry(cookie, leg.ID)
 	il := &installedLeg{leg: leg}
+	// The leg's install time is taken when the last of its streams is
+	// confirmed.
+	waiting := &legWait{left: len(plan.Streams), known: known}
 	for _, sp := range plan.Streams {
-		st, err := e.installStream(ctx, sp)
-		if err != nil {
-			e.fallback(leg, reasonOf(err))
-			continue
+		st, ok := e.installStream(ctx, c.cookie, leg, sp, waiting)
+		if ok {
+			il.streams = append(il.streams, st)
 		}
-		il.streams = append(il.streams, st)
 	}
 	if len(il.streams) > 0 {
 		c.legs[leg.ID] = il
-		e.obs.InstallLatency(time.Since(known))
 		e.supersedeAdopted(ctx, c, il)
 	}
 	e.keep(c)
+}
+
+// legWait tracks a leg's streams until the switch has confirmed them.
+type legWait struct {
+	left  int
+	ok    bool
+	known time.Time
 }
 
 // adoptedPrefix names the pseudo-legs holding flows adopted from a switch
@@ -294,9 +311,7 @@ func (e *Engine) supersedeAdopted(ctx context.Context, c *call, il *installedLeg
 		delete(c.legs, name)
 		if isCallMeter(st.meter) {
 			del := Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: st.meter}}}}
-			if err := e.sw.Apply(ctx, st.dpid, del); err != nil {
-				e.log.Warn("deleting adopted meter failed", "meter", st.meter, "err", err)
-			}
+			e.apply(ctx, st.dpid, del, nil)
 			e.meterIDs(st.dpid).free(st.meter)
 		}
 	}
@@ -342,25 +357,54 @@ func (e *Engine) keep(c *call) {
 	e.report()
 }
 
-func (e *Engine) installStream(ctx context.Context, sp StreamPlan) (installedStream, error) {
+// installStream queues a stream's meter and flows. The switch's verdict
+// arrives later: a refusal undoes the stream and counts a fallback.
+func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp StreamPlan, w *legWait) (installedStream, bool) {
 	dpid := sp.Location.DPID
-	ids := e.meterIDs(dpid)
-	id, ok := ids.alloc()
+	id, ok := e.meterIDs(dpid).alloc()
 	if !ok {
-		return installedStream{}, ErrMeterTableFull
+		e.fallback(leg, ReasonMeterTableFull)
+		w.left--
+		return installedStream{}, false
 	}
 	flows, meter := sp.WithMeter(id)
 	b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
 	for _, f := range flows {
 		b.Flows = append(b.Flows, of13.AddFlow(f))
 	}
-	if err := e.sw.Apply(ctx, dpid, b); err != nil {
-		// Undo whatever part landed; the cookie delete is idempotent.
-		e.sw.Apply(ctx, dpid, removal(flows[0].Cookie, []uint32{id}, flows)) //nolint:errcheck // best effort
-		ids.free(id)
-		return installedStream{}, fmt.Errorf("dp %016x: %w", dpid, err)
+	e.apply(ctx, dpid, b, func(err error) {
+		w.left--
+		if err == nil {
+			w.ok = true
+		} else {
+			e.log.Info("switch refused call flows", "call", leg.Call, "leg", leg.ID, "dp", fmt.Sprintf("%016x", dpid), "err", err)
+			e.fallback(leg, reasonOf(err))
+			e.dropStream(ctx, cookie, leg.ID, dpid, id, flows)
+		}
+		if w.left == 0 && w.ok {
+			e.obs.InstallLatency(time.Since(w.known))
+		}
+	})
+	return installedStream{dpid: dpid, meter: id, kbps: sp.MeterKbps, flows: flows}, true
+}
+
+// dropStream forgets a stream the switch refused and removes whatever part
+// of it landed.
+func (e *Engine) dropStream(ctx context.Context, cookie uint64, legID string, dpid uint64, meter uint32, flows []of13.Flow) {
+	if c := e.calls[cookie]; c != nil {
+		if l := c.legs[legID]; l != nil {
+			l.streams = slices.DeleteFunc(l.streams, func(st installedStream) bool { return st.dpid == dpid && st.meter == meter })
+			if len(l.streams) == 0 {
+				delete(c.legs, legID)
+			}
+		}
+		if len(c.legs) == 0 {
+			delete(e.calls, cookie)
+		}
 	}
-	return installedStream{dpid: dpid, meter: id, kbps: sp.MeterKbps, flows: flows}, nil
+	e.apply(ctx, dpid, removal(cookie, []uint32{meter}, flows), nil)
+	e.meterIDs(dpid).free(meter)
+	e.report()
 }
 
 // removal deletes exactly the given flows, then their meters.
@@ -377,11 +421,14 @@ func removal(_ uint64, meters []uint32, flows []of13.Flow) Batch {
 
 func (e *Engine) removeLeg(ctx context.Context, c *call, l *installedLeg) {
 	for _, st := range l.streams {
-		if err := e.sw.Apply(ctx, st.dpid, removal(c.cookie, []uint32{st.meter}, st.flows)); err != nil {
-			// The switch may be gone; its flows then expire by idle
-			// timeout, and the next Sweep removes them on reconnect.
-			e.log.Warn("removing call flows failed", "call", c.id, "dp", fmt.Sprintf("%016x", st.dpid), "err", err)
-		}
+		dpid, id := st.dpid, c.id
+		e.apply(ctx, dpid, removal(c.cookie, []uint32{st.meter}, st.flows), func(err error) {
+			if err != nil {
+				// The switch may be gone; its flows then expire by idle
+				// timeout, and the next Sweep removes them on reconnect.
+				e.log.Warn("removing call flows failed", "call", id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
+			}
+		})
 		e.meterIDs(st.dpid).free(st.meter)
 	}
 }

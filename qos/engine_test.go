@@ -48,8 +48,14 @@ func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b Batch) error {
 		f.flows[dpid], f.meters[dpid] = map[of13.FlowKey]of13.Flow{}, map[uint32]bool{}
 	}
 	for _, m := range b.MeterAdds {
+		if m.Command == of13.ModModify {
+			if !f.meters[dpid][m.ID] {
+				return &of13.Error{Type: of13.ErrMeterModFailed, Code: 3} // UNKNOWN_METER
+			}
+			continue
+		}
 		if f.meters[dpid][m.ID] {
-			return errors.New("OFPET_METER_MOD_FAILED/OFPMMFC_METER_EXISTS")
+			return errMeterExists
 		}
 		if len(f.meters[dpid]) >= f.maxMeters {
 			return ErrMeterTableFull
@@ -130,14 +136,27 @@ func startEngine(t *testing.T, q *config.QoS, sw Switches) (*Engine, *countingOb
 	return e, obs, ctx
 }
 
-// sync waits until the engine has processed everything queued before it.
+// sync1 waits until the engine has processed everything queued before
+// it and the switch has given its verdict on every batch sent.
 func sync1(t *testing.T, e *Engine, ctx context.Context) {
 	t.Helper()
-	done := make(chan struct{})
-	if err := e.do(ctx, func(context.Context) { close(done) }); err != nil {
-		t.Fatal(err)
+	barrier := func() {
+		done := make(chan struct{})
+		if err := e.do(ctx, func(context.Context) { close(done) }); err != nil {
+			t.Fatal(err)
+		}
+		<-done
 	}
-	<-done
+	for {
+		barrier()
+		if e.Idle() {
+			// Verdicts are queued before a batch stops counting as in
+			// flight: one more round trip runs them.
+			barrier()
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // twoLegs returns a bridged call's legs; each call gets its own ports, as

@@ -14,6 +14,7 @@ type Source uint8
 const (
 	SourceStatic Source = iota + 1
 	SourceBGP
+	numSources // sources are 1 .. numSources-1, best first
 )
 
 // String implements fmt.Stringer.
@@ -52,7 +53,9 @@ type Entry struct {
 // RIB holds the routes of one datapath and picks the best per prefix.
 type RIB struct {
 	connected []Connected
-	routes    map[netip.Prefix]map[Source]netip.Addr
+	// routes holds each prefix's next hop per source; a fixed array, not
+	// a map per prefix, keeps a full BGP table small.
+	routes map[netip.Prefix]*[numSources]netip.Addr
 	// byNextHop indexes the prefixes whose best route uses a next hop, so
 	// a neighbour change touches only those.
 	byNextHop map[netip.Addr]map[netip.Prefix]bool
@@ -62,7 +65,7 @@ type RIB struct {
 func NewRIB(connected []Connected) *RIB {
 	return &RIB{
 		connected: slices.Clone(connected),
-		routes:    make(map[netip.Prefix]map[Source]netip.Addr),
+		routes:    make(map[netip.Prefix]*[numSources]netip.Addr),
 		byNextHop: make(map[netip.Addr]map[netip.Prefix]bool),
 	}
 }
@@ -82,8 +85,11 @@ func (r *RIB) ConnectedFor(ip netip.Addr) (Connected, bool) {
 // Best returns the best route of a prefix.
 func (r *RIB) Best(p netip.Prefix) (Route, bool) {
 	srcs := r.routes[p]
-	for _, s := range []Source{SourceStatic, SourceBGP} {
-		if nh, ok := srcs[s]; ok {
+	if srcs == nil {
+		return Route{}, false
+	}
+	for s := SourceStatic; s < numSources; s++ {
+		if nh := srcs[s]; nh.IsValid() {
 			return Route{Prefix: p, NextHop: nh, Source: s}, true
 		}
 	}
@@ -96,8 +102,11 @@ func (r *RIB) Best(p netip.Prefix) (Route, bool) {
 func (r *RIB) Set(rt Route) (before, after Route, changed bool) {
 	rt.Prefix = rt.Prefix.Masked()
 	before, _ = r.Best(rt.Prefix)
+	if rt.Source == 0 || rt.Source >= numSources || !rt.NextHop.IsValid() {
+		return before, before, false
+	}
 	if r.routes[rt.Prefix] == nil {
-		r.routes[rt.Prefix] = make(map[Source]netip.Addr)
+		r.routes[rt.Prefix] = new([numSources]netip.Addr)
 	}
 	r.routes[rt.Prefix][rt.Source] = rt.NextHop
 	return r.settle(rt.Prefix, before)
@@ -107,9 +116,9 @@ func (r *RIB) Set(rt Route) (before, after Route, changed bool) {
 func (r *RIB) Delete(p netip.Prefix, s Source) (before, after Route, changed bool) {
 	p = p.Masked()
 	before, _ = r.Best(p)
-	if srcs := r.routes[p]; srcs != nil {
-		delete(srcs, s)
-		if len(srcs) == 0 {
+	if srcs := r.routes[p]; srcs != nil && s > 0 && s < numSources {
+		srcs[s] = netip.Addr{}
+		if *srcs == ([numSources]netip.Addr{}) {
 			delete(r.routes, p)
 		}
 	}

@@ -63,9 +63,13 @@ type RouterConfig struct {
 type Router struct {
 	dp  *config.DP
 	cfg RouterConfig
-	res *Resolver
-	rib *RIB
-	fib map[netip.Prefix]Entry
+	// res resolves next hops and keeps every learned neighbour; hostRes
+	// resolves hosts that packets were sent to. Each has its own probe
+	// budget, so a sweep of dead hosts never delays a gateway's probes.
+	res     *Resolver
+	hostRes *Resolver
+	rib     *RIB
+	fib     map[netip.Prefix]Entry
 	// hosts are wanted for packets, not as next hops, by VLAN; their FIB
 	// entry drops packets until they resolve.
 	hosts map[netip.Addr]uint16
@@ -105,7 +109,7 @@ func NewRouter(dp *config.DP, cfg RouterConfig, now time.Time) *Router {
 			conn = append(conn, Connected{Prefix: vip.Masked(), VID: v.VID, VIP: vip.Addr()})
 		}
 	}
-	r := &Router{dp: dp, cfg: cfg, res: NewResolver(cfg.Backoff), rib: NewRIB(conn),
+	r := &Router{dp: dp, cfg: cfg, res: NewResolver(cfg.Backoff), hostRes: NewResolver(cfg.Backoff), rib: NewRIB(conn),
 		fib: map[netip.Prefix]Entry{}, hosts: map[netip.Addr]uint16{}}
 	for _, v := range dp.VLANs {
 		for _, rt := range v.Routes {
@@ -160,9 +164,7 @@ func (r *Router) DeleteRoute(now time.Time, p netip.Prefix, s Source) Output {
 
 func (r *Router) afterChange(now time.Time, p netip.Prefix, before, after Route) Output {
 	if nh := before.NextHop; nh.IsValid() && !r.rib.NextHopUsed(nh) {
-		if _, host := r.hosts[nh]; !host {
-			r.res.Unwant(nh)
-		}
+		r.res.Unwant(nh)
 	}
 	if nh := after.NextHop; nh.IsValid() {
 		if c, ok := r.rib.ConnectedFor(nh); ok {
@@ -214,8 +216,12 @@ func (r *Router) learn(now time.Time, v *config.VLAN, ip netip.Addr, mac net.Har
 	if !ip.IsValid() || ip.IsUnspecified() || len(mac) != 6 || r.isVIP(ip) || !inSubnets(v, ip) {
 		return
 	}
-	if r.res.Learned(Neighbor{IP: ip, MAC: slices.Clone(mac), VID: v.VID, Port: port}, now) {
+	_, pending := r.hosts[ip]
+	if pending {
 		delete(r.hosts, ip)
+		r.hostRes.Unwant(ip)
+	}
+	if r.res.Learned(Neighbor{IP: ip, MAC: slices.Clone(mac), VID: v.VID, Port: port}, now) || pending {
 		r.neighbourChanged(ip, out)
 	}
 }
@@ -310,7 +316,7 @@ func (r *Router) resolveFor(now time.Time, v *config.VLAN, dst netip.Addr, out *
 		return
 	}
 	r.hosts[dst] = to.VID
-	r.res.Want(dst, to.VID, now)
+	r.hostRes.Want(dst, to.VID, now)
 	r.refresh(netip.PrefixFrom(dst, dst.BitLen()), out)
 	out.merge(r.probes(now))
 }
@@ -326,11 +332,15 @@ func (r *Router) probes(now time.Time) Output {
 		r.neighbourChanged(ip, &out)
 	}
 	for _, p := range probes {
-		if _, host := r.hosts[p.IP]; host && p.Attempt > r.cfg.MaxHostRetries {
+		out.Packets = append(out.Packets, r.probe(p)...)
+	}
+	hosts, _ := r.hostRes.Due(now)
+	for _, p := range hosts {
+		if p.Attempt > r.cfg.MaxHostRetries {
 			// Nobody answers for this host: stop trying (and
 			// dropping its packets) until a new packet for it arrives.
 			delete(r.hosts, p.IP)
-			r.res.Unwant(p.IP)
+			r.hostRes.Unwant(p.IP)
 			r.refresh(netip.PrefixFrom(p.IP, p.IP.BitLen()), &out)
 			continue
 		}

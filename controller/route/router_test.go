@@ -324,13 +324,28 @@ func TestRouterUnresolvableIsBounded(t *testing.T) {
 		}
 	}
 	total := 0
+	var gwProbes []time.Duration
 	for s := 1; s < 3000; s++ {
 		l.now = t0.Add(time.Duration(s) * time.Second)
 		out := l.r.Tick(l.now)
-		if len(out.Packets) > 2*budget {
+		if len(out.Packets) > 4*budget {
 			t.Fatalf("tick %d: %d probes over budget", s, len(out.Packets))
 		}
 		total += len(out.Packets)
+		for _, p := range out.Packets {
+			at := time.Duration(s) * time.Second
+			if pp, _ := pipeline.ParsePacket(p.Data); pp.ARPTPA == ip("10.0.1.99") && s < 20 && !slices.Contains(gwProbes, at) {
+				gwProbes = append(gwProbes, at)
+			}
+		}
+	}
+	// The static route's gateway kept its own schedule through the sweep
+	// (first probe at t0, then 1, 3, 7, 15 s later).
+	if !slices.Equal(gwProbes, []time.Duration{time.Second, 3 * time.Second, 7 * time.Second, 15 * time.Second}) {
+		t.Fatalf("gateway probes during the sweep at %v", gwProbes)
+	}
+	if len(l.r.hosts) != 0 || len(l.r.hostRes.Pending()) != 0 {
+		t.Fatalf("%d hosts still pending after retries", len(l.r.hosts))
 	}
 	if total == 0 {
 		t.Fatal("no probes sent")

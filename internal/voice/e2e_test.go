@@ -55,7 +55,7 @@ voip:
 `
 
 type e2e struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	lab     *ovslab.Lab
 	sim     *amisim.Server
@@ -65,6 +65,8 @@ type e2e struct {
 	ofAddr  string
 	stopCtl func()
 	rec     *recorder
+	// latency, if set before the controller starts, gets install times.
+	latency func(time.Duration)
 
 	mu    sync.Mutex
 	media map[string][]tracker.MediaKnown // by call
@@ -81,11 +83,14 @@ func (h switchUp) Connected(ctx context.Context, sw *controller.Switch) {
 	go h.svc.SwitchUp(ctx, sw.DPID())
 }
 
-func newE2E(t *testing.T, pinhole string) *e2e {
+func newE2E(t testing.TB, pinhole string, opts ...func(*e2e)) *e2e {
 	ovslab.Require(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e := &e2e{t: t, ctx: ctx, dir: t.TempDir(), media: map[string][]tracker.MediaKnown{}}
+	for _, o := range opts {
+		o(e)
+	}
 	e.lab = ovslab.New(t)
 
 	// The PBX.
@@ -157,6 +162,7 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 		t.Fatal(err)
 	}
 	svc, err := New(Options{VoIP: e.cfg.VoIP, Switches: recordingSwitches{Switches{M: mgr}, e.rec}, Logger: log,
+		InstallLatency: e.latency,
 		AMIOptions: []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
 		Events: func(ev tracker.Event) {
 			if m, ok := ev.(tracker.MediaKnown); ok {

@@ -24,6 +24,9 @@ type Options struct {
 	Logger  *slog.Logger
 	// AMIOptions are passed to every AMI client (tests shorten backoffs).
 	AMIOptions []ami.Option
+	// InstallLatency, if set, also receives each leg's "media known" to
+	// barrier-confirmed install time (for load tools and benchmarks).
+	InstallLatency func(time.Duration)
 	// Events, if set, receives every tracker event after the service has
 	// acted on it (for `voipsdn ami watch`-style output and tests). It must
 	// not block.
@@ -84,7 +87,7 @@ func New(opts Options) (*Service, error) {
 			Tracker: tracker.Options{Server: name}, Logger: opts.Logger,
 		}, s.emit)
 	}
-	s.engine = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics}, opts.Logger)
+	s.engine = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
 	return s, nil
 }
 
@@ -285,11 +288,17 @@ func (s *Service) resynced(ctx context.Context, server string, calls []string) {
 }
 
 // observer feeds the engine's measurements to the voice metrics.
-type observer struct{ m *voicemetrics.VoiceMetrics }
+type observer struct {
+	m    *voicemetrics.VoiceMetrics
+	hook func(time.Duration)
+}
 
 func (o observer) InstallLatency(d time.Duration) {
 	if o.m != nil {
 		o.m.ObserveInstallLatency(d)
+	}
+	if o.hook != nil {
+		o.hook(d)
 	}
 }
 

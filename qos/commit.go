@@ -1,0 +1,130 @@
+package qos
+
+import (
+	"context"
+	"errors"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+)
+
+// The engine decides on its own goroutine but does not wait for switches:
+// each datapath has a committer that sends every batch queued meanwhile as
+// one ordered change with a single barrier. At hundreds of calls a second a
+// barrier per change would queue changes behind each other's round trips;
+// a group commit costs one round trip per burst.
+//
+// Merging keeps each batch's flow-mods in order, puts all meter adds first
+// and all meter deletes last. That is safe because meter ids are handed out
+// round-robin (meterIDs), so an id freed by one batch is not reused by
+// another queued beside it.
+
+// pendingApply is one batch waiting for its datapath's committer.
+type pendingApply struct {
+	b    Batch
+	done func(error) // runs on the engine goroutine
+}
+
+// committer sends one datapath's batches.
+type committer struct {
+	dpid uint64
+	in   chan pendingApply
+}
+
+// maxMerge bounds how many batches share one barrier, which bounds how
+// long one switch error can keep others waiting for their retry.
+const maxMerge = 256
+
+// apply queues b for dpid; done receives the switch's verdict on the
+// engine goroutine.
+func (e *Engine) apply(ctx context.Context, dpid uint64, b Batch, done func(error)) {
+	c := e.committers[dpid]
+	if c == nil {
+		c = &committer{dpid: dpid, in: make(chan pendingApply, 4*maxMerge)}
+		e.committers[dpid] = c
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); e.commit(ctx, c) }()
+	}
+	e.inflight.Add(1)
+	select {
+	case c.in <- pendingApply{b: b, done: done}:
+	case <-ctx.Done():
+		e.inflight.Add(-1)
+	}
+}
+
+// commit is a committer's loop.
+func (e *Engine) commit(ctx context.Context, c *committer) {
+	for {
+		var group []pendingApply
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-c.in:
+			group = append(group, p)
+		}
+	drain:
+		for len(group) < maxMerge {
+			select {
+			case p := <-c.in:
+				group = append(group, p)
+			default:
+				break drain
+			}
+		}
+		errs := e.send(ctx, c.dpid, group)
+		results := make([]func(), len(group))
+		for i, p := range group {
+			p, err := p, errs[i]
+			results[i] = func() {
+				if p.done != nil {
+					p.done(err)
+				}
+			}
+		}
+		// Verdicts go back to the engine goroutine, which owns all state.
+		e.do(ctx, func(context.Context) { //nolint:errcheck // ctx ended: nobody waits
+			for _, r := range results {
+				r()
+			}
+		})
+		e.inflight.Add(-int64(len(group)))
+	}
+}
+
+// send applies a group with one barrier; if the switch refuses something,
+// each batch is applied again on its own so every verdict is its own.
+func (e *Engine) send(ctx context.Context, dpid uint64, group []pendingApply) []error {
+	errs := make([]error, len(group))
+	if len(group) == 1 {
+		errs[0] = e.sw.Apply(ctx, dpid, group[0].b)
+		return errs
+	}
+	var merged Batch
+	for _, p := range group {
+		merged.MeterAdds = append(merged.MeterAdds, p.b.MeterAdds...)
+		merged.Flows = append(merged.Flows, p.b.Flows...)
+		merged.MeterDeletes = append(merged.MeterDeletes, p.b.MeterDeletes...)
+	}
+	if err := e.sw.Apply(ctx, dpid, merged); err == nil {
+		return errs
+	}
+	for i, p := range group {
+		errs[i] = e.sw.Apply(ctx, dpid, p.b)
+		if errors.Is(errs[i], errMeterExists) && len(p.b.MeterAdds) > 0 {
+			// The merged attempt already added this batch's meter before
+			// failing elsewhere: set it again instead.
+			b := p.b
+			b.MeterAdds = append([]of13.MeterMod(nil), b.MeterAdds...)
+			for j := range b.MeterAdds {
+				b.MeterAdds[j].Command = of13.ModModify
+			}
+			errs[i] = e.sw.Apply(ctx, dpid, b)
+		}
+	}
+	return errs
+}
+
+var errMeterExists = &of13.Error{Type: of13.ErrMeterModFailed, Code: 1} // OFPMMFC_METER_EXISTS
+
+// Idle reports whether no batch is queued for or being sent to a switch.
+func (e *Engine) Idle() bool { return e.inflight.Load() == 0 }
