@@ -68,17 +68,29 @@ type installedStream struct {
 	dpid  uint64
 	meter uint32
 	kbps  uint32
-	flows []of13.Flow
+	// spec rebuilds the stream's flows; adopted streams, found on a switch
+	// after a restart, keep the flows themselves instead.
+	spec    *streamSpec
+	adopted []of13.Flow
 }
 
-func (c *call) flowCount() int {
-	n := 0
-	for _, l := range c.legs {
-		for _, s := range l.streams {
-			n += len(s.flows)
-		}
+// Flows returns the stream's flows as installed.
+func (st *installedStream) Flows() []of13.Flow {
+	if st.spec != nil {
+		return st.spec.flows(st.meter)
 	}
-	return n
+	return st.adopted
+}
+
+// count is the number of flows the stream has on its switch.
+func (st *installedStream) count() int {
+	if s := st.spec; s != nil {
+		if s.src.Port() < math.MaxUint16 && s.dst.Port() < math.MaxUint16 {
+			return 2 // RTP and RTCP, as flows builds them
+		}
+		return 1
+	}
+	return len(st.adopted)
 }
 
 // Engine installs and removes per-call flows as calls come and go. One
@@ -102,7 +114,10 @@ type Engine struct {
 
 	committers map[uint64]*committer
 	inflight   atomic.Int64
-	wg         sync.WaitGroup
+	// nflows counts the per-call flows installed, kept as they change so
+	// that reporting costs nothing per call.
+	nflows int
+	wg     sync.WaitGroup
 }
 
 // NewEngine returns an engine for policy. Call Run to start it.
@@ -280,7 +295,8 @@ func (e *Engine) adopt(dpid uint64, f of13.Flow) {
 			e.meterIDs(dpid).take(f.Instr.Meter)
 		}
 	}
-	l.streams[0].flows = append(l.streams[0].flows, f)
+	l.streams[0].adopted = append(l.streams[0].adopted, f)
+	e.nflows++
 }
 
 // supersedeAdopted drops adopted flows that a fresh install has replaced
@@ -289,8 +305,8 @@ func (e *Engine) adopt(dpid uint64, f of13.Flow) {
 func (e *Engine) supersedeAdopted(ctx context.Context, c *call, il *installedLeg) {
 	fresh := make(map[of13.FlowKey]uint64)
 	for _, st := range il.streams {
-		for i := range st.flows {
-			fresh[st.flows[i].Key()] = st.dpid
+		for _, f := range st.Flows() {
+			fresh[f.Key()] = st.dpid
 		}
 	}
 	for name, l := range c.legs {
@@ -298,13 +314,14 @@ func (e *Engine) supersedeAdopted(ctx context.Context, c *call, il *installedLeg
 			continue
 		}
 		st := &l.streams[0]
-		kept := st.flows[:0]
-		for _, f := range st.flows {
+		kept := st.adopted[:0]
+		for _, f := range st.adopted {
 			if dpid, ok := fresh[f.Key()]; !ok || dpid != st.dpid {
 				kept = append(kept, f)
 			}
 		}
-		st.flows = kept
+		e.nflows -= len(st.adopted) - len(kept)
+		st.adopted = kept
 		if len(kept) > 0 {
 			continue
 		}
@@ -385,7 +402,12 @@ func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp S
 			e.obs.InstallLatency(time.Since(w.known))
 		}
 	})
-	return installedStream{dpid: dpid, meter: id, kbps: sp.MeterKbps, flows: flows}, true
+	e.nflows += len(flows)
+	st := installedStream{dpid: dpid, meter: id, kbps: sp.MeterKbps, spec: sp.spec}
+	if st.spec == nil {
+		st.adopted = flows
+	}
+	return st, true
 }
 
 // dropStream forgets a stream the switch refused and removes whatever part
@@ -393,7 +415,13 @@ func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp S
 func (e *Engine) dropStream(ctx context.Context, cookie uint64, legID string, dpid uint64, meter uint32, flows []of13.Flow) {
 	if c := e.calls[cookie]; c != nil {
 		if l := c.legs[legID]; l != nil {
-			l.streams = slices.DeleteFunc(l.streams, func(st installedStream) bool { return st.dpid == dpid && st.meter == meter })
+			l.streams = slices.DeleteFunc(l.streams, func(st installedStream) bool {
+				gone := st.dpid == dpid && st.meter == meter
+				if gone {
+					e.nflows -= st.count()
+				}
+				return gone
+			})
 			if len(l.streams) == 0 {
 				delete(c.legs, legID)
 			}
@@ -422,7 +450,8 @@ func removal(_ uint64, meters []uint32, flows []of13.Flow) Batch {
 func (e *Engine) removeLeg(ctx context.Context, c *call, l *installedLeg) {
 	for _, st := range l.streams {
 		dpid, id := st.dpid, c.id
-		e.apply(ctx, dpid, removal(c.cookie, []uint32{st.meter}, st.flows), func(err error) {
+		e.nflows -= st.count()
+		e.apply(ctx, dpid, removal(c.cookie, []uint32{st.meter}, st.Flows()), func(err error) {
 			if err != nil {
 				// The switch may be gone; its flows then expire by idle
 				// timeout, and the next Sweep removes them on reconnect.
@@ -458,8 +487,8 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 				if st.dpid != dpid {
 					continue
 				}
-				for i := range st.flows {
-					installed[st.flows[i].Key()] = true
+				for _, f := range st.Flows() {
+					installed[f.Key()] = true
 				}
 			}
 		}
@@ -501,12 +530,13 @@ func (e *Engine) replay(ctx context.Context, dpid uint64, onSwitch []of13.Flow) 
 	for _, c := range e.calls {
 		for _, l := range c.legs {
 			for _, st := range l.streams {
-				if st.dpid != dpid || len(st.flows) == 0 || !isCallMeter(st.meter) || allPresent(st.flows, have) {
+				flows := st.Flows()
+				if st.dpid != dpid || len(flows) == 0 || !isCallMeter(st.meter) || allPresent(flows, have) {
 					continue
 				}
-				_, meter := StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)
+				_, meter := StreamPlan{Flows: flows, MeterKbps: st.kbps}.WithMeter(st.meter)
 				b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
-				for _, f := range st.flows {
+				for _, f := range flows {
 					b.Flows = append(b.Flows, of13.AddFlow(f))
 				}
 				if err := e.sw.Apply(ctx, dpid, b); err != nil {
@@ -556,13 +586,7 @@ func (e *Engine) fallback(leg Leg, r Reason) {
 	e.obs.Fallback(r)
 }
 
-func (e *Engine) report() {
-	flows := 0
-	for _, c := range e.calls {
-		flows += c.flowCount()
-	}
-	e.obs.Calls(len(e.calls), flows)
-}
+func (e *Engine) report() { e.obs.Calls(len(e.calls), e.nflows) }
 
 // reasonOf maps an install error to a fallback reason.
 func reasonOf(err error) Reason {

@@ -102,11 +102,12 @@ type countingObserver struct {
 	fallbacks map[Reason]int
 	installs  int
 	active    int
+	flows     int
 }
 
 func (o *countingObserver) InstallLatency(time.Duration) { o.mu.Lock(); o.installs++; o.mu.Unlock() }
 func (o *countingObserver) Fallback(r Reason)            { o.mu.Lock(); o.fallbacks[r]++; o.mu.Unlock() }
-func (o *countingObserver) Calls(a, _ int)               { o.mu.Lock(); o.active = a; o.mu.Unlock() }
+func (o *countingObserver) Calls(a, f int)               { o.mu.Lock(); o.active, o.flows = a, f; o.mu.Unlock() }
 
 func (o *countingObserver) get(r Reason) int { o.mu.Lock(); defer o.mu.Unlock(); return o.fallbacks[r] }
 
@@ -204,12 +205,18 @@ func TestEngineInstallsAndRemovesACall(t *testing.T) {
 	if f, m := sw.counts(1); f != 4 || m != 2 {
 		t.Fatalf("after one leg ended: %d flows, %d meters; want 4 and 2", f, m)
 	}
+	if obs.flows != 4 {
+		t.Fatalf("engine reports %d media flows, the switch holds 4", obs.flows)
+	}
 	if err := e.CallEnded(ctx, "pbx1", "c1"); err != nil {
 		t.Fatal(err)
 	}
 	sync1(t, e, ctx)
 	if f, m := sw.counts(1); f != 0 || m != 0 {
 		t.Fatalf("after hang-up: %d flows, %d meters left", f, m)
+	}
+	if obs.flows != 0 || obs.active != 0 {
+		t.Fatalf("engine reports %d flows, %d calls after hang-up", obs.flows, obs.active)
 	}
 }
 

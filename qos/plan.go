@@ -45,6 +45,23 @@ type StreamPlan struct {
 	Flows []of13.Flow
 	// MeterKbps is the rate of the stream's meter.
 	MeterKbps uint32
+	// spec is what Flows are built from.
+	spec *streamSpec
+}
+
+// streamSpec is everything a stream's flows are built from. The engine
+// keeps it instead of the flows (about a hundred bytes instead of a few
+// hundred per flow) and rebuilds them to delete or replay them.
+type streamSpec struct {
+	src, dst    netip.AddrPort
+	inPort      uint32
+	sender      bool
+	table, next uint8
+	dscp        uint8
+	hasQueue    bool
+	queue       uint32
+	idle        uint16
+	cookie      uint64
 }
 
 // LegPlan is everything one leg needs.
@@ -110,39 +127,48 @@ func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locat
 			reason = ReasonOutOfScope
 			continue
 		}
-		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst}
-		sp.Flows = streamFlows(q, pl.Table, next, cookie, src, dst, l.Port, sender)
+		spec := &streamSpec{src: src, dst: dst, inPort: l.Port, sender: sender, table: pl.Table, next: next,
+			dscp: q.VoiceDSCP, idle: uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16)), cookie: cookie}
+		if q.Queue != nil {
+			spec.hasQueue, spec.queue = true, *q.Queue
+		}
+		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst, spec: spec, Flows: spec.flows(0)}
 		return sp, ""
 	}
 	return StreamPlan{}, reason
 }
 
-// streamFlows matches the exact RTP 5-tuple and the RTCP one (RTP ports
-// plus one, as Asterisk and most phones use without rtcp-mux).
-func streamFlows(q *config.QoS, table, next uint8, cookie uint64, src, dst netip.AddrPort, inPort uint32, sender bool) []of13.Flow {
+// flows match the exact RTP 5-tuple and the RTCP one (RTP ports plus one,
+// as Asterisk and most phones use without rtcp-mux), using meter (0 for
+// none).
+func (s *streamSpec) flows(meter uint32) []of13.Flow {
 	fam := ethIPv4
-	if !src.Addr().Is4() {
+	if !s.src.Addr().Is4() {
 		fam = ethIPv6
 	}
-	instr := markInstr(q, q.VoiceDSCP, next, true)
-	idle := uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16))
-	ports := [][2]uint16{{src.Port(), dst.Port()}}
-	if src.Port() < math.MaxUint16 && dst.Port() < math.MaxUint16 {
-		ports = append(ports, [2]uint16{src.Port() + 1, dst.Port() + 1})
+	instr := of13.Goto(s.next)
+	instr.Meter = meter
+	instr.Apply = []of13.Action{of13.SetDSCP(s.dscp)}
+	if s.hasQueue {
+		instr.Apply = append(instr.Apply, of13.SetQueue(s.queue))
+	}
+	ports := [][2]uint16{{s.src.Port(), s.dst.Port()}}
+	if s.src.Port() < math.MaxUint16 && s.dst.Port() < math.MaxUint16 {
+		ports = append(ports, [2]uint16{s.src.Port() + 1, s.dst.Port() + 1})
 	}
 	flows := make([]of13.Flow, 0, len(ports))
 	for _, p := range ports {
 		m := l4Base(fam, protoUDP).
-			With(of13.AddrField(addrField(fam, false), src.Addr())).
-			With(of13.AddrField(addrField(fam, true), dst.Addr())).
+			With(of13.AddrField(addrField(fam, false), s.src.Addr())).
+			With(of13.AddrField(addrField(fam, true), s.dst.Addr())).
 			With(of13.PortField(of13.FieldUDPSrc, p[0])).
 			With(of13.PortField(of13.FieldUDPDst, p[1]))
-		if sender {
-			m = m.With(of13.InPort(inPort))
+		if s.sender {
+			m = m.With(of13.InPort(s.inPort))
 		}
 		flows = append(flows, of13.Flow{
-			Table: table, Priority: PriorityCall, Cookie: cookie, Match: m,
-			IdleTimeout: idle, Flags: of13.FlagSendFlowRem, Instr: instr,
+			Table: s.table, Priority: PriorityCall, Cookie: s.cookie, Match: m,
+			IdleTimeout: s.idle, Flags: of13.FlagSendFlowRem, Instr: instr,
 		})
 	}
 	return flows
@@ -152,10 +178,15 @@ func streamFlows(q *config.QoS, table, next uint8, cookie uint64, src, dst netip
 // drop band at the codec's rate with a burst of 200 ms, so a stream at its
 // nominal rate is never policed but a flood is.
 func (s StreamPlan) WithMeter(id uint32) ([]of13.Flow, of13.Meter) {
-	flows := make([]of13.Flow, len(s.Flows))
-	for i, f := range s.Flows {
-		f.Instr.Meter = id
-		flows[i] = f
+	var flows []of13.Flow
+	if s.spec != nil {
+		flows = s.spec.flows(id)
+	} else {
+		flows = make([]of13.Flow, len(s.Flows))
+		for i, f := range s.Flows {
+			f.Instr.Meter = id
+			flows[i] = f
+		}
 	}
 	burst := max(s.MeterKbps/5, 16)
 	m := of13.Meter{ID: id, Flags: of13.MeterKbps | of13.MeterBurst | of13.MeterStats,

@@ -57,7 +57,7 @@ func (t *Tracker) onDial(m ami.Message, at time.Time) []Event {
 	if dest == nil || status == "" {
 		return evs
 	}
-	dest.info.DialStatus = status
+	dest.info.DialStatus = own(status)
 	if c := t.calls[dest.linkedid]; c != nil {
 		c.dialStatus = status
 	}
@@ -87,7 +87,7 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 	switch m.Event() {
 	case "BridgeCreate":
 		if t.bridges[id] == nil {
-			t.bridges[id] = map[string]bool{}
+			t.bridges[own(id)] = map[string]bool{}
 		}
 		return nil
 	case "BridgeDestroy":
@@ -104,7 +104,7 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 		return evs
 	}
 	if t.bridges[id] == nil {
-		t.bridges[id] = map[string]bool{}
+		t.bridges[own(id)] = map[string]bool{}
 	}
 	t.bridges[id][l.info.Uniqueid] = true
 	l.info.Bridge = id
@@ -127,7 +127,7 @@ func (t *Tracker) onRename(m ami.Message) []Event {
 	if l == nil {
 		return nil
 	}
-	if nn := m.Get("Newname"); nn != "" {
+	if nn := own(m.Get("Newname")); nn != "" {
 		delete(t.byName, l.info.Channel)
 		l.info.Channel = nn
 		l.info.Local = strings.HasPrefix(nn, "Local/")
@@ -143,7 +143,7 @@ func (t *Tracker) onHangup(m ami.Message, at time.Time) []Event {
 	}
 	cause, _ := m.Int("Cause")
 	if s := m.Get("ChannelStateDesc"); s != "" {
-		l.info.State = s
+		l.info.State = own(s)
 	}
 	return t.endLeg(l, cause, m.Get("Cause-txt"), "", at)
 }

@@ -145,23 +145,24 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 	}
 	if l := t.legs[uid]; l != nil {
 		if s := m.Get(prefix + "ChannelStateDesc"); s != "" {
-			l.info.State = s
+			l.info.State = own(s)
 		}
 		return l, nil
 	}
 	if t.ended[uid] {
 		return nil, nil
 	}
-	linked := m.Get(prefix + "Linkedid")
+	uid = own(uid)
+	linked := own(m.Get(prefix + "Linkedid"))
 	if linked == "" {
 		linked = uid
 	}
-	name := m.Get(prefix + "Channel")
+	name := own(m.Get(prefix + "Channel"))
 	l := &leg{
 		info: Leg{
-			Uniqueid: uid, Channel: name, State: m.Get(prefix + "ChannelStateDesc"),
+			Uniqueid: uid, Channel: name, State: own(m.Get(prefix + "ChannelStateDesc")),
 			Local:    strings.HasPrefix(name, "Local/"),
-			CallerID: known(m.Get(prefix + "CallerIDNum")), Exten: m.Get(prefix + "Exten"),
+			CallerID: own(known(m.Get(prefix + "CallerIDNum"))), Exten: own(m.Get(prefix + "Exten")),
 		},
 		linkedid: linked, seen: t.seq,
 	}
@@ -227,3 +228,8 @@ func (t *Tracker) remember(uid string) {
 		t.endedQ = t.endedQ[1:]
 	}
 }
+
+// own copies a field out of its message. Message fields share one string
+// per message, so keeping any field would keep the whole message (about a
+// kilobyte) alive for as long as the call lasts.
+func own(s string) string { return strings.Clone(s) }

@@ -92,7 +92,8 @@ func (s *Speaker) Run(ctx context.Context) error {
 	if err := srv.StartBgp(ctx, &api.StartBgpRequest{Global: global}); err != nil {
 		return fmt.Errorf("bgp %s: start: %w", s.cfg.Name, err)
 	}
-	defer srv.StopBgp(context.Background(), &api.StopBgpRequest{}) //nolint:errcheck // shutting down
+	// srv.Stop, deferred above, stops BGP too; stopping it twice logs an
+	// error.
 
 	watchCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

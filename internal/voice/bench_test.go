@@ -2,7 +2,9 @@ package voice
 
 import (
 	"net/netip"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"testing"
@@ -16,6 +18,9 @@ import (
 // vSwitch, with the AMI simulator placing calls. They measure, not assert.
 //
 //	go test -run '^$' -bench QoS -benchtime 1x ./internal/voice
+//
+// VOIPSDN_BENCH_HEAPPROFILE=FILE writes a heap profile of the 10,000-call
+// state.
 
 // BenchmarkQoS500CallsPerSecond places 500 calls/s for 10 s (each held
 // 1 s, so about 500 are up at once) and reports the time from "media
@@ -87,6 +92,12 @@ func BenchmarkQoS10kConcurrentCalls(b *testing.B) {
 	flows := e.waitFlows(8*calls, 5*time.Minute)
 	b.StopTimer()
 	after := heap()
+	if path := os.Getenv("VOIPSDN_BENCH_HEAPPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.WriteHeapProfile(f) //nolint:errcheck // diagnostics only
+			f.Close()
+		}
+	}
 	b.ReportMetric(float64(len(flows)), "flows")
 	b.ReportMetric(float64(after-before)/calls, "heap-B/call")
 }
