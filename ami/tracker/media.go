@@ -90,7 +90,7 @@ func (t *Tracker) answerStatus(req Request, resp ami.Response, err error, now ti
 			continue
 		}
 		if c := codecOf(ev); c != "" {
-			l.codec = c
+			l.codec = own(c)
 		}
 		l.statusPending = false
 		evs = append(evs, t.mediaEvents(l, now)...)
