@@ -14,8 +14,8 @@ import (
 
 const schemaPath = "/usr/share/openvswitch/vswitch.ovsschema"
 
-// Tools lists the programs a lab needs, by Debian package (see
-// .ci/packages.txt).
+// requiredTools lists the programs a lab needs, by Debian package (see
+// scripts/install-deps.sh, or run `make deps`).
 var requiredTools = []string{
 	"ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl", "ovs-appctl", // openvswitch-switch, openvswitch-common
 	"ip",      // iproute2
@@ -37,7 +37,7 @@ func Available() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("ovslab: missing programs %s (install the packages in .ci/packages.txt)", strings.Join(missing, ", "))
+		return fmt.Errorf("ovslab: missing programs %s (install the packages in scripts/install-deps.sh, or run `make deps`)", strings.Join(missing, ", "))
 	}
 	if _, err := os.Stat(schemaPath); err != nil {
 		return fmt.Errorf("ovslab: OVS schema: %w", err)
