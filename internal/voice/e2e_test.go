@@ -163,7 +163,7 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 	}
 	svc, err := New(Options{VoIP: e.cfg.VoIP, Switches: recordingSwitches{Switches{M: mgr}, e.rec}, Logger: log,
 		InstallLatency: e.latency,
-		AMIOptions: []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
+		AMIOptions:     []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
 		Events: func(ev tracker.Event) {
 			if m, ok := ev.(tracker.MediaKnown); ok {
 				e.mu.Lock()
