@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,13 @@ type Switches interface {
 	// CallFlows lists the per-call flows (cookie category CookieCategory)
 	// that a datapath holds.
 	CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error)
+}
+
+// Prober may be implemented by a Switches: Probe asks the network, without
+// waiting, for the location of an address no switch has learned yet, so
+// that a retry finds it.
+type Prober interface {
+	Probe(ip netip.Addr)
 }
 
 // Batch is one ordered change on one datapath.
@@ -239,6 +247,15 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 	if len(plan.Streams) == 0 {
 		// Both are usually transient: an address is learned from the next
 		// ARP, a switch reconnects within a second or two.
+		if reason == ReasonLocationUnknown {
+			if p, ok := e.sw.(Prober); ok {
+				for _, ip := range []netip.Addr{leg.Remote.Addr(), leg.Local.Addr()} {
+					if _, known := e.sw.Locate(ip); !known {
+						p.Probe(ip)
+					}
+				}
+			}
+		}
 		if (reason == ReasonLocationUnknown || reason == ReasonSwitchDown) && e.retry(ctx, leg, known) {
 			return
 		}

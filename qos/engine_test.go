@@ -24,6 +24,16 @@ type fakeSwitches struct {
 	meters    map[uint64]map[uint32]bool
 	maxMeters int
 	applies   int
+	probed    map[netip.Addr]int
+}
+
+func (f *fakeSwitches) Probe(ip netip.Addr) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.probed == nil {
+		f.probed = map[netip.Addr]int{}
+	}
+	f.probed[ip]++
 }
 
 func newFakeSwitches(loc fakeLocator) *fakeSwitches {
@@ -340,6 +350,11 @@ func TestEngineRetriesUntilEndpointsAreLocated(t *testing.T) {
 	if obs.get(ReasonLocationUnknown) != 0 {
 		t.Fatal("a leg placed on retry must not count as a fallback")
 	}
+	sw.mu.Lock()
+	if sw.probed[leg.Remote.Addr()] == 0 || sw.probed[leg.Local.Addr()] == 0 {
+		t.Errorf("unlocated endpoints were not probed: %v", sw.probed)
+	}
+	sw.mu.Unlock()
 	// A leg whose call ends while it waits is never installed.
 	sw.mu.Lock()
 	sw.loc = fakeLocator{}

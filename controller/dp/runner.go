@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,8 @@ type runner struct {
 	limits [2]*bucket
 	ctr    counters
 	views  views
+	// probed rate-limits ProbeIP per address (probe.go).
+	probed map[netip.Addr]time.Time
 	// cfg is the DP's current configuration. It is written only by the
 	// goroutine but read by packet-in classification on session
 	// goroutines; config values are immutable.
@@ -74,11 +77,12 @@ type hostRef struct {
 func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
 	o := m.opts
 	r := &runner{
-		m:    m,
-		id:   d.ID,
-		log:  o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
-		reqs: make(chan func(context.Context), 16),
-		done: make(chan struct{}),
+		m:      m,
+		id:     d.ID,
+		log:    o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
+		reqs:   make(chan func(context.Context), 16),
+		done:   make(chan struct{}),
+		probed: map[netip.Addr]time.Time{},
 		st: state{
 			dp:      d,
 			learned: pipeline.NewLearned(compileOpts(qos)...),

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -108,9 +107,15 @@ func TestOVS(t *testing.T) {
 	})
 
 	t.Run("Locate", func(t *testing.T) {
-		loc, ok := s.ctl.a.Manager().LocateIP(netip.MustParseAddr(s.ip("h4")))
+		// Where a MAC is learned is certain. An IP address is learned
+		// only from packet-ins that carry it, and in a plain Faucet
+		// pipeline a host's first packet may be an IPv6 report, after which
+		// its ARP is switched without the controller seeing it; with a
+		// voip: section the pipeline copies ARP to the controller (tested
+		// in internal/voice).
+		loc, ok := s.ctl.a.Manager().LocateMAC(s.hosts["h4"].MAC)
 		if !ok || loc.Port != 4 || loc.VID != 100 || loc.DPID != dpid1 {
-			t.Errorf("LocateIP(h4) = %+v, %v; want port 4 VLAN 100", loc, ok)
+			t.Errorf("LocateMAC(h4) = %+v, %v; want port 4 VLAN 100", loc, ok)
 		}
 	})
 

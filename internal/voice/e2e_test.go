@@ -412,21 +412,10 @@ func TestChurnLeavesNothingBehind(t *testing.T) {
 				t.Fatal(err)
 			}
 		case 550:
+			// The restarted controller knows no host addresses (the hosts
+			// send nothing in this test, so they never ARP again): it must
+			// find the call endpoints by probing for them.
 			e.restartController()
-			// A restarted controller knows no host addresses until hosts
-			// ARP again; once the switch is back, the phones' and PBX's
-			// caches are refreshed.
-			wctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
-			if err := e.lab.WaitConnected(wctx, "sw1"); err != nil {
-				t.Fatal(err)
-			}
-			cancel()
-			for _, h := range []string{"phone201", "phone202", "pbx"} {
-				e.lab.Host(h).Exec(e.ctx, "ip", "neigh", "flush", "all") //nolint:errcheck
-			}
-			for _, h := range []string{"phone201", "phone202"} {
-				e.lab.Host(h).Ping(e.ctx, "10.0.100.1", 1) //nolint:errcheck
-			}
 		}
 		time.Sleep(15 * time.Millisecond)
 	}

@@ -18,7 +18,10 @@ type Switches struct {
 	M *dp.Manager
 }
 
-var _ qos.Switches = Switches{}
+var (
+	_ qos.Switches = Switches{}
+	_ qos.Prober   = Switches{}
+)
 
 // Locate implements qos.Locator.
 func (s Switches) Locate(ip netip.Addr) (qos.Location, bool) {
@@ -87,4 +90,14 @@ const (
 // CallFlows implements qos.Switches.
 func (s Switches) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error) {
 	return s.M.Flows(ctx, dpid, qos.CookieCategory, qos.CookieCategoryMask)
+}
+
+// Probe implements qos.Prober: the datapaths ask who has ip, and the engine
+// finds it located on its next retry.
+func (s Switches) Probe(ip netip.Addr) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
+		defer cancel()
+		s.M.ProbeIP(ctx, ip)
+	}()
 }
