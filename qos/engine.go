@@ -114,9 +114,11 @@ type Engine struct {
 	calls  map[uint64]*call
 	meters map[uint64]*meterIDs
 	// retries holds legs waiting to be planned again because their
-	// endpoints were not located yet, by call cookie and leg id.
-	retries map[uint64]map[string]int
-	// RetryDelay and Retries bound those attempts (set before Run).
+	// endpoints were not located yet or their switch was down, by call
+	// cookie and leg id.
+	retries map[uint64]map[string]*pendingLeg
+	// RetryDelay (the first wait, doubled after each attempt) and Retries
+	// bound those attempts (set before Run).
 	RetryDelay time.Duration
 	Retries    int
 
@@ -135,11 +137,12 @@ func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) 
 		reqs:       make(chan func(context.Context), 4096),
 		calls:      make(map[uint64]*call),
 		meters:     make(map[uint64]*meterIDs),
-		retries:    make(map[uint64]map[string]int),
+		retries:    make(map[uint64]map[string]*pendingLeg),
 		committers: make(map[uint64]*committer),
-		// A host's address is learned from its ARP or ND, which after a
-		// controller restart can take a few seconds to come by.
-		RetryDelay: time.Second, Retries: 5,
+		// A host's address is learned from its ARP or ND (or a probe's
+		// answer) and a switch reconnects within a second or two: retry
+		// soon, then every second, for about 10 s in all.
+		RetryDelay: 200 * time.Millisecond, Retries: 12,
 	}
 }
 
@@ -351,27 +354,61 @@ func (e *Engine) supersedeAdopted(ctx context.Context, c *call, il *installedLeg
 	}
 }
 
-// retry plans the leg again after RetryDelay, at most Retries times,
-// unless its call or leg ends meanwhile. It reports whether it will.
+// pendingLeg is a leg waiting to be planned again.
+type pendingLeg struct {
+	leg      Leg
+	known    time.Time
+	attempts int
+}
+
+// maxRetryDelay caps the wait between attempts: a waiting call is usually
+// short of one ARP answer or one switch reconnect.
+const maxRetryDelay = time.Second
+
+// retry plans the leg again after RetryDelay, doubling up to a second,
+// at most Retries times, unless its call or leg ends meanwhile. It reports
+// whether it will. Kick retries every waiting leg at once.
 func (e *Engine) retry(ctx context.Context, leg Leg, known time.Time) bool {
 	cookie := CallCookie(leg.Server, leg.Call)
-	n := e.retries[cookie][leg.ID]
-	if n >= e.Retries {
+	p := e.retries[cookie][leg.ID]
+	if p == nil {
+		p = &pendingLeg{leg: leg, known: known}
+		if e.retries[cookie] == nil {
+			e.retries[cookie] = make(map[string]*pendingLeg)
+		}
+		e.retries[cookie][leg.ID] = p
+	}
+	if p.attempts >= e.Retries {
 		e.forgetRetry(cookie, leg.ID)
 		return false
 	}
-	if e.retries[cookie] == nil {
-		e.retries[cookie] = make(map[string]int)
-	}
-	e.retries[cookie][leg.ID] = n + 1
-	time.AfterFunc(e.RetryDelay, func() {
+	p.leg = leg
+	delay := min(e.RetryDelay<<p.attempts, max(maxRetryDelay, e.RetryDelay))
+	p.attempts++
+	time.AfterFunc(delay, func() {
 		e.do(ctx, func(ctx context.Context) { //nolint:errcheck // ctx ended: nothing to retry
-			if _, waiting := e.retries[cookie][leg.ID]; waiting {
-				e.mediaKnown(ctx, leg, known)
+			if e.retries[cookie][leg.ID] == p {
+				e.mediaKnown(ctx, p.leg, p.known)
 			}
 		})
 	})
 	return true
+}
+
+// Kick plans every waiting leg again now, as when a switch has just
+// connected and its hosts may be found at once.
+func (e *Engine) Kick(ctx context.Context) error {
+	return e.do(ctx, func(ctx context.Context) {
+		var legs []*pendingLeg
+		for _, ls := range e.retries {
+			for _, p := range ls {
+				legs = append(legs, p)
+			}
+		}
+		for _, p := range legs {
+			e.mediaKnown(ctx, p.leg, p.known)
+		}
+	})
 }
 
 func (e *Engine) forgetRetry(cookie uint64, leg string) {

@@ -326,7 +326,7 @@ func TestEngineReplaysAfterSwitchLostItsTables(t *testing.T) {
 func TestEngineRetriesUntilEndpointsAreLocated(t *testing.T) {
 	sw := newFakeSwitches(fakeLocator{})
 	e, obs, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
-	e.RetryDelay, e.Retries = 50*time.Millisecond, 20
+	e.RetryDelay, e.Retries = 50*time.Millisecond, 40
 	leg := twoLegs("c1")[0]
 	e.MediaKnown(ctx, leg, time.Now()) //nolint:errcheck
 	sync1(t, e, ctx)

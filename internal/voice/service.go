@@ -144,6 +144,9 @@ func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 	if ready {
 		s.sweep(ctx, dpid)
 	}
+	// Legs that waited for this switch, or for hosts behind it, are
+	// planned again now rather than at their next retry.
+	s.engine.Kick(ctx) //nolint:errcheck // only fails at shutdown
 }
 
 func (s *Service) sweep(ctx context.Context, dpid uint64) {
