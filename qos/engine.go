@@ -484,13 +484,13 @@ func (e *Engine) dropStream(ctx context.Context, cookie uint64, legID string, dp
 			delete(e.calls, cookie)
 		}
 	}
-	e.apply(ctx, dpid, removal(cookie, []uint32{meter}, flows), nil)
+	e.apply(ctx, dpid, removal([]uint32{meter}, flows), nil)
 	e.meterIDs(dpid).free(meter)
 	e.report()
 }
 
 // removal deletes exactly the given flows, then their meters.
-func removal(_ uint64, meters []uint32, flows []of13.Flow) Batch {
+func removal(meters []uint32, flows []of13.Flow) Batch {
 	var b Batch
 	for _, f := range flows {
 		b.Flows = append(b.Flows, of13.DeleteStrict(f))
@@ -505,7 +505,7 @@ func (e *Engine) removeLeg(ctx context.Context, c *call, l *installedLeg) {
 	for _, st := range l.streams {
 		dpid, id := st.dpid, c.id
 		e.nflows -= st.count()
-		e.apply(ctx, dpid, removal(c.cookie, []uint32{st.meter}, st.Flows()), func(err error) {
+		e.apply(ctx, dpid, removal([]uint32{st.meter}, st.Flows()), func(err error) {
 			if err != nil {
 				// The switch may be gone; its flows then expire by idle
 				// timeout, and the next Sweep removes them on reconnect.
@@ -570,7 +570,7 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 		return nil
 	}
 	e.log.Info("removing stale call flows", "dp", fmt.Sprintf("%016x", dpid), "flows", len(stale))
-	return e.sw.Apply(ctx, dpid, removal(0, dedup(staleMeters), stale))
+	return e.sw.Apply(ctx, dpid, removal(dedup(staleMeters), stale))
 }
 
 // replay reinstalls the streams of calls the engine has installed on dpid
