@@ -378,3 +378,39 @@ func TestIgnoreUnknownDatapath(t *testing.T) {
 		t.Fatalf("ignored switch reached the handler or the registry")
 	}
 }
+
+// SendAndStartBarrier returns before the switch answers; its wait reports
+// the error caused by its own messages, and a later batch's barrier is not
+// blamed for them.
+func TestSendAndStartBarrier(t *testing.T) {
+	rec, addr := startFake(t, &Server{})
+	f := dialFake(t, addr)
+	f.handshake(9)
+	sw := rec.sw(t, 5*time.Second)
+	ctx := ctxT(t)
+	fm := func(p uint16) of13.Message {
+		return of13.AddFlow(of13.Flow{Table: 0, Priority: p, Match: of13.NewMatch(of13.InPort(1))})
+	}
+	wait1, err := sw.SendAndStartBarrier(ctx, fm(1), fm(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait2, err := sw.SendAndStartBarrier(ctx, fm(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, _ := f.expect(wire.TypeFlowMod)
+	_, _ = f.expect(wire.TypeFlowMod)
+	b1, _ := f.expect(wire.TypeBarrierRequest)
+	_, _ = f.expect(wire.TypeFlowMod)
+	b2, _ := f.expect(wire.TypeBarrierRequest)
+	f.send(msg(4, wire.TypeError, h1.XID, []byte{0, 5, 0, 1}),
+		msg(4, wire.TypeBarrierReply, b1.XID, nil),
+		msg(4, wire.TypeBarrierReply, b2.XID, nil))
+	if err := wait1(ctx); err == nil || !strings.Contains(err.Error(), "OFPFMFC_TABLE_FULL for flow-mod add table=0,priority=1,in_port=1") {
+		t.Errorf("first barrier: %v", err)
+	}
+	if err := wait2(ctx); err != nil {
+		t.Errorf("second barrier: %v", err)
+	}
+}

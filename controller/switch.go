@@ -124,19 +124,28 @@ func (s *Switch) Send(ctx context.Context, msgs ...of13.Message) error {
 	}
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
+	c, err := s.encode(ctx, msgs)
+	if c != nil {
+		s.queue <- c
+	}
+	return err
+}
+
+// encode appends msgs to chunks, queueing each full one, and returns the
+// last, unqueued chunk (nil if none). Called with sendMu held.
+func (s *Switch) encode(ctx context.Context, msgs []of13.Message) (*chunk, error) {
 	var c *chunk
 	for _, m := range msgs {
 		if c == nil {
 			var err error
 			if c, err = s.getChunk(ctx); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		xid := s.track.record(m)
 		var err error
 		if c.buf, err = wire.AppendMessage(c.buf, xid, m); err != nil {
-			s.queue <- c // whatever was encoded before stays in order
-			return fmt.Errorf("dp %016x: %w", s.DPID(), err)
+			return c, fmt.Errorf("dp %016x: %w", s.DPID(), err) // what was encoded before stays in order
 		}
 		c.msgs++
 		if isFlowMod(m) {
@@ -147,10 +156,7 @@ func (s *Switch) Send(ctx context.Context, msgs ...of13.Message) error {
 			c = nil
 		}
 	}
-	if c != nil {
-		s.queue <- c
-	}
-	return nil
+	return c, nil
 }
 
 func isFlowMod(m of13.Message) bool {
@@ -164,23 +170,36 @@ func isFlowMod(m of13.Message) bool {
 // request sends one request message and waits for its reply: a barrier
 // reply, or every part of a multipart reply. encode appends the request.
 func (s *Switch) request(ctx context.Context, w *waiter, encode func(b []byte, xid uint32) []byte) error {
+	xid, err := s.startRequest(ctx, w, encode)
+	if err != nil {
+		return err
+	}
+	return s.awaitReply(ctx, w, xid)
+}
+
+// startRequest queues a request behind everything sent so far and
+// registers w for its reply, without waiting for it.
+func (s *Switch) startRequest(ctx context.Context, w *waiter, encode func(b []byte, xid uint32) []byte) (uint32, error) {
 	w.done = make(chan struct{})
 	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
 	c, err := s.getChunk(ctx)
 	if err != nil {
-		s.sendMu.Unlock()
-		return err
+		return 0, err
 	}
 	xid, err := s.track.await(w)
 	if err != nil {
 		s.free <- c
-		s.sendMu.Unlock()
-		return s.closedErr()
+		return 0, s.closedErr()
 	}
 	c.buf = encode(c.buf, xid)
 	c.msgs++
 	s.queue <- c
-	s.sendMu.Unlock()
+	return xid, nil
+}
+
+// awaitReply waits for the reply to the request startRequest sent as xid.
+func (s *Switch) awaitReply(ctx context.Context, w *waiter, xid uint32) error {
 	select {
 	case <-w.done:
 		return w.err
@@ -195,16 +214,61 @@ func (s *Switch) request(ctx context.Context, w *waiter, encode func(b []byte, x
 // sent since the previous barrier, so Send followed by a nil Barrier means
 // the switch accepted the messages.
 func (s *Switch) Barrier(ctx context.Context) error {
-	w := &waiter{want: wire.TypeBarrierReply}
-	if err := s.request(ctx, w, func(b []byte, xid uint32) []byte {
-		return wire.AppendSimple(b, wire.TypeBarrierRequest, xid, nil)
-	}); err != nil {
+	wait, err := s.StartBarrier(ctx)
+	if err != nil {
 		return err
 	}
-	if w.batchErr != nil {
-		return w.batchErr
+	return wait(ctx)
+}
+
+// StartBarrier sends a barrier request behind everything sent so far and
+// returns at once; wait then does what Barrier does. The request alone
+// already orders the switch's work (it finishes every earlier message
+// before any later one), so a caller can go on sending and collect the
+// verdict later: learning does, to keep the barrier's round trip out of
+// the next packet-in's latency.
+func (s *Switch) StartBarrier(ctx context.Context) (wait func(context.Context) error, err error) {
+	return s.SendAndStartBarrier(ctx)
+}
+
+// SendAndStartBarrier is Send followed by StartBarrier, with the barrier
+// request written in the same write as the messages' last part.
+func (s *Switch) SendAndStartBarrier(ctx context.Context, msgs ...of13.Message) (wait func(context.Context) error, err error) {
+	w := &waiter{want: wire.TypeBarrierReply, done: make(chan struct{})}
+	s.sendMu.Lock()
+	c, err := s.encode(ctx, msgs)
+	if err == nil && c == nil {
+		c, err = s.getChunk(ctx)
 	}
-	return nil
+	var xid uint32
+	if err == nil {
+		if xid, err = s.track.await(w); err != nil {
+			err = s.closedErr()
+		} else {
+			c.buf = wire.AppendSimple(c.buf, wire.TypeBarrierRequest, xid, nil)
+			c.msgs++
+		}
+	}
+	if c != nil {
+		if c.msgs > 0 {
+			s.queue <- c
+		} else {
+			s.free <- c
+		}
+	}
+	s.sendMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		if err := s.awaitReply(ctx, w, xid); err != nil {
+			return err
+		}
+		if w.batchErr != nil {
+			return w.batchErr
+		}
+		return nil
+	}, nil
 }
 
 // SendAndConfirm sends msgs followed by a barrier and returns the first

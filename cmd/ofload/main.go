@@ -8,7 +8,10 @@
 // source MAC (eth_src or eth_dst): it shows the controller learned the
 // host. Throughput mode keeps -window packet-ins outstanding per switch and
 // reports answered packet-ins per second; latency mode (-window 1) reports
-// the round-trip percentiles.
+// the round-trip percentiles. Rate mode (-rate N) is open loop: the
+// switches send N packet-ins per second between them on a fixed schedule,
+// however fast the controller answers, and report the latency percentiles
+// at that load.
 //
 // -write-config writes a matching Faucet configuration and exits:
 //
@@ -16,6 +19,7 @@
 //	voipsdn run --config /tmp/ofload.yaml --of-listen 127.0.0.1:6653 &
 //	ofload -controller 127.0.0.1:6653 -switches 4 -window 64 -duration 5s
 //	ofload -controller 127.0.0.1:6653 -switches 1 -window 1 -duration 5s
+//	ofload -controller 127.0.0.1:6653 -switches 4 -rate 30000 -duration 5s
 package main
 
 import (
@@ -48,6 +52,7 @@ type params struct {
 	ports      int
 	vid        int
 	window     int
+	rate       float64
 	warmup     time.Duration
 	duration   time.Duration
 	timeout    time.Duration
@@ -64,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&p.ports, "ports", 48, "ports per switch")
 	fs.IntVar(&p.vid, "vlan", 100, "VLAN of every port")
 	fs.IntVar(&p.window, "window", 64, "outstanding packet-ins per switch (1: latency mode)")
+	fs.Float64Var(&p.rate, "rate", 0, "open loop: send this many packet-ins per second in all, spread over the switches, whatever the answers (-window is then ignored)")
 	fs.DurationVar(&p.warmup, "warmup", time.Second, "time before measuring")
 	fs.DurationVar(&p.duration, "duration", 5*time.Second, "measurement time")
 	fs.DurationVar(&p.timeout, "timeout", 100*time.Millisecond, "give up on an unanswered packet-in after this")
@@ -71,8 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if p.switches < 1 || p.ports < 1 || p.window < 1 || p.vid < 1 || p.vid > 4094 {
-		fmt.Fprintln(stderr, "ofload: -switches, -ports and -window must be positive, -vlan 1..4094")
+	if p.switches < 1 || p.ports < 1 || p.window < 1 || p.rate < 0 || p.vid < 1 || p.vid > 4094 {
+		fmt.Fprintln(stderr, "ofload: -switches, -ports and -window must be positive, -rate not negative, -vlan 1..4094")
 		return 2
 	}
 	if p.config != "" {
@@ -107,6 +113,7 @@ func faucetConfig(p params) string {
 type result struct {
 	elapsed                           time.Duration
 	sent, answered, flowMods, expired uint64
+	lagMax                            time.Duration
 	lat                               []time.Duration
 }
 
@@ -120,7 +127,7 @@ func load(ctx context.Context, p params) (*result, error) {
 			return nil, err
 		}
 		defer conn.Close()
-		e := newEmu(conn, p.dpidBase+uint64(i), p.ports, uint16(p.vid), p.window, p.timeout)
+		e := newEmu(conn, p.dpidBase+uint64(i), p.ports, uint16(p.vid), p.window, p.rate/float64(p.switches), p.timeout)
 		if err := e.write(typeHello, 0, []byte{0, 1, 0, 8, 0, 0, 0, 1 << ofVersion}); err != nil {
 			return nil, err
 		}
@@ -187,6 +194,7 @@ func load(ctx context.Context, p params) (*result, error) {
 		res.answered += e.answered.Load()
 		res.flowMods += e.flowMods.Load()
 		res.expired += e.expired.Load()
+		res.lagMax = max(res.lagMax, time.Duration(e.lagMax.Load()))
 		e.latMu.Lock()
 		res.lat = append(res.lat, e.lat...)
 		e.latMu.Unlock()
@@ -196,7 +204,12 @@ func load(ctx context.Context, p params) (*result, error) {
 
 func (r *result) print(w io.Writer, p params) {
 	secs := r.elapsed.Seconds()
-	fmt.Fprintf(w, "switches=%d window=%d duration=%s\n", p.switches, p.window, r.elapsed.Round(time.Millisecond))
+	if p.rate > 0 {
+		fmt.Fprintf(w, "switches=%d rate=%.0f/s (open loop) duration=%s\n", p.switches, p.rate, r.elapsed.Round(time.Millisecond))
+		fmt.Fprintf(w, "sender's longest lag behind schedule: %s\n", r.lagMax)
+	} else {
+		fmt.Fprintf(w, "switches=%d window=%d duration=%s\n", p.switches, p.window, r.elapsed.Round(time.Millisecond))
+	}
 	fmt.Fprintf(w, "packet-ins sent:     %10.0f/s (%d)\n", float64(r.sent)/secs, r.sent)
 	fmt.Fprintf(w, "responses:           %10.0f/s (%d answered packet-ins)\n", float64(r.answered)/secs, r.answered)
 	fmt.Fprintf(w, "flow-mods received:  %10.0f/s\n", float64(r.flowMods)/secs)

@@ -14,8 +14,23 @@ import (
 // in-process controller with the configuration -write-config produces:
 // every packet-in from a new MAC must be answered with a flow-mod.
 func TestLoadAgainstController(t *testing.T) {
-	p := params{switches: 2, dpidBase: 7, ports: 8, vid: 100, window: 1, warmup: 50 * time.Millisecond,
-		duration: 300 * time.Millisecond, timeout: time.Second}
+	t.Run("window", func(t *testing.T) {
+		testLoad(t, params{switches: 2, dpidBase: 7, ports: 8, vid: 100, window: 1, warmup: 50 * time.Millisecond,
+			duration: 300 * time.Millisecond, timeout: time.Second})
+	})
+	// Open loop: the switches keep to their schedule, never ahead of it.
+	t.Run("rate", func(t *testing.T) {
+		p := params{switches: 2, dpidBase: 7, ports: 8, vid: 100, window: 1, rate: 2000, warmup: 50 * time.Millisecond,
+			duration: 300 * time.Millisecond, timeout: time.Second}
+		res := testLoad(t, p)
+		// Measuring starts and stops between two sends of each switch.
+		if limit := p.rate*(res.elapsed.Seconds()) + float64(2*p.switches); float64(res.sent) > limit {
+			t.Errorf("sent %d packet-ins in %s at %v/s: ahead of the schedule", res.sent, res.elapsed, p.rate)
+		}
+	})
+}
+
+func testLoad(t *testing.T, p params) *result {
 	path := filepath.Join(t.TempDir(), "ofload.yaml")
 	if err := os.WriteFile(path, []byte(faucetConfig(p)), 0o644); err != nil {
 		t.Fatal(err)
@@ -45,4 +60,5 @@ func TestLoadAgainstController(t *testing.T) {
 	if len(res.lat) != int(res.answered) {
 		t.Errorf("%d latency samples for %d answers", len(res.lat), res.answered)
 	}
+	return res
 }

@@ -26,6 +26,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 	promListen := fs.String("prom-listen", "", `Prometheus listen address; default $FAUCET_PROMETHEUS_ADDR:$FAUCET_PROMETHEUS_PORT or ":9302"; "off" disables`)
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	pprof := fs.Bool("pprof", false, "also serve Go's profiler under /debug/pprof/ on the Prometheus address")
 	watch := fs.Duration("watch", 0, "poll the configuration files for changes this often (e.g. 1s); 0 reloads on SIGHUP only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -46,7 +47,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 		}
 	}
 	a, err := app.New(app.Options{
-		ConfigPath: *cfgPath, OFListen: *ofListen, PromListen: prom, Watch: *watch, Logger: log,
+		ConfigPath: *cfgPath, OFListen: *ofListen, PromListen: prom, Pprof: *pprof, Watch: *watch, Logger: log,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "voipsdn run:", err)

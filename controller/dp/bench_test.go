@@ -14,8 +14,11 @@ type nullSwitch struct{ id uint64 }
 func (s nullSwitch) ID() uint64                               { return s.id }
 func (nullSwitch) Send(context.Context, []of13.Message) error { return nil }
 func (nullSwitch) Barrier(context.Context) error              { return nil }
-func (nullSwitch) State(context.Context) (State, error)       { return State{}, nil }
-func (nullSwitch) Close() error                               { return nil }
+func (nullSwitch) SendAndStartBarrier(context.Context, []of13.Message) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
+}
+func (nullSwitch) State(context.Context) (State, error) { return State{}, nil }
+func (nullSwitch) Close() error                         { return nil }
 
 // BenchmarkLearn measures packet-in to flow-mods for new hosts: parse,
 // classify, learn, owner cache, batch, send.

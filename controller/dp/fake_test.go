@@ -22,6 +22,9 @@ type fakeSwitch struct {
 	sent   []of13.Message
 	closed bool
 	err    error
+	// refuse makes the switch reject every flow-mod, as a full table
+	// would: the barrier after them reports an error.
+	refuse bool
 }
 
 func newFakeSwitch(id uint64) *fakeSwitch {
@@ -37,6 +40,19 @@ func (f *fakeSwitch) Send(_ context.Context, msgs []of13.Message) error {
 		return errors.New("closed")
 	}
 	f.sent = append(f.sent, msgs...)
+	if f.refuse {
+		var rest []of13.Message
+		for _, m := range msgs {
+			if _, ok := m.(of13.FlowMod); ok {
+				if f.err == nil {
+					f.err = &of13.Error{Type: of13.ErrFlowModFailed, Code: 1} // OFPFMFC_TABLE_FULL
+				}
+				continue
+			}
+			rest = append(rest, m)
+		}
+		msgs = rest
+	}
 	if err := f.t.Apply(msgs...); err != nil && f.err == nil {
 		f.err = err
 	}
@@ -49,6 +65,14 @@ func (f *fakeSwitch) Barrier(context.Context) error {
 	err := f.err
 	f.err = nil
 	return err
+}
+
+func (f *fakeSwitch) SendAndStartBarrier(ctx context.Context, msgs []of13.Message) (func(context.Context) error, error) {
+	if err := f.Send(ctx, msgs); err != nil {
+		return nil, err
+	}
+	err := f.Barrier(ctx)
+	return func(context.Context) error { return err }, nil
 }
 
 func (f *fakeSwitch) State(context.Context) (State, error) {

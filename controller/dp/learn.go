@@ -1,15 +1,15 @@
 package dp
 
 import (
+	"bytes"
 	"context"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
 )
 
 // learn runs the pipeline's learning decision for a packet's source and
-// turns the result into flow changes through the owner cache.
+// turns the result into flow changes in b.
 func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 	res := r.st.learned.Learn(now, r.st.dp, pk.inPort, pk.vid, pk.src)
 	for _, o := range res.Evicted {
@@ -19,15 +19,25 @@ func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 	case pipeline.OutcomeIgnored:
 		return
 	case pipeline.OutcomeLearned, pipeline.OutcomeMoved:
-		r.st.hosts[res.Owner] = hostRef{port: pk.inPort, vid: pk.vid, mac: pk.src}
+		r.setOwner(b, res.Owner, res.Flows)
+		h := r.st.hosts[res.Owner]
+		if h == nil { // a host whose port has no flows for it
+			h = &hostEntry{}
+			r.st.hosts[res.Owner] = h
+		}
+		if h.located && (h.vid != pk.vid || !bytes.Equal(h.mac, pk.src)) {
+			r.m.hosts.forget(r.id, h.vid, h.mac)
+		}
+		h.located, h.port, h.vid, h.mac = true, pk.inPort, pk.vid, pk.src
 		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
+		for _, x := range res.Extra {
+			r.setOwner(b, x.Owner, x.Flows)
+		}
+		return
 	case pipeline.OutcomeRefreshed:
 		// The switch timed the host's flows out on its own: add them
-		// again even though the cache already has them.
-		r.setOwner(b, res.Owner, res.Flows)
-		for _, f := range res.Flows {
-			b.add(of13.AddFlow(f))
-		}
+		// again even though they were sent before.
+		r.setHost(b, res.Owner, res.Flows, true)
 		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
 		return
 	case pipeline.OutcomeDenied, pipeline.OutcomeBanned:
@@ -46,9 +56,17 @@ func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 // dropHost removes an owner's flows and, for a host, its location.
 func (r *runner) dropHost(owner string, b *batch) {
 	r.setOwner(b, owner, nil)
+	r.forgetHost(owner)
+}
+
+// forgetHost drops a host's entry, whose flows are already gone or being
+// deleted, and unpublishes its location.
+func (r *runner) forgetHost(owner string) {
 	if h, ok := r.st.hosts[owner]; ok {
 		delete(r.st.hosts, owner)
-		r.m.hosts.forget(r.id, h.vid, h.mac)
+		if h.located {
+			r.m.hosts.forget(r.id, h.vid, h.mac)
+		}
 	}
 }
 

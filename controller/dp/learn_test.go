@@ -187,3 +187,53 @@ func TestPortDownForgetsHosts(t *testing.T) {
 		}
 	}
 }
+
+// Learning does not wait for the switch's barrier, so a switch that
+// refuses learned flows is found out afterwards: the DP reconciles it on a
+// later tick, and the host's flows arrive once the switch takes them.
+func TestRefusedLearningIsRepaired(t *testing.T) {
+	clock := newFakeClock()
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: clock})
+	sw := newFakeSwitch(1)
+	ctx := context.Background()
+	m.SwitchConnected(ctx, sw)
+	sw.takeSent()
+
+	sw.mu.Lock()
+	sw.refuse = true
+	sw.mu.Unlock()
+	m.SwitchPacketIn(sw, packetInOn(1, frame(hostA, "0e:00:00:00:00:0b", 100, 0x0800, nil)))
+	m.syncDP(t, 1)
+	r := m.runner(1)
+	deadline := time.Now().Add(5 * time.Second)
+	for !r.asyncFailed.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the refusal was not noticed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mac, _ := net.ParseMAC(hostA)
+	probe := oftable.Packet{InPort: 2, EthSrc: oftable.MAC("0e:00:00:00:00:0b"), EthDst: mac, EthType: 0x0800,
+		IPSrc: netip.MustParseAddr("10.0.0.2"), IPDst: netip.MustParseAddr("10.0.0.1"), IPProto: 1, TTL: 64}
+	if ports := sw.dataPorts(probe); len(ports) == 1 && ports[0] == 1 {
+		t.Fatal("the refused flows are in the switch")
+	}
+
+	sw.mu.Lock()
+	sw.refuse = false
+	sw.mu.Unlock()
+	clock.Advance(repairInterval)
+	m.syncDP(t, 1)
+	if ports := sw.dataPorts(probe); len(ports) != 1 || ports[0] != 1 {
+		t.Errorf("after the repair unicast to the host leaves on %v, want [1]", ports)
+	}
+	sameFlows(t, sw.flows(), compiled(t, m, 1).AllFlows())
+
+	// A repaired switch is not read again at every tick.
+	sw.takeSent()
+	clock.Advance(repairInterval)
+	m.syncDP(t, 1)
+	if sent := sw.takeSent(); len(sent) != 0 {
+		t.Errorf("a clean switch got %d messages on a tick", len(sent))
+	}
+}

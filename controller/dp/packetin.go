@@ -115,9 +115,10 @@ func (r *runner) handlePackets(ctx context.Context, first packetIn) {
 	r.m.opts.Events.PacketInDone(r.id, time.Since(start))
 }
 
-// flush sends a batch of learning changes and starts a new one.
+// flush sends a batch of learning changes and starts a new one. A batch of
+// learned hosts only is not waited for (sendAsync).
 func (r *runner) flush(ctx context.Context, b *batch) {
-	if err := r.send(ctx, b); err != nil {
+	if err := r.sendAsync(ctx, b); err != nil {
 		r.log.Warn("sending learned flows failed", "err", err)
 	}
 	*b = batch{}
@@ -133,8 +134,8 @@ func (r *runner) handlePacket(ctx context.Context, now time.Time, pk packetIn, b
 	if pk.vid == 0 || len(pk.src) != 6 {
 		return
 	}
-	// The cache diffs an owner against its committed state: a second
-	// change to the same host must wait until the first is confirmed.
+	// A batch sends all its deletes before all its adds: a second change
+	// to the same host goes in the next batch, behind the first's barrier.
 	if b.has(pipeline.HostOwner(pk.vid, pk.src)) {
 		r.flush(ctx, b)
 	}

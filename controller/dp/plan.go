@@ -21,7 +21,11 @@ const (
 // once the switch has confirmed the batch.
 type batch struct {
 	phases [numPhases][]of13.Message
+	// owners are the cache owners with a pending plan in the batch,
+	// committed once the switch confirms it.
 	owners map[string]bool
+	// touched are the learned hosts whose flows the batch changes.
+	touched map[string]bool
 }
 
 func (b *batch) empty() bool {
@@ -33,8 +37,16 @@ func (b *batch) empty() bool {
 	return true
 }
 
-// has reports whether owner has a pending plan in the batch.
-func (b *batch) has(owner string) bool { return b.owners[owner] }
+// has reports whether the batch already changes owner's flows.
+func (b *batch) has(owner string) bool { return b.owners[owner] || b.touched[owner] }
+
+// touch records that the batch changes a learned host's flows.
+func (b *batch) touch(owner string) {
+	if b.touched == nil {
+		b.touched = map[string]bool{}
+	}
+	b.touched[owner] = true
+}
 
 // set adds owner's plan from the cache.
 func (b *batch) set(c *controller.Cache, owner string, flows []of13.Flow) {

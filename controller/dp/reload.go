@@ -33,14 +33,16 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) e
 	r.ctr.configChanges.Add(1)
 
 	// Hosts the new configuration no longer allows (their port or VLAN
-	// went away) are not in the new program: forget where they were.
-	for owner, h := range r.st.hosts {
+	// went away) are not in the new program: delete their flows and
+	// forget where they were.
+	var b batch
+	for owner := range r.st.hosts {
 		if _, ok := prog.Flows[owner]; !ok {
-			delete(r.st.hosts, owner)
-			r.m.hosts.forget(r.id, h.vid, h.mac)
+			r.dropHost(owner, &b)
 		}
 	}
 	if r.st.sw == nil {
+		r.st.dirty = true
 		r.l3Reconfigure(ctx, r.m.opts.Clock.Now())
 		return nil
 	}
@@ -48,6 +50,9 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) e
 	// From here on the configuration is applied: a switch that fails to
 	// take it is marked dirty and reconciled in full when it reconnects,
 	// so the error is logged rather than returned.
+	if r.asyncFailed.Swap(false) {
+		r.st.dirty = true
+	}
 	if r.st.dirty || oldProg == nil {
 		r.m.opts.Events.Reconfigured(r.id)
 		if err := r.resync(ctx); err != nil {
@@ -55,7 +60,6 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) e
 		}
 		return nil
 	}
-	var b batch
 	for _, o := range r.st.cache.Owners() {
 		if _, ok := prog.Flows[o]; !ok && o != ownerMeters && !strings.HasPrefix(o, extraPrefix) {
 			r.setOwner(&b, o, nil)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +20,11 @@ import (
 // and confirmed with one barrier.
 const maxBatch = 256
 
+// maxInFlight bounds the barriers of learning batches awaiting their
+// reply. Beyond it the DP waits, so a switch that stops answering slows
+// learning down instead of growing a queue.
+const maxInFlight = 64
+
 // errStopped is returned by requests to a DP whose goroutine has stopped.
 var errStopped = errors.New("dp stopped")
 
@@ -29,6 +34,17 @@ type runner struct {
 	id   uint64
 	log  *slog.Logger
 	reqs chan func(context.Context)
+	// Learning batches are confirmed off the DP goroutine (confirm.go).
+	confirms chan func(context.Context) error
+	// outstanding counts the barriers handed to the confirmer and not
+	// yet answered.
+	outstanding atomic.Int32
+	// idle wakes the DP goroutine when the last outstanding barrier is
+	// answered, to confirm what was sent meanwhile.
+	idle chan struct{}
+	// asyncFailed is set by the confirmer when the switch refused part of
+	// a learning batch; the DP goroutine folds it into st.dirty.
+	asyncFailed atomic.Bool
 	// queues and limits are indexed by Class (ClassLearn, ClassControl).
 	queues [2]chan packetIn
 	limits [2]*bucket
@@ -58,38 +74,40 @@ type state struct {
 	cache   *controller.Cache
 	// extra holds flows installed through ApplyOwner, by owner.
 	extra map[string][]of13.Flow
-	// hosts maps learned-host owners to the host, to unindex on expiry.
-	hosts map[string]hostRef
-	// counts is the number of flows per owner, for Status.
+	// hosts holds the learned hosts by owner key, with the flows sent
+	// for them (hostflows.go): they bypass the cache.
+	hosts map[string]*hostEntry
+	// counts is the number of flows per cache owner, for Status.
 	counts map[string]int
 	// dirty is set when a send failed: the next chance resynchronises.
 	dirty bool
+	// unconfirmed is set while learning flows have been sent behind the
+	// last barrier request (confirm.go).
+	unconfirmed bool
+	// lastRepair is when repair last reconciled the switch.
+	lastRepair time.Time
 	// l3 is the DP's routing (l3.go); nil when the DP has no faucet_vips.
 	l3 *l3State
-}
-
-type hostRef struct {
-	port uint32
-	vid  uint16
-	mac  net.HardwareAddr
 }
 
 func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
 	o := m.opts
 	r := &runner{
-		m:      m,
-		id:     d.ID,
-		log:    o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
-		reqs:   make(chan func(context.Context), 16),
-		done:   make(chan struct{}),
-		probed: map[netip.Addr]time.Time{},
+		m:        m,
+		id:       d.ID,
+		log:      o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
+		reqs:     make(chan func(context.Context), 16),
+		confirms: make(chan func(context.Context) error, maxInFlight),
+		idle:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		probed:   map[netip.Addr]time.Time{},
 		st: state{
 			dp:      d,
 			learned: pipeline.NewLearned(compileOpts(qos)...),
 			qos:     qos,
 			cache:   controller.NewCache(),
 			extra:   map[string][]of13.Flow{},
-			hosts:   map[string]hostRef{},
+			hosts:   map[string]*hostEntry{},
 			counts:  map[string]int{},
 		},
 	}
@@ -126,6 +144,9 @@ func (r *runner) do(ctx context.Context, f func(context.Context) error) error {
 // run is the DP's goroutine.
 func (r *runner) run(ctx context.Context) {
 	defer close(r.done)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { r.confirm(ctx) })
 	tick, stop := r.m.opts.Clock.NewTicker(r.m.opts.ExpireInterval)
 	defer stop()
 	if _, err := r.compile(); err != nil {
@@ -155,6 +176,9 @@ func (r *runner) run(ctx context.Context) {
 		case now := <-tick:
 			r.expire(ctx, now)
 			r.l3Tick(ctx, now)
+			r.repair(ctx, now)
+		case <-r.idle:
+			r.confirmSent(ctx)
 		}
 	}
 }
@@ -179,10 +203,13 @@ func (r *runner) compile() (*pipeline.Program, error) {
 }
 
 // send applies b to the switch, one barrier per phase, and then commits
-// its owners to the cache. On failure the owners' changes are aborted and
-// the DP marked dirty, so the next connect or reload reconciles from the
-// switch's real content.
+// its cache owners. On failure the owners' changes are aborted and the DP
+// marked dirty, so the next connect or reload reconciles from the switch's
+// real content.
 func (r *runner) send(ctx context.Context, b *batch) error {
+	if r.asyncFailed.Swap(false) {
+		r.st.dirty = true
+	}
 	if b.empty() {
 		return nil
 	}
@@ -212,30 +239,42 @@ func (r *runner) sendPlan(ctx context.Context, p controller.Plan) error {
 	ctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
 	defer cancel()
 	for _, ph := range p.Phases {
-		n := 0
-		for _, m := range ph {
-			if fm, ok := m.(of13.FlowMod); ok {
-				n++
-				if fm.Command == of13.FlowAdd {
-					r.ctr.flowAdds.Add(1)
-				} else {
-					r.ctr.flowDeletes.Add(1)
-				}
-			}
-		}
-		r.m.opts.Events.FlowMods(r.id, n)
+		r.countSent(ph)
 		if err := r.st.sw.Send(ctx, ph); err != nil {
 			return fmt.Errorf("dp %s: send: %w", r.st.dp.Name, err)
 		}
 		if err := r.st.sw.Barrier(ctx); err != nil {
 			return fmt.Errorf("dp %s: %w", r.st.dp.Name, err)
 		}
+		// The barrier also confirmed learning flows sent before it.
+		r.st.unconfirmed = false
 	}
 	return nil
 }
 
+// countSent counts a phase's flow-mods.
+func (r *runner) countSent(ph []of13.Message) {
+	n := 0
+	for _, m := range ph {
+		if fm, ok := m.(of13.FlowMod); ok {
+			n++
+			if fm.Command == of13.FlowAdd {
+				r.ctr.flowAdds.Add(1)
+			} else {
+				r.ctr.flowDeletes.Add(1)
+			}
+		}
+	}
+	r.m.opts.Events.FlowMods(r.id, n)
+}
+
 // setOwner adds owner's new flows to b and keeps the flow count current.
+// Learned hosts go to the host table, every other owner to the cache.
 func (r *runner) setOwner(b *batch, owner string, flows []of13.Flow) {
+	if isHostOwner(owner) {
+		r.setHost(b, owner, flows, false)
+		return
+	}
 	b.set(r.st.cache, owner, flows)
 	r.ctr.flows.Add(int64(len(flows) - r.st.counts[owner]))
 	if len(flows) == 0 {

@@ -21,6 +21,10 @@ func (x session) Send(ctx context.Context, msgs []of13.Message) error {
 
 func (x session) Barrier(ctx context.Context) error { return x.s.Barrier(ctx) }
 
+func (x session) SendAndStartBarrier(ctx context.Context, msgs []of13.Message) (func(context.Context) error, error) {
+	return x.s.SendAndStartBarrier(ctx, msgs...)
+}
+
 func (x session) Close() error {
 	x.s.Close()
 	return nil

@@ -17,6 +17,10 @@ type Switch interface {
 	// Barrier returns once the switch has processed every earlier message,
 	// or with the first error the switch reported for them.
 	Barrier(ctx context.Context) error
+	// SendAndStartBarrier writes msgs (there may be none) and a barrier
+	// request behind them, and returns at once; wait then does what
+	// Barrier does.
+	SendAndStartBarrier(ctx context.Context, msgs []of13.Message) (wait func(context.Context) error, err error)
 	// State reads the switch's flows, meters and groups.
 	State(ctx context.Context) (State, error)
 	// Close ends the session.

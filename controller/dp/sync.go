@@ -53,6 +53,8 @@ func (r *runner) resync(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
+	// What the switch refused before is read back below.
+	r.asyncFailed.Store(false)
 	err := r.resyncOnce(ctx)
 	r.ctr.lastSync.Store(int64(time.Since(start)))
 	if err != nil {
@@ -107,11 +109,28 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 		return err
 	}
 
-	// The switch now holds the desired state: record it per owner.
+	// The switch now holds the desired state: record it per owner, the
+	// learned hosts in the host table and the rest in a new cache.
 	r.st.cache = controller.NewCache()
 	r.st.counts = make(map[string]int, len(owners))
 	total := 0
+	for o, h := range r.st.hosts {
+		if _, ok := owners[o]; !ok {
+			h.flows = nil
+			r.forgetHost(o)
+		}
+	}
 	for o, s := range owners {
+		if isHostOwner(o) {
+			h := r.st.hosts[o]
+			if h == nil {
+				h = &hostEntry{}
+				r.st.hosts[o] = h
+			}
+			h.flows = s.Flows
+			total += len(s.Flows)
+			continue
+		}
 		r.st.cache.SetState(o, s)
 		r.st.cache.Commit(o)
 		if len(s.Flows) > 0 {

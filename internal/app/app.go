@@ -26,6 +26,10 @@ type Options struct {
 	OFListener net.Listener
 	// PromListen is the Prometheus listen address; empty disables it.
 	PromListen string
+	// Pprof also serves Go's profiler under /debug/pprof/ on the
+	// Prometheus address. It is off by default: a profile costs the
+	// controller CPU, so only an operator who asks for it gets it.
+	Pprof bool
 	// Watch polls the configuration files for changes this often; zero
 	// reloads only on Reload (and while no valid config is loaded).
 	Watch time.Duration
@@ -157,7 +161,7 @@ func (a *App) Run(ctx context.Context) error {
 	})
 	if a.promLn != nil {
 		wg.Go(func() {
-			if err := serveMetrics(ctx, a.promLn, a.reg, a.log); err != nil && ctx.Err() == nil {
+			if err := serveMetrics(ctx, a.promLn, a.reg, a.log, a.opts.Pprof); err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("prometheus: %w", err)
 			}
 		})

@@ -1,0 +1,137 @@
+package dp
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/voipsdn/voipsdn/controller/of13"
+)
+
+// Learning is confirmed off the DP goroutine. A batch of learned hosts is
+// sent and the DP moves on to the next packet-ins; barrier replies are
+// awaited by the confirmer goroutine. Waiting for each batch's barrier
+// before the next would add a switch round trip to every packet-in that
+// arrives meanwhile.
+//
+// At most one barrier confirms learning at a time: batches sent while one
+// is outstanding are confirmed by the next, issued when the outstanding
+// one is answered (confirmSent). Under load that is one barrier per round
+// trip rather than one per batch. Within a batch, a barrier request still
+// separates its phases: the request alone makes the switch finish the
+// deletes before it starts the adds, without waiting for the reply.
+//
+// Host flows are recorded as sent when they are sent (hostflows.go), so a
+// refusal only marks the DP dirty: the next reconciliation reads the
+// switch and repairs the difference.
+
+// sendAsync sends a batch that has no cache owners (only learned hosts)
+// without waiting for the switch; a batch with cache owners goes through
+// send, which waits to commit them.
+func (r *runner) sendAsync(ctx context.Context, b *batch) error {
+	if len(b.owners) > 0 {
+		return r.send(ctx, b)
+	}
+	if b.empty() {
+		return nil
+	}
+	if r.st.sw == nil {
+		r.st.dirty = true
+		return nil
+	}
+	phases := b.plan().Phases
+	for i, ph := range phases {
+		r.countSent(ph)
+		if i < len(phases)-1 || r.outstanding.Load() == 0 {
+			if err := r.startBarrier(ctx, ph); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.st.sw.Send(ctx, ph); err != nil {
+			r.st.dirty = true
+			return fmt.Errorf("dp %s: send: %w", r.st.dp.Name, err)
+		}
+		r.st.unconfirmed = true
+	}
+	return nil
+}
+
+// confirmSent issues a barrier for the learning flows sent since the last
+// one, unless a barrier is outstanding: its answer wakes the DP (idle),
+// which then calls this again.
+func (r *runner) confirmSent(ctx context.Context) {
+	if !r.st.unconfirmed || r.outstanding.Load() > 0 || r.st.sw == nil {
+		return
+	}
+	if err := r.startBarrier(ctx, nil); err != nil {
+		r.log.Warn("confirming learned flows failed", "err", err)
+	}
+}
+
+// startBarrier sends msgs and a barrier request behind them, and hands its
+// reply to the confirmer. It waits only when maxInFlight barriers are
+// outstanding.
+func (r *runner) startBarrier(ctx context.Context, msgs []of13.Message) error {
+	wait, err := r.st.sw.SendAndStartBarrier(ctx, msgs)
+	if err != nil {
+		r.st.dirty = true
+		return fmt.Errorf("dp %s: %w", r.st.dp.Name, err)
+	}
+	r.st.unconfirmed = false
+	r.outstanding.Add(1)
+	select {
+	case r.confirms <- wait:
+		return nil
+	case <-ctx.Done():
+		r.outstanding.Add(-1)
+		return ctx.Err()
+	}
+}
+
+// repairInterval is the least time between two reconciliations that
+// repair a switch which refused changes: a switch that keeps refusing
+// (its table is full) is not read in full at every tick.
+const repairInterval = 5 * time.Second
+
+// repair reconciles a connected switch that refused changes (the DP is
+// dirty), at most once per repairInterval, instead of waiting for the next
+// reload or reconnect.
+func (r *runner) repair(ctx context.Context, now time.Time) {
+	if r.asyncFailed.Swap(false) {
+		r.st.dirty = true
+	}
+	if !r.st.dirty || r.st.sw == nil || now.Sub(r.st.lastRepair) < repairInterval {
+		return
+	}
+	r.st.lastRepair = now
+	r.log.Info("reconciling a switch that refused changes")
+	if err := r.resync(ctx); err != nil {
+		r.log.Warn("reconciling failed", "err", err)
+	}
+}
+
+// confirm is the confirmer goroutine: it waits for the barriers in the
+// order they were sent and records refusals.
+func (r *runner) confirm(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case wait := <-r.confirms:
+			wctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
+			err := wait(wctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				r.asyncFailed.Store(true)
+				r.log.Warn("switch refused learned flows; will reconcile", "err", err)
+			}
+			if r.outstanding.Add(-1) == 0 {
+				select {
+				case r.idle <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+}
