@@ -209,7 +209,7 @@ func (e *emu) sendAtRate(ctx context.Context) error {
 		// Sleep until the next packet is due. The timer's slack adds
 		// to the tool's lag, not to the measured latency, since each
 		// packet is timed when it is written.
-		if wait := start.Add(time.Duration(xid+1) * interval).Sub(time.Now()); wait > 0 {
+		if wait := time.Until(start.Add(time.Duration(xid+1) * interval)); wait > 0 {
 			time.Sleep(wait)
 		}
 	}

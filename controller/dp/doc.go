@@ -12,8 +12,12 @@
 // control-plane packets (ARP, ND, LLDP), each behind its own token bucket:
 // a learning storm fills and overflows only its own queue. Overflow and
 // rate-limit drops are counted, never fatal. Learned hosts become flows
-// through a per-owner cache (owner keys such as "host:<vid>/<mac>"), and
+// through a host table (hostflows.go, owner keys "host:<vid>/<mac>"), and
 // Learned.Expire runs on the DP's goroutine from an injectable Clock.
+// Learning batches are not waited for: a confirmer goroutine collects their
+// barrier replies (confirm.go), so a switch round trip never delays the next
+// packet-in, and a switch that refused learned flows is reconciled on a
+// later tick.
 //
 // A new configuration (SetConfig) is applied per DP: changed DPs recompile
 // and only owners whose flows differ are sent; switches stay connected.
@@ -24,9 +28,10 @@
 // at scrape time and count events through Options.Events; the package does
 // not import Prometheus.
 //
-// All flow changes go through controller.Diff (whole switch, at connect)
-// and controller.Cache (per owner, afterwards): a change is committed to the
-// cache only once the switch has confirmed it with a barrier.
+// All other flow changes go through controller.Diff (whole switch, at
+// connect) and controller.Cache (per owner, afterwards): a change is
+// committed to the cache only once the switch has confirmed it with a
+// barrier.
 //
 // Concurrency: all state of one DP is owned by that DP's goroutine; public
 // methods send it a request and wait for the answer, so every exported

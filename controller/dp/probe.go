@@ -16,12 +16,14 @@ import (
 const probeInterval = time.Second
 
 // ProbeIP asks, on every voice VLAN of every connected DP, who has the
-// IPv4 address ip, so that a host the controller has not located yet
+// address ip, so that a host the controller has not located yet
 // (typically after a controller restart, before the host ARPs again)
-// answers and is learned. The question is an ARP probe (RFC 5227: sender
-// address 0.0.0.0) from the VLAN's Faucet MAC, so it changes no host's
-// neighbour cache; the answer passes the voip table, which copies ARP and ND to the
-// controller. It returns without waiting for answers.
+// answers and is learned. For IPv4 the question is an ARP probe (RFC 5227:
+// sender address 0.0.0.0), for IPv6 a neighbour solicitation from the
+// unspecified address (as in duplicate address detection), both from the
+// VLAN's Faucet MAC, so neither changes any host's neighbour cache. The
+// answer passes the voip table, which copies ARP and ND to the controller.
+// It returns without waiting for answers.
 func (m *Manager) ProbeIP(ctx context.Context, ip netip.Addr) {
 	m.mu.RLock()
 	rs := make([]*runner, 0, len(m.dps))
@@ -40,9 +42,8 @@ func (m *Manager) ProbeIP(ctx context.Context, ip netip.Addr) {
 // probe sends the question on each VLAN's ports, tagged where the port is
 // tagged. It runs on the DP's goroutine.
 func (r *runner) probe(ctx context.Context, ip netip.Addr, now time.Time) {
-	// IPv4 only: an IPv6 solicitation from the unspecified address must
-	// not carry a source link-layer option, which route's builder adds.
-	if r.st.sw == nil || r.st.qos == nil || r.st.prog == nil || !ip.Is4() {
+	ip = ip.Unmap()
+	if r.st.sw == nil || r.st.qos == nil || r.st.prog == nil || !ip.IsValid() || ip.IsUnspecified() || ip.IsMulticast() {
 		return
 	}
 	if last, ok := r.probed[ip]; ok && now.Sub(last) < probeInterval {
@@ -69,7 +70,12 @@ func (r *runner) probe(ctx context.Context, ip netip.Addr, now time.Time) {
 			if len(vlan.ports) == 0 {
 				continue
 			}
-			frame := route.ARPRequest(v.FaucetMAC, netip.IPv4Unspecified(), ip, vlan.vid)
+			var frame []byte
+			if ip.Is4() {
+				frame = route.ARPRequest(v.FaucetMAC, netip.IPv4Unspecified(), ip, vlan.vid)
+			} else {
+				frame = route.NeighborProbe(v.FaucetMAC, ip, vlan.vid)
+			}
 			po := of13.PacketOut{BufferID: of13.NoBuffer, InPort: of13.PortController, Data: frame}
 			for _, p := range vlan.ports {
 				po.Actions = append(po.Actions, of13.Output(p))

@@ -79,6 +79,21 @@ func NeighborSolicitation(mac net.HardwareAddr, vip, target netip.Addr, vid uint
 	return ethernet(dstMAC, mac, vid, ethIPv6, ipv6(vip, dst, 58, 255, icmpv6(vip, dst, body)))
 }
 
+// NeighborProbe asks who has target the way duplicate address detection
+// does (RFC 4862 §5.4.2): a solicitation from the unspecified address,
+// which must carry no source link-layer option (RFC 4861 §4.3). It
+// changes no neighbour cache; a host that owns target answers with an
+// advertisement to all nodes (RFC 4861 §7.2.4). mac is only the frame's
+// Ethernet source.
+func NeighborProbe(mac net.HardwareAddr, target netip.Addr, vid uint16) []byte {
+	dst, dstMAC := SolicitedNode(target)
+	body := make([]byte, 0, 24)
+	body = append(body, 135, 0, 0, 0, 0, 0, 0, 0)
+	t := target.As16()
+	body = append(body, t[:]...)
+	return ethernet(dstMAC, mac, vid, ethIPv6, ipv6(netip.IPv6Unspecified(), dst, 58, 255, icmpv6(netip.IPv6Unspecified(), dst, body)))
+}
+
 // NeighborAdvertisement answers a solicitation for vip from host (RFC
 // 4861 §4.4): solicited and override set, with the target link-layer
 // address option.

@@ -57,6 +57,16 @@ func TestNDFrames(t *testing.T) {
 	if msg[0] != 135 || netip.AddrFrom16([16]byte(msg[8:24])) != host || ns[14+7] != 255 {
 		t.Fatalf("bad NS % x", msg)
 	}
+	probe := NeighborProbe(vipMAC, host, 0)
+	if !bytes.Equal(probe[:6], ns[:6]) || !bytes.Equal(probe[14+24:14+40], ns[14+24:14+40]) {
+		t.Fatalf("probe not to the solicited-node group: % x", probe[:54])
+	}
+	if src := netip.AddrFrom16([16]byte(probe[14+8 : 14+24])); src != netip.IPv6Unspecified() {
+		t.Fatalf("probe from %s, want ::", src)
+	}
+	if msg := verifyICMPv6(t, probe); len(msg) != 24 || msg[0] != 135 || netip.AddrFrom16([16]byte(msg[8:24])) != host {
+		t.Fatalf("bad probe (no options allowed from ::) % x", msg)
+	}
 	na := NeighborAdvertisement(vipMAC, vip, hostMAC, host, 0)
 	msg = verifyICMPv6(t, na)
 	if msg[0] != 136 || msg[4]&0x40 == 0 || !bytes.Equal(msg[26:32], vipMAC) {
