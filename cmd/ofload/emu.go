@@ -15,6 +15,10 @@ import (
 // emu is one emulated switch: a TCP connection to the controller that
 // answers its handshake and requests and sends packet-ins from new source
 // MACs, timing each until the controller's first flow-mod for that MAC.
+//
+// In window mode the reading goroutine sends the replacement for each
+// answered packet-in itself, as cbench does: no goroutine hand-off between
+// an answer and the next packet-in, and one write per burst of answers.
 type emu struct {
 	dpid   uint64
 	ports  int
@@ -26,18 +30,17 @@ type emu struct {
 	rate    float64
 	timeout time.Duration
 	conn    net.Conn
-
-	wmu sync.Mutex
-	w   *bufio.Writer
-
-	mu      sync.Mutex
-	pending map[[6]byte]time.Time
-	slots   chan struct{}
 	ready   chan struct{}
 	once    sync.Once
-	// rng and dst belong to the sending goroutine.
-	rng *rand.Rand
-	dst [6]byte
+	started atomic.Bool // window mode: the first window is out
+
+	// wmu guards the writer, the pending packet-ins and the generator.
+	wmu     sync.Mutex
+	w       *bufio.Writer
+	pending map[[6]byte]time.Time
+	rng     *rand.Rand
+	dst     [6]byte
+	xid     uint32
 
 	measuring atomic.Bool
 	sent      atomic.Uint64
@@ -57,13 +60,13 @@ func newEmu(conn net.Conn, dpid uint64, ports int, vid uint16, window int, rate 
 		dpid: dpid, ports: ports, vid: vid, window: window, rate: rate, timeout: timeout, conn: conn,
 		w:       bufio.NewWriterSize(conn, 64<<10),
 		pending: map[[6]byte]time.Time{},
-		slots:   make(chan struct{}, window),
 		ready:   make(chan struct{}),
 		rng:     rand.New(rand.NewPCG(dpid, uint64(time.Now().UnixNano()))),
 		dst:     [6]byte{0x0e, 0, 0, 0, 0, 1},
 	}
 }
 
+// write sends one message at once.
 func (e *emu) write(typ uint8, xid uint32, body ...[]byte) error {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
@@ -75,9 +78,10 @@ func (e *emu) write(typ uint8, xid uint32, body ...[]byte) error {
 }
 
 // read answers the controller until the connection ends, returning why.
+// Replies are buffered while more input is waiting and written together.
 func (e *emu) read() error {
 	r := bufio.NewReaderSize(e.conn, 64<<10)
-	var buf []byte
+	var buf, out []byte
 	for {
 		m, b, err := readMsg(r, buf)
 		buf = b
@@ -86,94 +90,103 @@ func (e *emu) read() error {
 		}
 		switch m.typ {
 		case typeEchoRequest:
-			err = e.write(typeEchoReply, m.xid, m.body)
+			out = appendMsg(out, typeEchoReply, m.xid, m.body)
 		case typeFeaturesReq:
-			err = e.write(typeFeaturesReply, m.xid, featuresReply(e.dpid))
+			out = appendMsg(out, typeFeaturesReply, m.xid, featuresReply(e.dpid))
 		case typeGetConfigReq:
-			err = e.write(typeGetConfigRep, m.xid, []byte{0, 0, 0xff, 0xff})
+			out = appendMsg(out, typeGetConfigRep, m.xid, []byte{0, 0, 0xff, 0xff})
 		case typeMultipartReq:
 			if len(m.body) >= 2 {
-				err = e.write(typeMultipartRep, m.xid, multipartReply(binary.BigEndian.Uint16(m.body), e.ports, e.dpid))
+				out = appendMsg(out, typeMultipartRep, m.xid, multipartReply(binary.BigEndian.Uint16(m.body), e.ports, e.dpid))
 			}
 		case typeBarrierReq:
-			err = e.write(typeBarrierReply, m.xid)
+			out = appendMsg(out, typeBarrierReply, m.xid)
 			e.once.Do(func() { close(e.ready) })
 		case typeRoleRequest:
-			err = e.write(typeRoleReply, m.xid, m.body)
+			out = appendMsg(out, typeRoleReply, m.xid, m.body)
 		case typeGetAsyncReq:
-			err = e.write(typeGetAsyncReply, m.xid, make([]byte, 24))
+			out = appendMsg(out, typeGetAsyncReply, m.xid, make([]byte, 24))
 		case typeFlowMod:
-			e.flowMod(m.body)
+			out = e.flowMod(m.body, out)
 		case typeError:
 			return fmt.Errorf("dp %#x: controller sent an error message", e.dpid)
 		}
-		if err != nil {
-			return err
+		if r.Buffered() == 0 && len(out) > 0 {
+			if err := e.writeOut(out); err != nil {
+				return err
+			}
+			out = out[:0]
 		}
 	}
 }
 
-// flowMod matches a flow-mod to the outstanding packet-ins it answers.
-func (e *emu) flowMod(body []byte) {
+// writeOut writes out, behind anything buffered, and flushes.
+func (e *emu) writeOut(out []byte) error {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	if _, err := e.w.Write(out); err != nil {
+		return err
+	}
+	return e.w.Flush()
+}
+
+// flowMod matches a flow-mod to the outstanding packet-ins it answers and,
+// in window mode, appends their replacements to out.
+func (e *emu) flowMod(body, out []byte) []byte {
 	if e.measuring.Load() {
 		e.flowMods.Add(1)
 	}
 	now := time.Now()
 	for _, mac := range flowModMACs(body) {
-		e.mu.Lock()
+		e.wmu.Lock()
 		t, ok := e.pending[mac]
 		if ok {
 			delete(e.pending, mac)
+			if e.rate <= 0 && e.started.Load() {
+				out = e.appendPacketIn(out, now)
+			}
 		}
-		e.mu.Unlock()
-		if !ok {
-			continue
-		}
-		if e.rate <= 0 {
-			<-e.slots
-		}
-		if e.measuring.Load() {
+		e.wmu.Unlock()
+		if ok && e.measuring.Load() {
 			e.answered.Add(1)
 			e.latMu.Lock()
 			e.lat = append(e.lat, now.Sub(t))
 			e.latMu.Unlock()
 		}
 	}
+	return out
 }
 
-// send keeps up to window packet-ins outstanding until ctx ends. Packet-ins
-// not answered within the timeout (dropped by a rate limit, or ignored by
-// the controller) are given up and counted.
+// send runs the switch's packet-ins until ctx ends. In window mode it
+// sends the first window; the reader keeps it full, and packet-ins not
+// answered within the timeout (dropped by a rate limit, or ignored by the
+// controller) are given up, counted and replaced here.
 func (e *emu) send(ctx context.Context) error {
 	if e.rate > 0 {
 		return e.sendAtRate(ctx)
 	}
-	var xid uint32
-	for ctx.Err() == nil {
-		// Take a window slot; when none is free, push out what is
-		// buffered and wait, so packet-ins leave in batches, as they
-		// would from a busy switch.
+	e.wmu.Lock()
+	var out []byte
+	for range e.window {
+		out = e.appendPacketIn(out, time.Now())
+	}
+	e.started.Store(true)
+	e.wmu.Unlock()
+	if err := e.writeOut(out); err != nil {
+		return err
+	}
+	t := time.NewTicker(e.timeout / 4)
+	defer t.Stop()
+	for {
 		select {
-		case e.slots <- struct{}{}:
-		default:
-			if err := e.flush(); err != nil {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := e.reclaim(true); err != nil {
 				return err
 			}
-			select {
-			case e.slots <- struct{}{}:
-			case <-time.After(e.timeout / 4):
-				e.reclaim()
-				continue
-			case <-ctx.Done():
-				return nil
-			}
-		}
-		xid++
-		if err := e.packetIn(xid); err != nil {
-			return err
 		}
 	}
-	return nil
 }
 
 // sendAtRate sends packet-ins on a fixed schedule until ctx ends, whether
@@ -185,86 +198,78 @@ func (e *emu) sendAtRate(ctx context.Context) error {
 	interval := time.Duration(float64(time.Second) / e.rate)
 	start := time.Now()
 	lastReclaim := start
-	var xid uint32
+	var n uint32
+	var out []byte
 	for ctx.Err() == nil {
 		now := time.Now()
 		due := uint32(now.Sub(start) / interval)
-		if due > xid {
-			if lag := now.Sub(start.Add(time.Duration(xid+1) * interval)); int64(lag) > e.lagMax.Load() && e.measuring.Load() {
+		if due > n {
+			if lag := now.Sub(start.Add(time.Duration(n+1) * interval)); int64(lag) > e.lagMax.Load() && e.measuring.Load() {
 				e.lagMax.Store(int64(lag))
 			}
-			for ; xid < due; xid++ {
-				if err := e.packetIn(xid + 1); err != nil {
-					return err
-				}
+			e.wmu.Lock()
+			for ; n < due; n++ {
+				out = e.appendPacketIn(out, now)
 			}
-			if err := e.flush(); err != nil {
+			e.wmu.Unlock()
+			if err := e.writeOut(out); err != nil {
 				return err
 			}
+			out = out[:0]
 		}
 		if now.Sub(lastReclaim) > e.timeout/4 {
-			e.reclaim()
+			if err := e.reclaim(false); err != nil {
+				return err
+			}
 			lastReclaim = now
 		}
 		// Sleep until the next packet is due. The timer's slack adds
 		// to the tool's lag, not to the measured latency, since each
 		// packet is timed when it is written.
-		if wait := time.Until(start.Add(time.Duration(xid+1) * interval)); wait > 0 {
+		if wait := time.Until(start.Add(time.Duration(n+1) * interval)); wait > 0 {
 			time.Sleep(wait)
 		}
 	}
 	return nil
 }
 
-// packetIn buffers a packet-in from a new random source MAC on a random
-// port, and marks it outstanding.
-func (e *emu) packetIn(xid uint32) error {
+// appendPacketIn appends a packet-in from a new random source MAC on a
+// random port to out and marks it outstanding since now. Called with wmu
+// held.
+func (e *emu) appendPacketIn(out []byte, now time.Time) []byte {
 	var src [6]byte
 	v := e.rng.Uint64()
 	binary.BigEndian.PutUint32(src[2:], uint32(v))
 	src[0], src[1] = 0x02, byte(v>>32)
 	port := uint32(1 + e.rng.IntN(e.ports))
-	e.mu.Lock()
-	e.pending[src] = time.Now()
-	e.mu.Unlock()
-	if err := e.buffer(typePacketIn, xid, packetIn(port, e.vid, src, e.dst)); err != nil {
-		return err
-	}
+	e.pending[src] = now
+	e.xid++
 	if e.measuring.Load() {
 		e.sent.Add(1)
 	}
-	return nil
+	return appendMsg(out, typePacketIn, e.xid, packetIn(port, e.vid, src, e.dst))
 }
 
-// buffer queues a message without flushing it.
-func (e *emu) buffer(typ uint8, xid uint32, body ...[]byte) error {
-	e.wmu.Lock()
-	defer e.wmu.Unlock()
-	_, err := e.w.Write(appendMsg(nil, typ, xid, body...))
-	return err
-}
-
-// flush writes out buffered messages.
-func (e *emu) flush() error {
-	e.wmu.Lock()
-	defer e.wmu.Unlock()
-	return e.w.Flush()
-}
-
-// reclaim gives up on packet-ins outstanding for longer than the timeout.
-func (e *emu) reclaim() {
+// reclaim gives up on packet-ins outstanding for longer than the timeout
+// and, with replace, sends new ones in their place.
+func (e *emu) reclaim(replace bool) error {
 	now := time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	var out []byte
+	e.wmu.Lock()
 	for mac, t := range e.pending {
 		if now.Sub(t) > e.timeout {
 			delete(e.pending, mac)
-			if e.rate <= 0 {
-				<-e.slots
-			}
 			if e.measuring.Load() {
 				e.expired.Add(1)
 			}
+			if replace {
+				out = e.appendPacketIn(out, now)
+			}
 		}
 	}
+	e.wmu.Unlock()
+	if len(out) == 0 {
+		return nil
+	}
+	return e.writeOut(out)
 }
