@@ -28,7 +28,8 @@ func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 		if h.located && (h.vid != pk.vid || !bytes.Equal(h.mac, pk.src)) {
 			r.m.hosts.forget(r.id, h.vid, h.mac)
 		}
-		h.located, h.port, h.vid, h.mac = true, pk.inPort, pk.vid, pk.src
+		// pk.src points into the packet-in's buffer: keep a copy, not the buffer.
+		h.located, h.port, h.vid, h.mac = true, pk.inPort, pk.vid, bytes.Clone(pk.src)
 		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
 		for _, x := range res.Extra {
 			r.setOwner(b, x.Owner, x.Flows)

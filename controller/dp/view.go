@@ -66,9 +66,9 @@ func (m *Manager) EachView(fn func(View)) {
 func (m *Manager) EachHost(dpid uint64, fn func(Location)) {
 	m.hosts.mu.RLock()
 	locs := make([]Location, 0, 64)
-	for _, l := range m.hosts.byMAC {
-		if l.DPID == dpid {
-			locs = append(locs, l)
+	for _, rec := range m.hosts.byMAC {
+		if rec.loc.DPID == dpid {
+			locs = append(locs, rec.loc)
 		}
 	}
 	m.hosts.mu.RUnlock()
