@@ -82,6 +82,11 @@ func (s *Switch) handle(h wire.Header, body []byte) error {
 		if err != nil {
 			return err
 		}
+		if q := s.queuer.Load(); q != nil {
+			s.srv.stats.packetIns.Add(1)
+			s.timed("packet_in", func() { (*q).QueuePacketIn(s, pi) })
+			return nil
+		}
 		if !s.events.push(event{packetIn: pi}) {
 			s.srv.stats.packetInsDropped.Add(1)
 		}

@@ -31,6 +31,17 @@ type Handler interface {
 	Error(ctx context.Context, sw *Switch, err *OFError)
 }
 
+// PacketInQueuer is implemented by a Handler that only queues packet-ins
+// for goroutines of its own and never blocks doing so. The session then
+// hands it each packet-in on the reader goroutine as soon as it is decoded
+// (once Connected has been called), instead of through the session's event
+// queue and PacketIn: at packet-in rates the saved goroutine hand-off is a
+// good part of the controller's latency. Such packet-ins may overtake port
+// status events received before them.
+type PacketInQueuer interface {
+	QueuePacketIn(sw *Switch, pkt *of13.PacketIn)
+}
+
 // NopHandler ignores every event; embed it to implement only some methods.
 type NopHandler struct{}
 

@@ -157,6 +157,9 @@ func (s *Switch) run(r *wire.Reader) {
 	srv.stats.connected.Add(1)
 	s.log.Info("switch connected", "ports", len(s.Ports()))
 	h := srv.handler()
+	if q, ok := h.(PacketInQueuer); ok {
+		s.queuer.Store(&q)
+	}
 	s.timed("connected", func() { h.Connected(s.ctx, s) })
 	s.dispatch(h)
 	s.stop()

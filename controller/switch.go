@@ -35,7 +35,10 @@ type Switch struct {
 	portsMu sync.RWMutex
 	ports   map[uint32]of13.Port
 
-	events   eventQueue
+	events eventQueue
+	// queuer, once set (after Connected is called), receives packet-ins
+	// straight from the reader.
+	queuer   atomic.Pointer[PacketInQueuer]
 	lastRecv atomic.Int64 // unix nanos of the last message from the switch
 	wg       sync.WaitGroup
 	done     chan struct{} // closed after Disconnected returned

@@ -31,6 +31,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ type params struct {
 	duration   time.Duration
 	timeout    time.Duration
 	config     string
+	cpuProfile string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -74,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&p.duration, "duration", 5*time.Second, "measurement time")
 	fs.DurationVar(&p.timeout, "timeout", 100*time.Millisecond, "give up on an unanswered packet-in after this")
 	fs.StringVar(&p.config, "write-config", "", "write a matching Faucet configuration to this file and exit")
+	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write ofload's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -87,6 +90,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	}
+	if p.cpuProfile != "" {
+		f, err := os.Create(p.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "ofload:", err)
+			return 1
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
 	}
 	res, err := load(ctx, p)
 	if err != nil {

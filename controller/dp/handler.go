@@ -50,6 +50,12 @@ func (m *Manager) PacketIn(_ context.Context, sw *controller.Switch, pkt *of13.P
 	m.SwitchPacketIn(session{sw}, pkt)
 }
 
+// QueuePacketIn implements controller.PacketInQueuer: SwitchPacketIn never
+// blocks, so the session may call it from its reader.
+func (m *Manager) QueuePacketIn(sw *controller.Switch, pkt *of13.PacketIn) {
+	m.SwitchPacketIn(session{sw}, pkt)
+}
+
 // FlowRemoved implements controller.Handler. Learned hosts expire on the
 // controller's clock, so a flow timing out on the switch needs no action:
 // its host is relearned (and the flow re-added) at its next packet-in.

@@ -53,6 +53,12 @@ func (h handler) Connected(ctx context.Context, sw *controller.Switch) {
 	h.a.wg.Go(func() { _ = h.a.poller.Run(ctx, t) })
 }
 
+// QueuePacketIn hands packet-ins to the DP manager straight from the
+// session's reader (controller.PacketInQueuer).
+func (h handler) QueuePacketIn(sw *controller.Switch, pkt *of13.PacketIn) {
+	h.a.mgr.QueuePacketIn(sw, pkt)
+}
+
 // PortStatus tells the DP manager and the poller.
 func (h handler) PortStatus(ctx context.Context, sw *controller.Switch, ev of13.PortStatus) {
 	h.Handler.PortStatus(ctx, sw, ev)
