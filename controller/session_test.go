@@ -414,3 +414,39 @@ func TestSendAndStartBarrier(t *testing.T) {
 		t.Errorf("second barrier: %v", err)
 	}
 }
+
+// queuingRecorder is a recorder whose handler only queues packet-ins.
+type queuingRecorder struct {
+	*recorder
+	queued chan *of13.PacketIn
+}
+
+func (q queuingRecorder) QueuePacketIn(_ *Switch, p *of13.PacketIn) { q.queued <- p }
+
+// A Handler that implements PacketInQueuer gets packet-ins through
+// QueuePacketIn, never through PacketIn.
+func TestPacketInQueuer(t *testing.T) {
+	srv := &Server{HandshakeTimeout: 5 * time.Second}
+	q := queuingRecorder{recorder: newRecorder(), queued: make(chan *of13.PacketIn, 10)}
+	srv.Handler = q
+	addr, _ := testServer(t, srv, "")
+	f := dialFake(t, addr)
+	f.handshake(7)
+	q.sw(t, 5*time.Second)
+	body := []byte{0xff, 0xff, 0xff, 0xff, 0, 4, 1, 3, 0, 0, 0, 0, 0, 0, 0, 9,
+		0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}
+	f.send(msg(4, wire.TypePacketIn, 0, body))
+	select {
+	case p := <-q.queued:
+		if p.InPort() != 5 || string(p.Data) != "\xde\xad\xbe\xef" {
+			t.Fatalf("packet-in %+v", p)
+		}
+	case p := <-q.pins:
+		t.Fatalf("packet-in went through PacketIn: %+v", p)
+	case <-time.After(5 * time.Second):
+		t.Fatal("packet-in not delivered")
+	}
+	if s := srv.Stats(); s.PacketIns != 1 {
+		t.Errorf("stats count %d packet-ins, want 1", s.PacketIns)
+	}
+}
