@@ -53,6 +53,11 @@ type Learned struct {
 	routes map[netip.Prefix]FIBEntry
 	opts   options
 	cache  *compiler
+	// expiry queues hosts in learning order (expiry.go);
+	// expiryChecked is the configuration every host was last checked
+	// against.
+	expiry        expiryQueue
+	expiryChecked *config.DP
 }
 
 // NewLearned returns empty learned state. opts are the compile options
@@ -314,39 +319,6 @@ func (c *compiler) learnedFlows() error {
 	return nil
 }
 
-// Expire forgets hosts not relearned within the DP timeout (except on
-// permanent_learn ports) or whose port no longer carries their VLAN, and
-// bans that have run out. It returns the owners whose flows to delete.
-func (l *Learned) Expire(now time.Time, dp *config.DP) (expiredOwners []string) {
-	c, err := l.compilerFor(dp)
-	if err != nil {
-		return nil
-	}
-	timeout := time.Duration(dp.Timeout) * time.Second
-	for k, h := range l.hosts {
-		p, _, ok := c.hostValid(h)
-		if ok && (p.PermanentLearn || now.Sub(h.LearnedAt) <= timeout) {
-			continue
-		}
-		l.remove(k)
-		expiredOwners = append(expiredOwners, HostOwner(h.VID, h.MAC))
-	}
-	for n, until := range l.portBans {
-		if !now.Before(until) || c.ports[n] == nil {
-			delete(l.portBans, n)
-			expiredOwners = append(expiredOwners, PortBanOwner(n))
-		}
-	}
-	for vid, until := range l.vlanBans {
-		if !now.Before(until) || c.vlans[vid] == nil {
-			delete(l.vlanBans, vid)
-			expiredOwners = append(expiredOwners, VLANBanOwner(vid))
-		}
-	}
-	slices.Sort(expiredOwners)
-	return expiredOwners
-}
-
 // PortDown forgets the hosts learned on a port (Faucet clears them when a
 // port goes down) and returns their owners.
 func (l *Learned) PortDown(port uint32) []string {
@@ -391,6 +363,7 @@ func (l *Learned) Hosts() []Host {
 
 func (l *Learned) insert(k hostKey, h *Host) {
 	l.hosts[k] = h
+	l.expiry.push(k, h, h.LearnedAt)
 	l.perPort[h.Port]++
 	l.perVLAN[h.VID]++
 }
