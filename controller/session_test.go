@@ -379,10 +379,10 @@ func TestIgnoreUnknownDatapath(t *testing.T) {
 	}
 }
 
-// SendAndStartBarrier returns before the switch answers; its wait reports
-// the error caused by its own messages, and a later batch's barrier is not
-// blamed for them.
-func TestSendAndStartBarrier(t *testing.T) {
+// SendWithBarrier returns before the switch answers; its done function
+// gets the error caused by its own messages, and a later batch's barrier is
+// not blamed for them.
+func TestSendWithBarrier(t *testing.T) {
 	rec, addr := startFake(t, &Server{})
 	f := dialFake(t, addr)
 	f.handshake(9)
@@ -391,12 +391,11 @@ func TestSendAndStartBarrier(t *testing.T) {
 	fm := func(p uint16) of13.Message {
 		return of13.AddFlow(of13.Flow{Table: 0, Priority: p, Match: of13.NewMatch(of13.InPort(1))})
 	}
-	wait1, err := sw.SendAndStartBarrier(ctx, fm(1), fm(2))
-	if err != nil {
+	done1, done2 := make(chan error, 1), make(chan error, 1)
+	if err := sw.SendWithBarrier(ctx, []of13.Message{fm(1), fm(2)}, func(err error) { done1 <- err }); err != nil {
 		t.Fatal(err)
 	}
-	wait2, err := sw.SendAndStartBarrier(ctx, fm(3))
-	if err != nil {
+	if err := sw.SendWithBarrier(ctx, []of13.Message{fm(3)}, func(err error) { done2 <- err }); err != nil {
 		t.Fatal(err)
 	}
 	h1, _ := f.expect(wire.TypeFlowMod)
@@ -404,14 +403,36 @@ func TestSendAndStartBarrier(t *testing.T) {
 	b1, _ := f.expect(wire.TypeBarrierRequest)
 	_, _ = f.expect(wire.TypeFlowMod)
 	b2, _ := f.expect(wire.TypeBarrierRequest)
+	select {
+	case err := <-done1:
+		t.Fatalf("done before the reply: %v", err)
+	default:
+	}
 	f.send(msg(4, wire.TypeError, h1.XID, []byte{0, 5, 0, 1}),
 		msg(4, wire.TypeBarrierReply, b1.XID, nil),
 		msg(4, wire.TypeBarrierReply, b2.XID, nil))
-	if err := wait1(ctx); err == nil || !strings.Contains(err.Error(), "OFPFMFC_TABLE_FULL for flow-mod add table=0,priority=1,in_port=1") {
+	if err := <-done1; err == nil || !strings.Contains(err.Error(), "OFPFMFC_TABLE_FULL for flow-mod add table=0,priority=1,in_port=1") {
 		t.Errorf("first barrier: %v", err)
 	}
-	if err := wait2(ctx); err != nil {
+	if err := <-done2; err != nil {
 		t.Errorf("second barrier: %v", err)
+	}
+
+	// A barrier the switch never answers is reported when the session
+	// ends.
+	done3 := make(chan error, 1)
+	if err := sw.SendWithBarrier(ctx, nil, func(err error) { done3 <- err }); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.expect(wire.TypeBarrierRequest)
+	sw.Close()
+	select {
+	case err := <-done3:
+		if err == nil {
+			t.Error("an unanswered barrier reported success at the session's end")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an unanswered barrier was never reported")
 	}
 }
 

@@ -217,27 +217,28 @@ func (s *Switch) awaitReply(ctx context.Context, w *waiter, xid uint32) error {
 // sent since the previous barrier, so Send followed by a nil Barrier means
 // the switch accepted the messages.
 func (s *Switch) Barrier(ctx context.Context) error {
-	wait, err := s.StartBarrier(ctx)
+	wait, err := s.sendWithBarrier(ctx, nil, nil)
 	if err != nil {
 		return err
 	}
 	return wait(ctx)
 }
 
-// StartBarrier sends a barrier request behind everything sent so far and
-// returns at once; wait then does what Barrier does. The request alone
-// already orders the switch's work (it finishes every earlier message
-// before any later one), so a caller can go on sending and collect the
-// verdict later: learning does, to keep the barrier's round trip out of
-// the next packet-in's latency.
-func (s *Switch) StartBarrier(ctx context.Context) (wait func(context.Context) error, err error) {
-	return s.SendAndStartBarrier(ctx)
+// SendWithBarrier sends msgs followed by a barrier request and returns
+// without waiting. done is called once with what Barrier would return: on
+// the session's reader goroutine when the reply comes, or when the session
+// ends; not at all when SendWithBarrier returns an error. It must not
+// block, so it suits bookkeeping, not sending. Nobody waits for the reply,
+// so no goroutine is woken for it: learning uses this to confirm its flows
+// at packet-in rate. The barrier request also orders the switch's work: it
+// finishes every earlier message before any later one.
+func (s *Switch) SendWithBarrier(ctx context.Context, msgs []of13.Message, done func(error)) error {
+	_, err := s.sendWithBarrier(ctx, msgs, done)
+	return err
 }
 
-// SendAndStartBarrier is Send followed by StartBarrier, with the barrier
-// request written in the same write as the messages' last part.
-func (s *Switch) SendAndStartBarrier(ctx context.Context, msgs ...of13.Message) (wait func(context.Context) error, err error) {
-	w := &waiter{want: wire.TypeBarrierReply, done: make(chan struct{})}
+func (s *Switch) sendWithBarrier(ctx context.Context, msgs []of13.Message, notify func(error)) (wait func(context.Context) error, err error) {
+	w := &waiter{want: wire.TypeBarrierReply, done: make(chan struct{}), notify: notify}
 	s.sendMu.Lock()
 	c, err := s.encode(ctx, msgs)
 	if err == nil && c == nil {

@@ -29,6 +29,24 @@ type waiter struct {
 	// batchErr is, for a barrier, the first error caused by a message
 	// sent since the previous barrier.
 	batchErr *OFError
+	// notify, if set, is called with the outcome once the waiter is done
+	// (SendWithBarrier), on the goroutine that completes it.
+	notify func(error)
+}
+
+// finish reports a done waiter's outcome to its notify function.
+func (w *waiter) finish() {
+	if w.notify == nil {
+		return
+	}
+	switch {
+	case w.err != nil:
+		w.notify(w.err)
+	case w.batchErr != nil:
+		w.notify(w.batchErr)
+	default:
+		w.notify(nil)
+	}
 }
 
 // tracker matches replies and errors to what the session sent.
@@ -120,6 +138,7 @@ func (t *tracker) complete(xid uint32, err error) {
 	t.mu.Unlock()
 	if ok {
 		close(w.done)
+		w.finish()
 	}
 }
 
@@ -143,5 +162,6 @@ func (t *tracker) close(err error) {
 	for _, w := range ws {
 		w.err = err
 		close(w.done)
+		w.finish()
 	}
 }

@@ -24,9 +24,8 @@ type emu struct {
 	ports  int
 	vid    uint16
 	window int
-	// rate, when positive, makes the switch open-loop: it sends this
-	// many packet-ins per second whatever the controller's answers, and
-	// window no longer applies.
+	// rate is positive in open-loop mode (sendAtRate sends for every
+	// switch); the window then does not apply.
 	rate    float64
 	timeout time.Duration
 	conn    net.Conn
@@ -157,14 +156,11 @@ func (e *emu) flowMod(body, out []byte) []byte {
 	return out
 }
 
-// send runs the switch's packet-ins until ctx ends. In window mode it
+// send runs the switch's packet-ins in window mode until ctx ends: it
 // sends the first window; the reader keeps it full, and packet-ins not
 // answered within the timeout (dropped by a rate limit, or ignored by the
 // controller) are given up, counted and replaced here.
 func (e *emu) send(ctx context.Context) error {
-	if e.rate > 0 {
-		return e.sendAtRate(ctx)
-	}
 	e.wmu.Lock()
 	var out []byte
 	for range e.window {
@@ -191,41 +187,53 @@ func (e *emu) send(ctx context.Context) error {
 
 // sendAtRate sends packet-ins on a fixed schedule until ctx ends, whether
 // or not the controller keeps up (open loop, so a slow controller cannot
-// slow the load and hide its own latency). Each packet is timed from when
-// it is written; a sender that falls behind its schedule catches up in a
-// burst and records by how much it was late.
-func (e *emu) sendAtRate(ctx context.Context) error {
-	interval := time.Duration(float64(time.Second) / e.rate)
+// slow the load and hide its own latency). One goroutine paces all the
+// switches, taking turns, so there is one timer for the whole load. Each
+// packet is timed from when it is written; a sender that falls behind its
+// schedule catches up in a burst and records by how much it was late.
+func sendAtRate(ctx context.Context, emus []*emu, rate float64) error {
+	interval := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
 	lastReclaim := start
-	var n uint32
-	var out []byte
+	var n uint64
+	outs := make([][]byte, len(emus))
 	for ctx.Err() == nil {
 		now := time.Now()
-		due := uint32(now.Sub(start) / interval)
+		due := uint64(now.Sub(start) / interval)
 		if due > n {
-			if lag := now.Sub(start.Add(time.Duration(n+1) * interval)); int64(lag) > e.lagMax.Load() && e.measuring.Load() {
-				e.lagMax.Store(int64(lag))
-			}
-			e.wmu.Lock()
+			lag := now.Sub(start.Add(time.Duration(n+1) * interval))
 			for ; n < due; n++ {
-				out = e.appendPacketIn(out, now)
+				e := emus[n%uint64(len(emus))]
+				e.wmu.Lock()
+				outs[n%uint64(len(emus))] = e.appendPacketIn(outs[n%uint64(len(emus))], now)
+				e.wmu.Unlock()
 			}
-			e.wmu.Unlock()
-			if err := e.writeOut(out); err != nil {
-				return err
+			for i, e := range emus {
+				if int64(lag) > e.lagMax.Load() && e.measuring.Load() {
+					e.lagMax.Store(int64(lag))
+				}
+				if len(outs[i]) == 0 {
+					continue
+				}
+				if err := e.writeOut(outs[i]); err != nil {
+					return err
+				}
+				outs[i] = outs[i][:0]
 			}
-			out = out[:0]
 		}
-		if now.Sub(lastReclaim) > e.timeout/4 {
-			if err := e.reclaim(false); err != nil {
-				return err
+		if now.Sub(lastReclaim) > emus[0].timeout/4 {
+			for _, e := range emus {
+				if err := e.reclaim(false); err != nil {
+					return err
+				}
 			}
 			lastReclaim = now
 		}
-		// Sleep until the next packet is due. The timer's slack adds
-		// to the tool's lag, not to the measured latency, since each
-		// packet is timed when it is written.
+		// Sleep until the next packet is due. Go's timers wake an idle
+		// program up to a millisecond late, so packet-ins leave in
+		// bursts of up to a millisecond's worth; the slack adds to the
+		// tool's lag, not to the measured latency, since each packet is
+		// timed when it is written.
 		if wait := time.Until(start.Add(time.Duration(n+1) * interval)); wait > 0 {
 			time.Sleep(wait)
 		}

@@ -142,7 +142,7 @@ func load(ctx context.Context, p params) (*result, error) {
 			return nil, err
 		}
 		defer conn.Close()
-		e := newEmu(conn, p.dpidBase+uint64(i), p.ports, uint16(p.vid), p.window, p.rate/float64(p.switches), p.timeout)
+		e := newEmu(conn, p.dpidBase+uint64(i), p.ports, uint16(p.vid), p.window, p.rate, p.timeout)
 		if err := e.write(typeHello, 0, []byte{0, 1, 0, 8, 0, 0, 0, 1 << ofVersion}); err != nil {
 			return nil, err
 		}
@@ -169,13 +169,22 @@ func load(ctx context.Context, p params) (*result, error) {
 			return nil, err
 		}
 	}
-	for _, e := range emus {
+	if p.rate > 0 {
 		wg.Go(func() {
-			if err := e.send(ctx); err != nil && ctx.Err() == nil {
+			if err := sendAtRate(ctx, emus, p.rate); err != nil && ctx.Err() == nil {
 				errc <- err
 				cancel()
 			}
 		})
+	} else {
+		for _, e := range emus {
+			wg.Go(func() {
+				if err := e.send(ctx); err != nil && ctx.Err() == nil {
+					errc <- err
+					cancel()
+				}
+			})
+		}
 	}
 	select {
 	case <-time.After(p.warmup):

@@ -14,8 +14,9 @@ type nullSwitch struct{ id uint64 }
 func (s nullSwitch) ID() uint64                               { return s.id }
 func (nullSwitch) Send(context.Context, []of13.Message) error { return nil }
 func (nullSwitch) Barrier(context.Context) error              { return nil }
-func (nullSwitch) SendAndStartBarrier(context.Context, []of13.Message) (func(context.Context) error, error) {
-	return func(context.Context) error { return nil }, nil
+func (nullSwitch) SendWithBarrier(_ context.Context, _ []of13.Message, done func(error)) error {
+	done(nil)
+	return nil
 }
 func (nullSwitch) State(context.Context) (State, error) { return State{}, nil }
 func (nullSwitch) Close() error                         { return nil }

@@ -2,28 +2,31 @@ package dp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/of13"
 )
 
-// Learning is confirmed off the DP goroutine. A batch of learned hosts is
-// sent and the DP moves on to the next packet-ins; barrier replies are
-// awaited by the confirmer goroutine. Waiting for each batch's barrier
-// before the next would add a switch round trip to every packet-in that
-// arrives meanwhile.
+// Learning is confirmed without waiting. A batch of learned hosts is sent
+// and the DP moves on to the next packet-ins; the barrier reply is handled
+// by a callback on the session's reader (controller.Switch.SendWithBarrier),
+// so no goroutine waits or is woken for it. Waiting for each batch's
+// barrier before the next would add a switch round trip to every packet-in
+// that arrives meanwhile.
 //
 // At most one barrier confirms learning at a time: batches sent while one
-// is outstanding are confirmed by the next, issued when the outstanding
-// one is answered (confirmSent). Under load that is one barrier per round
-// trip rather than one per batch. Within a batch, a barrier request still
-// separates its phases: the request alone makes the switch finish the
-// deletes before it starts the adds, without waiting for the reply.
+// is outstanding are confirmed by the next batch's barrier or, when
+// learning goes quiet, by the one the next tick sends (confirmSent).
+// Under load that is one barrier per round trip rather than one per batch.
+// Within a batch, a barrier request still separates its phases: the
+// request alone makes the switch finish the deletes before it starts the
+// adds.
 //
 // Host flows are recorded as sent when they are sent (hostflows.go), so a
-// refusal only marks the DP dirty: the next reconciliation reads the
-// switch and repairs the difference.
+// refusal only marks the DP dirty: repair reconciles the switch on a later
+// tick, reading what it really holds.
 
 // sendAsync sends a batch that has no cache owners (only learned hosts)
 // without waiting for the switch; a batch with cache owners goes through
@@ -58,8 +61,7 @@ func (r *runner) sendAsync(ctx context.Context, b *batch) error {
 }
 
 // confirmSent issues a barrier for the learning flows sent since the last
-// one, unless a barrier is outstanding: its answer wakes the DP (idle),
-// which then calls this again.
+// one, unless a barrier is outstanding.
 func (r *runner) confirmSent(ctx context.Context) {
 	if !r.st.unconfirmed || r.outstanding.Load() > 0 || r.st.sw == nil {
 		return
@@ -69,24 +71,30 @@ func (r *runner) confirmSent(ctx context.Context) {
 	}
 }
 
-// startBarrier sends msgs and a barrier request behind them, and hands its
-// reply to the confirmer. It waits only when maxInFlight barriers are
-// outstanding.
+// startBarrier sends msgs and a barrier request behind them; confirmed
+// gets the switch's verdict.
 func (r *runner) startBarrier(ctx context.Context, msgs []of13.Message) error {
-	wait, err := r.st.sw.SendAndStartBarrier(ctx, msgs)
-	if err != nil {
+	r.outstanding.Add(1)
+	if err := r.st.sw.SendWithBarrier(ctx, msgs, r.confirmed); err != nil {
+		r.outstanding.Add(-1)
 		r.st.dirty = true
 		return fmt.Errorf("dp %s: %w", r.st.dp.Name, err)
 	}
 	r.st.unconfirmed = false
-	r.outstanding.Add(1)
-	select {
-	case r.confirms <- wait:
-		return nil
-	case <-ctx.Done():
-		r.outstanding.Add(-1)
-		return ctx.Err()
+	return nil
+}
+
+// confirmed records a learning barrier's verdict. It runs on the session's
+// reader goroutine and must not block.
+// Only a refusal matters: a session that ended is reconciled in full by
+// the next connect.
+func (r *runner) confirmed(err error) {
+	var refused *of13.Error
+	if errors.As(err, &refused) {
+		r.asyncFailed.Store(true)
+		r.log.Warn("switch refused learned flows; will reconcile", "err", err)
 	}
+	r.outstanding.Add(-1)
 }
 
 // repairInterval is the least time between two reconciliations that
@@ -108,30 +116,5 @@ func (r *runner) repair(ctx context.Context, now time.Time) {
 	r.log.Info("reconciling a switch that refused changes")
 	if err := r.resync(ctx); err != nil {
 		r.log.Warn("reconciling failed", "err", err)
-	}
-}
-
-// confirm is the confirmer goroutine: it waits for the barriers in the
-// order they were sent and records refusals.
-func (r *runner) confirm(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case wait := <-r.confirms:
-			wctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
-			err := wait(wctx)
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				r.asyncFailed.Store(true)
-				r.log.Warn("switch refused learned flows; will reconcile", "err", err)
-			}
-			if r.outstanding.Add(-1) == 0 {
-				select {
-				case r.idle <- struct{}{}:
-				default:
-				}
-			}
-		}
 	}
 }

@@ -67,12 +67,13 @@ func (f *fakeSwitch) Barrier(context.Context) error {
 	return err
 }
 
-func (f *fakeSwitch) SendAndStartBarrier(ctx context.Context, msgs []of13.Message) (func(context.Context) error, error) {
+func (f *fakeSwitch) SendWithBarrier(ctx context.Context, msgs []of13.Message, done func(error)) error {
 	if err := f.Send(ctx, msgs); err != nil {
-		return nil, err
+		return err
 	}
 	err := f.Barrier(ctx)
-	return func(context.Context) error { return err }, nil
+	go done(err) // as the session layer does: on another goroutine
+	return nil
 }
 
 func (f *fakeSwitch) State(context.Context) (State, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,11 +19,6 @@ import (
 // and confirmed with one barrier.
 const maxBatch = 256
 
-// maxInFlight bounds the barriers of learning batches awaiting their
-// reply. Beyond it the DP waits, so a switch that stops answering slows
-// learning down instead of growing a queue.
-const maxInFlight = 64
-
 // errStopped is returned by requests to a DP whose goroutine has stopped.
 var errStopped = errors.New("dp stopped")
 
@@ -34,16 +28,11 @@ type runner struct {
 	id   uint64
 	log  *slog.Logger
 	reqs chan func(context.Context)
-	// Learning batches are confirmed off the DP goroutine (confirm.go).
-	confirms chan func(context.Context) error
-	// outstanding counts the barriers handed to the confirmer and not
-	// yet answered.
+	// outstanding counts the learning barriers not yet answered
+	// (confirm.go).
 	outstanding atomic.Int32
-	// idle wakes the DP goroutine when the last outstanding barrier is
-	// answered, to confirm what was sent meanwhile.
-	idle chan struct{}
-	// asyncFailed is set by the confirmer when the switch refused part of
-	// a learning batch; the DP goroutine folds it into st.dirty.
+	// asyncFailed is set when the switch refused part of a learning
+	// batch; the DP goroutine folds it into st.dirty.
 	asyncFailed atomic.Bool
 	// queues and limits are indexed by Class (ClassLearn, ClassControl).
 	queues [2]chan packetIn
@@ -93,14 +82,13 @@ type state struct {
 func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
 	o := m.opts
 	r := &runner{
-		m:        m,
-		id:       d.ID,
-		log:      o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
-		reqs:     make(chan func(context.Context), 16),
-		confirms: make(chan func(context.Context) error, maxInFlight),
-		idle:     make(chan struct{}, 1),
-		done:     make(chan struct{}),
-		probed:   map[netip.Addr]time.Time{},
+		m:    m,
+		id:   d.ID,
+		log:  o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
+		reqs: make(chan func(context.Context), 16),
+
+		done:   make(chan struct{}),
+		probed: map[netip.Addr]time.Time{},
 		st: state{
 			dp:      d,
 			learned: pipeline.NewLearned(compileOpts(qos)...),
@@ -144,9 +132,6 @@ func (r *runner) do(ctx context.Context, f func(context.Context) error) error {
 // run is the DP's goroutine.
 func (r *runner) run(ctx context.Context) {
 	defer close(r.done)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { r.confirm(ctx) })
 	tick, stop := r.m.opts.Clock.NewTicker(r.m.opts.ExpireInterval)
 	defer stop()
 	if _, err := r.compile(); err != nil {
@@ -176,9 +161,8 @@ func (r *runner) run(ctx context.Context) {
 		case now := <-tick:
 			r.expire(ctx, now)
 			r.l3Tick(ctx, now)
-			r.repair(ctx, now)
-		case <-r.idle:
 			r.confirmSent(ctx)
+			r.repair(ctx, now)
 		}
 	}
 }

@@ -21,8 +21,8 @@ func (x session) Send(ctx context.Context, msgs []of13.Message) error {
 
 func (x session) Barrier(ctx context.Context) error { return x.s.Barrier(ctx) }
 
-func (x session) SendAndStartBarrier(ctx context.Context, msgs []of13.Message) (func(context.Context) error, error) {
-	return x.s.SendAndStartBarrier(ctx, msgs...)
+func (x session) SendWithBarrier(ctx context.Context, msgs []of13.Message, done func(error)) error {
+	return x.s.SendWithBarrier(ctx, msgs, done)
 }
 
 func (x session) Close() error {

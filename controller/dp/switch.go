@@ -17,10 +17,11 @@ type Switch interface {
 	// Barrier returns once the switch has processed every earlier message,
 	// or with the first error the switch reported for them.
 	Barrier(ctx context.Context) error
-	// SendAndStartBarrier writes msgs (there may be none) and a barrier
-	// request behind them, and returns at once; wait then does what
-	// Barrier does.
-	SendAndStartBarrier(ctx context.Context, msgs []of13.Message) (wait func(context.Context) error, err error)
+	// SendWithBarrier writes msgs (there may be none) and a barrier
+	// request behind them, and returns at once. done gets what Barrier
+	// would have returned, on another goroutine, unless SendWithBarrier
+	// fails; it must not block.
+	SendWithBarrier(ctx context.Context, msgs []of13.Message, done func(error)) error
 	// State reads the switch's flows, meters and groups.
 	State(ctx context.Context) (State, error)
 	// Close ends the session.
