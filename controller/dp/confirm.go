@@ -85,9 +85,8 @@ func (r *runner) startBarrier(ctx context.Context, msgs []of13.Message) error {
 }
 
 // confirmed records a learning barrier's verdict. It runs on the session's
-// reader goroutine and must not block.
-// Only a refusal matters: a session that ended is reconciled in full by
-// the next connect.
+// reader goroutine and must not block. Only a refusal matters: a session
+// that ended is reconciled in full by the next connect.
 func (r *runner) confirmed(err error) {
 	var refused *of13.Error
 	if errors.As(err, &refused) {

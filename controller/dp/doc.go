@@ -14,10 +14,10 @@
 // rate-limit drops are counted, never fatal. Learned hosts become flows
 // through a host table (hostflows.go, owner keys "host:<vid>/<mac>"), and
 // Learned.Expire runs on the DP's goroutine from an injectable Clock.
-// Learning batches are not waited for: a confirmer goroutine collects their
-// barrier replies (confirm.go), so a switch round trip never delays the next
-// packet-in, and a switch that refused learned flows is reconciled on a
-// later tick.
+// Learning batches are not waited for: their barrier replies are handled by
+// a callback on the session's reader (confirm.go), so a switch round trip
+// never delays the next packet-in, and a switch that refused learned flows
+// is reconciled on a later tick.
 //
 // A new configuration (SetConfig) is applied per DP: changed DPs recompile
 // and only owners whose flows differ are sent; switches stay connected.
