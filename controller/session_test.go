@@ -339,16 +339,17 @@ func TestSendBackpressureAndShutdownDrain(t *testing.T) {
 	}
 }
 
+// packetInBody is a packet-in: buffer_id none, total_len 4, reason action,
+// table 3, cookie 9, match in_port=5, pad, 4 bytes of data.
+var packetInBody = []byte{0xff, 0xff, 0xff, 0xff, 0, 4, 1, 3, 0, 0, 0, 0, 0, 0, 0, 9,
+	0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}
+
 func TestPacketInDelivered(t *testing.T) {
 	rec, addr := startFake(t, &Server{})
 	f := dialFake(t, addr)
 	f.handshake(7)
 	rec.sw(t, 5*time.Second)
-	// buffer_id, total_len 4, reason action, table 3, cookie 9, match
-	// in_port=5, pad, 4 bytes of data.
-	body := []byte{0xff, 0xff, 0xff, 0xff, 0, 4, 1, 3, 0, 0, 0, 0, 0, 0, 0, 9,
-		0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}
-	f.send(msg(4, wire.TypePacketIn, 0, body))
+	f.send(msg(4, wire.TypePacketIn, 0, packetInBody))
 	select {
 	case p := <-rec.pins:
 		if p.InPort() != 5 || p.Table != 3 || p.Cookie != 9 || p.Reason != of13.PacketInAction || string(p.Data) != "\xde\xad\xbe\xef" {
@@ -454,9 +455,7 @@ func TestPacketInQueuer(t *testing.T) {
 	f := dialFake(t, addr)
 	f.handshake(7)
 	q.sw(t, 5*time.Second)
-	body := []byte{0xff, 0xff, 0xff, 0xff, 0, 4, 1, 3, 0, 0, 0, 0, 0, 0, 0, 9,
-		0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}
-	f.send(msg(4, wire.TypePacketIn, 0, body))
+	f.send(msg(4, wire.TypePacketIn, 0, packetInBody))
 	select {
 	case p := <-q.queued:
 		if p.InPort() != 5 || string(p.Data) != "\xde\xad\xbe\xef" {

@@ -15,13 +15,20 @@ import (
 
 const hostA = "0e:00:00:00:00:0a"
 
-func TestLearnAndExpire(t *testing.T) {
+// connectedTwoVLANs runs a Manager with twoVLANs on a fake clock, with its
+// switch connected and the connect's messages taken.
+func connectedTwoVLANs(t *testing.T) (*fakeClock, *Manager, *fakeSwitch) {
+	t.Helper()
 	clock := newFakeClock()
 	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: clock})
 	sw := newFakeSwitch(1)
-	ctx := context.Background()
-	m.SwitchConnected(ctx, sw)
+	m.SwitchConnected(context.Background(), sw)
 	sw.takeSent()
+	return clock, m, sw
+}
+
+func TestLearnAndExpire(t *testing.T) {
+	clock, m, sw := connectedTwoVLANs(t)
 
 	pkt := frame(hostA, "ff:ff:ff:ff:ff:ff", 100, 0x0806, arpRequest(hostA, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}))
 	m.SwitchPacketIn(sw, packetInOn(1, pkt))
@@ -192,12 +199,7 @@ func TestPortDownForgetsHosts(t *testing.T) {
 // refuses learned flows is found out afterwards: the DP reconciles it on a
 // later tick, and the host's flows arrive once the switch takes them.
 func TestRefusedLearningIsRepaired(t *testing.T) {
-	clock := newFakeClock()
-	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: clock})
-	sw := newFakeSwitch(1)
-	ctx := context.Background()
-	m.SwitchConnected(ctx, sw)
-	sw.takeSent()
+	clock, m, sw := connectedTwoVLANs(t)
 
 	sw.mu.Lock()
 	sw.refuse = true
