@@ -19,8 +19,15 @@ type queue struct {
 	signal  chan struct{}
 }
 
+// The ring starts at initialQueue items, doubles as needed, and is
+// replaced by a small one when it empties after growing past shrinkAbove.
+const (
+	initialQueue = 64
+	shrinkAbove  = 1024
+)
+
 func newQueue(limit int) *queue {
-	return &queue{items: make([]Delivery, 64), limit: limit, signal: make(chan struct{}, 1)}
+	return &queue{items: make([]Delivery, initialQueue), limit: limit, signal: make(chan struct{}, 1)}
 }
 
 func (q *queue) grow() {
@@ -71,6 +78,11 @@ func (q *queue) pop(ctx context.Context) (Delivery, bool) {
 			q.items[q.head] = Delivery{}
 			q.head = (q.head + 1) % len(q.items)
 			q.n--
+			if q.n == 0 && len(q.items) > shrinkAbove {
+				// A burst grew the ring; let it go once drained rather
+				// than hold its peak for the life of the connection.
+				q.items, q.head = make([]Delivery, initialQueue), 0
+			}
 			q.mu.Unlock()
 			return d, true
 		}

@@ -3,6 +3,8 @@ package qos
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 
 	"github.com/voipsdn/voipsdn/controller/of13"
 )
@@ -24,10 +26,18 @@ type pendingApply struct {
 	done func(error) // runs on the engine goroutine
 }
 
-// committer sends one datapath's batches.
+// committer sends one datapath's batches. Its queue has no fixed bound,
+// so that apply never blocks the engine goroutine: the committer hands
+// verdicts back through the engine's own request queue, and an engine
+// waiting for room in a full committer queue while that committer waits
+// for room in the engine's queue would deadlock (a burst of thousands of
+// answered calls did exactly that). The queue holds only work already
+// decided on, and drains at the switch's pace, maxMerge batches a barrier.
 type committer struct {
-	dpid uint64
-	in   chan pendingApply
+	dpid   uint64
+	mu     sync.Mutex
+	queue  []pendingApply
+	signal chan struct{} // capacity 1: something was queued
 }
 
 // maxMerge bounds how many batches share one barrier, which bounds how
@@ -39,37 +49,47 @@ const maxMerge = 256
 func (e *Engine) apply(ctx context.Context, dpid uint64, b Batch, done func(error)) {
 	c := e.committers[dpid]
 	if c == nil {
-		c = &committer{dpid: dpid, in: make(chan pendingApply, 4*maxMerge)}
+		c = &committer{dpid: dpid, signal: make(chan struct{}, 1)}
 		e.committers[dpid] = c
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); e.commit(ctx, c) }()
 	}
 	e.inflight.Add(1)
+	c.mu.Lock()
+	c.queue = append(c.queue, pendingApply{b: b, done: done})
+	c.mu.Unlock()
 	select {
-	case c.in <- pendingApply{b: b, done: done}:
-	case <-ctx.Done():
-		e.inflight.Add(-1)
+	case c.signal <- struct{}{}:
+	default:
 	}
+}
+
+// take removes up to maxMerge queued batches, oldest first.
+func (c *committer) take() []pendingApply {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := min(len(c.queue), maxMerge)
+	group := slices.Clone(c.queue[:n])
+	if n == len(c.queue) {
+		c.queue = nil // let a burst's array go
+	} else {
+		clear(c.queue[:n])
+		c.queue = c.queue[n:]
+	}
+	return group
 }
 
 // commit is a committer's loop.
 func (e *Engine) commit(ctx context.Context, c *committer) {
 	for {
-		var group []pendingApply
-		select {
-		case <-ctx.Done():
-			return
-		case p := <-c.in:
-			group = append(group, p)
-		}
-	drain:
-		for len(group) < maxMerge {
+		group := c.take()
+		if len(group) == 0 {
 			select {
-			case p := <-c.in:
-				group = append(group, p)
-			default:
-				break drain
+			case <-ctx.Done():
+				return
+			case <-c.signal:
 			}
+			continue
 		}
 		errs := e.send(ctx, c.dpid, group)
 		results := make([]func(), len(group))

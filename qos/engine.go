@@ -59,48 +59,6 @@ var (
 	ErrTableFull      = errors.New("flow table full")
 )
 
-// call is the engine's record of one call with QoS.
-type call struct {
-	server, id string
-	cookie     uint64
-	legs       map[string]*installedLeg
-}
-
-// installedLeg is what was installed for one leg, per datapath.
-type installedLeg struct {
-	leg     Leg
-	streams []installedStream
-}
-
-type installedStream struct {
-	dpid  uint64
-	meter uint32
-	kbps  uint32
-	// spec rebuilds the stream's flows; adopted streams, found on a switch
-	// after a restart, keep the flows themselves instead.
-	spec    *streamSpec
-	adopted []of13.Flow
-}
-
-// Flows returns the stream's flows as installed.
-func (st *installedStream) Flows() []of13.Flow {
-	if st.spec != nil {
-		return st.spec.flows(st.meter)
-	}
-	return st.adopted
-}
-
-// count is the number of flows the stream has on its switch.
-func (st *installedStream) count() int {
-	if s := st.spec; s != nil {
-		if s.src.Port() < math.MaxUint16 && s.dst.Port() < math.MaxUint16 {
-			return 2 // RTP and RTCP, as flows builds them
-		}
-		return 1
-	}
-	return len(st.adopted)
-}
-
 // Engine installs and removes per-call flows as calls come and go. One
 // goroutine, started by Run, owns all its state; the exported methods queue
 // work for it and are safe for concurrent use.
@@ -192,14 +150,19 @@ func (e *Engine) CallEnded(ctx context.Context, server, callID string) error {
 // transfer.
 func (e *Engine) LegEnded(ctx context.Context, server, callID, legID string) error {
 	return e.do(ctx, func(ctx context.Context) {
-		e.forgetRetry(CallCookie(server, callID), legID)
-		c := e.calls[CallCookie(server, callID)]
-		if c == nil || c.legs[legID] == nil {
+		cookie := CallCookie(server, callID)
+		e.forgetRetry(cookie, legID)
+		c := e.calls[cookie]
+		if c == nil {
 			return
 		}
-		e.removeLeg(ctx, c, c.legs[legID])
-		delete(c.legs, legID)
-		if len(c.legs) == 0 {
+		i := c.leg(legID)
+		if i < 0 {
+			return
+		}
+		e.removeLeg(ctx, c, &c.legs()[i])
+		c.dropLeg(i)
+		if c.empty() {
 			delete(e.calls, c.cookie)
 		}
 		e.report()
@@ -233,18 +196,22 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 			e.fallback(leg, ReasonOverCapacity)
 			return
 		}
-		c = &call{server: leg.Server, id: leg.Call, cookie: cookie, legs: make(map[string]*installedLeg)}
+		c = &call{id: leg.Call, cookie: cookie}
 	}
-	if old := c.legs[leg.ID]; old != nil {
-		if old.leg == leg {
+	if c.id == "" {
+		// Adopted after a restart: the tracker now names the call.
+		c.id = leg.Call
+	}
+	if i := c.leg(leg.ID); i >= 0 {
+		if c.legs()[i].sameMedia(leg) {
 			// The tracker reports a leg's media again after a resync or
 			// when RTCP confirms it; nothing changed, so nothing to do.
 			return
 		}
 		// New media addresses or codec for a known leg (re-INVITE, a
 		// resync, Getvar replacing an RTCP guess): replace its flows.
-		e.removeLeg(ctx, c, old)
-		delete(c.legs, leg.ID)
+		e.removeLeg(ctx, c, &c.legs()[i])
+		c.dropLeg(i)
 	}
 	plan, reason := PlanLeg(e.policy, leg, e.sw, e.sw.Placement)
 	if len(plan.Streams) == 0 {
@@ -267,19 +234,20 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 		return
 	}
 	e.forgetRetry(cookie, leg.ID)
-	il := &installedLeg{leg: leg}
+	rec := legRecord{id: leg.ID, local: leg.Local, remote: leg.Remote, codec: leg.Codec}
 	// The leg's install time is taken when the last of its streams is
 	// confirmed.
 	waiting := &legWait{left: len(plan.Streams), known: known}
 	for _, sp := range plan.Streams {
 		st, ok := e.installStream(ctx, c.cookie, leg, sp, waiting)
-		if ok {
-			il.streams = append(il.streams, st)
+		if ok && !rec.add(st) {
+			// PlanLeg plans one stream per direction, so this cannot
+			// happen; if it did, the stream could never be removed.
+			panic("qos: more than two streams planned for a leg")
 		}
 	}
-	if len(il.streams) > 0 {
-		c.legs[leg.ID] = il
-		e.supersedeAdopted(ctx, c, il)
+	if len(rec.used()) > 0 {
+		e.supersedeAdopted(ctx, c, c.addLeg(rec))
 	}
 	e.keep(c)
 }
@@ -291,66 +259,65 @@ type legWait struct {
 	known time.Time
 }
 
-// adoptedPrefix names the pseudo-legs holding flows adopted from a switch
-// after a controller restart, before the tracker reports the leg again.
-const adoptedPrefix = "adopted/"
-
 // adopt records a live call's flow found on a switch, so that the call's
 // hang-up removes it.
 func (e *Engine) adopt(dpid uint64, f of13.Flow) {
 	c := e.calls[f.Cookie]
 	if c == nil {
-		c = &call{cookie: f.Cookie, legs: make(map[string]*installedLeg)}
+		c = &call{cookie: f.Cookie}
 		e.calls[f.Cookie] = c
 	}
-	key := fmt.Sprintf("%s%016x/%d", adoptedPrefix, dpid, f.Instr.Meter)
-	l := c.legs[key]
-	if l == nil {
+	if c.adopted == nil {
+		c.adopted = &adoptedStreams{}
+	}
+	a := c.adopted
+	i := slices.IndexFunc(a.list, func(a installed) bool { return a.dpid == dpid && a.meter == f.Instr.Meter })
+	if i < 0 {
 		// The codec of an adopted stream is unknown until the tracker
 		// reports the leg again; until then a replay uses the default rate.
 		kbps := uint32(math.Ceil(e.policy.MeterKbps("")))
-		l = &installedLeg{streams: []installedStream{{dpid: dpid, meter: f.Instr.Meter, kbps: kbps}}}
-		c.legs[key] = l
-		if isCallMeter(f.Instr.Meter) {
-			e.meterIDs(dpid).take(f.Instr.Meter)
-		}
+		a.list = append(a.list, installed{dpid: dpid, meter: f.Instr.Meter, kbps: kbps})
+		i = len(a.list) - 1
+		e.meterIDs(dpid).take(f.Instr.Meter)
 	}
-	l.streams[0].adopted = append(l.streams[0].adopted, f)
+	a.list[i].flows = append(a.list[i].flows, f)
 	e.nflows++
 }
 
 // supersedeAdopted drops adopted flows that a fresh install has replaced
 // (same key, so the switch already holds the new version) and deletes the
 // adopted meters nothing uses any more.
-func (e *Engine) supersedeAdopted(ctx context.Context, c *call, il *installedLeg) {
+func (e *Engine) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
+	if c.adopted == nil {
+		return
+	}
 	fresh := make(map[of13.FlowKey]uint64)
-	for _, st := range il.streams {
-		for _, f := range st.Flows() {
+	for st := range c.legStreams(l) {
+		for _, f := range st.flows {
 			fresh[f.Key()] = st.dpid
 		}
 	}
-	for name, l := range c.legs {
-		if len(name) < len(adoptedPrefix) || name[:len(adoptedPrefix)] != adoptedPrefix {
-			continue
-		}
-		st := &l.streams[0]
-		kept := st.adopted[:0]
-		for _, f := range st.adopted {
-			if dpid, ok := fresh[f.Key()]; !ok || dpid != st.dpid {
+	c.adopted.list = slices.DeleteFunc(c.adopted.list, func(a installed) bool {
+		kept := a.flows[:0]
+		for _, f := range a.flows {
+			if dpid, ok := fresh[f.Key()]; !ok || dpid != a.dpid {
 				kept = append(kept, f)
 			}
 		}
-		e.nflows -= len(st.adopted) - len(kept)
-		st.adopted = kept
+		e.nflows -= len(a.flows) - len(kept)
 		if len(kept) > 0 {
-			continue
+			a.flows = kept
+			return false
 		}
-		delete(c.legs, name)
-		if isCallMeter(st.meter) {
-			del := Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: st.meter}}}}
-			e.apply(ctx, st.dpid, del, nil)
-			e.meterIDs(st.dpid).free(st.meter)
+		if isCallMeter(a.meter) {
+			del := Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: a.meter}}}}
+			e.apply(ctx, a.dpid, del, nil)
+			e.meterIDs(a.dpid).free(a.meter)
 		}
+		return true
+	})
+	if len(c.adopted.list) == 0 {
+		c.adopted = nil
 	}
 }
 
@@ -422,7 +389,7 @@ func (e *Engine) forgetRetry(cookie uint64, leg string) {
 
 // keep records a call that has at least one installed leg.
 func (e *Engine) keep(c *call) {
-	if len(c.legs) > 0 {
+	if !c.empty() {
 		e.calls[c.cookie] = c
 	}
 	e.report()
@@ -430,13 +397,13 @@ func (e *Engine) keep(c *call) {
 
 // installStream queues a stream's meter and flows. The switch's verdict
 // arrives later: a refusal undoes the stream and counts a fallback.
-func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp StreamPlan, w *legWait) (installedStream, bool) {
+func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp StreamPlan, w *legWait) (stream, bool) {
 	dpid := sp.Location.DPID
 	id, ok := e.meterIDs(dpid).alloc()
 	if !ok {
 		e.fallback(leg, ReasonMeterTableFull)
 		w.left--
-		return installedStream{}, false
+		return stream{}, false
 	}
 	flows, meter := sp.WithMeter(id)
 	b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
@@ -457,30 +424,22 @@ func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp S
 		}
 	})
 	e.nflows += len(flows)
-	st := installedStream{dpid: dpid, meter: id, kbps: sp.MeterKbps, spec: sp.spec}
-	if st.spec == nil {
-		st.adopted = flows
-	}
-	return st, true
+	// sp comes from PlanLeg, which always sets spec.
+	return stream{dpid: dpid, meter: id, kbps: sp.MeterKbps, rule: sp.spec.rule}, true
 }
 
 // dropStream forgets a stream the switch refused and removes whatever part
 // of it landed.
 func (e *Engine) dropStream(ctx context.Context, cookie uint64, legID string, dpid uint64, meter uint32, flows []of13.Flow) {
 	if c := e.calls[cookie]; c != nil {
-		if l := c.legs[legID]; l != nil {
-			l.streams = slices.DeleteFunc(l.streams, func(st installedStream) bool {
-				gone := st.dpid == dpid && st.meter == meter
-				if gone {
-					e.nflows -= st.count()
-				}
-				return gone
-			})
-			if len(l.streams) == 0 {
-				delete(c.legs, legID)
+		if i := c.leg(legID); i >= 0 {
+			l := &c.legs()[i]
+			e.nflows -= l.remove(cookie, dpid, meter)
+			if len(l.used()) == 0 {
+				c.dropLeg(i)
 			}
 		}
-		if len(c.legs) == 0 {
+		if c.empty() {
 			delete(e.calls, cookie)
 		}
 	}
@@ -501,19 +460,30 @@ func removal(meters []uint32, flows []of13.Flow) Batch {
 	return b
 }
 
-func (e *Engine) removeLeg(ctx context.Context, c *call, l *installedLeg) {
-	for _, st := range l.streams {
-		dpid, id := st.dpid, c.id
-		e.nflows -= st.count()
-		e.apply(ctx, dpid, removal([]uint32{st.meter}, st.Flows()), func(err error) {
-			if err != nil {
-				// The switch may be gone; its flows then expire by idle
-				// timeout, and the next Sweep removes them on reconnect.
-				e.log.Warn("removing call flows failed", "call", id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
-			}
-		})
-		e.meterIDs(st.dpid).free(st.meter)
+// removeLeg deletes a leg's streams from their switches.
+func (e *Engine) removeLeg(ctx context.Context, c *call, l *legRecord) {
+	for st := range c.legStreams(l) {
+		e.removeStream(ctx, c, st)
 	}
+}
+
+// removeStream deletes one stream's flows, then its meter if it is one of
+// the engine's.
+func (e *Engine) removeStream(ctx context.Context, c *call, st installed) {
+	dpid, id := st.dpid, c.id
+	var meters []uint32
+	if isCallMeter(st.meter) {
+		meters = []uint32{st.meter}
+	}
+	e.nflows -= len(st.flows)
+	e.apply(ctx, dpid, removal(meters, st.flows), func(err error) {
+		if err != nil {
+			// The switch may be gone; its flows then expire by idle
+			// timeout, and the next Sweep removes them on reconnect.
+			e.log.Warn("removing call flows failed", "call", id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
+		}
+	})
+	e.meterIDs(dpid).free(st.meter)
 }
 
 func (e *Engine) removeCall(ctx context.Context, cookie uint64) {
@@ -522,8 +492,8 @@ func (e *Engine) removeCall(ctx context.Context, cookie uint64) {
 	if c == nil {
 		return
 	}
-	for _, l := range c.legs {
-		e.removeLeg(ctx, c, l)
+	for st := range c.streams(nil) {
+		e.removeStream(ctx, c, st)
 	}
 	delete(e.calls, cookie)
 	e.report()
@@ -536,14 +506,9 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 	}
 	installed := make(map[of13.FlowKey]bool)
 	for _, c := range e.calls {
-		for _, l := range c.legs {
-			for _, st := range l.streams {
-				if st.dpid != dpid {
-					continue
-				}
-				for _, f := range st.Flows() {
-					installed[f.Key()] = true
-				}
+		for st := range c.streams(onDP(dpid)) {
+			for _, f := range st.flows {
+				installed[f.Key()] = true
 			}
 		}
 	}
@@ -561,7 +526,7 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 			ids.take(f.Instr.Meter)
 		case !keep:
 			stale = append(stale, *f)
-			if isCallMeter(f.Instr.Meter) && !ids.used[f.Instr.Meter] {
+			if isCallMeter(f.Instr.Meter) && !ids.inUse(f.Instr.Meter) {
 				staleMeters = append(staleMeters, f.Instr.Meter)
 			}
 		}
@@ -582,23 +547,20 @@ func (e *Engine) replay(ctx context.Context, dpid uint64, onSwitch []of13.Flow) 
 		have[onSwitch[i].Key()] = true
 	}
 	for _, c := range e.calls {
-		for _, l := range c.legs {
-			for _, st := range l.streams {
-				flows := st.Flows()
-				if st.dpid != dpid || len(flows) == 0 || !isCallMeter(st.meter) || allPresent(flows, have) {
-					continue
-				}
-				_, meter := StreamPlan{Flows: flows, MeterKbps: st.kbps}.WithMeter(st.meter)
-				b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
-				for _, f := range flows {
-					b.Flows = append(b.Flows, of13.AddFlow(f))
-				}
+		for st := range c.streams(onDP(dpid)) {
+			if len(st.flows) == 0 || !isCallMeter(st.meter) || allPresent(st.flows, have) {
+				continue
+			}
+			_, meter := StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)
+			b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
+			for _, f := range st.flows {
+				b.Flows = append(b.Flows, of13.AddFlow(f))
+			}
+			if err := e.sw.Apply(ctx, dpid, b); err != nil {
+				// The meter may have survived while the flows did not.
+				b.MeterAdds[0].Command = of13.ModModify
 				if err := e.sw.Apply(ctx, dpid, b); err != nil {
-					// The meter may have survived while the flows did not.
-					b.MeterAdds[0].Command = of13.ModModify
-					if err := e.sw.Apply(ctx, dpid, b); err != nil {
-						e.log.Warn("reinstalling call flows failed", "call", c.id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
-					}
+					e.log.Warn("reinstalling call flows failed", "call", c.id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
 				}
 			}
 		}

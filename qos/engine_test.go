@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -369,5 +370,64 @@ func TestEngineRetriesUntilEndpointsAreLocated(t *testing.T) {
 	sync1(t, e, ctx)
 	if f, _ := sw.counts(1); f != 4 {
 		t.Fatalf("a retry installed flows for a call that had ended: %d flows", f)
+	}
+}
+
+// gatedSwitches holds every Apply until the gate opens, as a switch
+// slower than the call rate does.
+type gatedSwitches struct {
+	*fakeSwitches
+	gate chan struct{}
+}
+
+func (g gatedSwitches) Apply(ctx context.Context, dpid uint64, b Batch) error {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.fakeSwitches.Apply(ctx, dpid, b)
+}
+
+// A burst of answered calls larger than the engine's request queue, while
+// the switch lags, must not deadlock the engine with its committer (the
+// engine waiting to queue a batch, the committer waiting to hand back a
+// verdict).
+func TestEngineBurstWhileSwitchLags(t *testing.T) {
+	sw := gatedSwitches{newFakeSwitches(labLocator()), make(chan struct{})}
+	q := testPolicy(config.PinholeMark)
+	const calls = 4000 // 8,000 legs: more than the request queue holds
+	q.MaxCalls = calls
+	e, obs, ctx := startEngine(t, q, sw)
+	queued := make(chan error, 1)
+	go func() {
+		for i := range calls {
+			for _, l := range twoLegs("c" + strconv.Itoa(i)) {
+				l.Local = netip.AddrPortFrom(pbxIP, uint16(10000+2*(i%500)))
+				l.Remote = netip.AddrPortFrom(l.Remote.Addr(), uint16(20000+2*i))
+				if err := e.MediaKnown(ctx, l, time.Now()); err != nil {
+					queued <- err
+					return
+				}
+			}
+		}
+		queued <- nil
+	}()
+	time.Sleep(100 * time.Millisecond) // let the queues fill
+	close(sw.gate)
+	select {
+	case err := <-queued:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("engine stuck: MediaKnown still blocked after 30 s")
+	}
+	sync1(t, e, ctx)
+	if f, m := sw.counts(1); f != 8*calls || m != 4*calls {
+		t.Fatalf("%d flows, %d meters; want %d and %d", f, m, 8*calls, 4*calls)
+	}
+	if obs.installs != 2*calls {
+		t.Fatalf("%d legs installed, want %d", obs.installs, 2*calls)
 	}
 }

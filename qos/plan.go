@@ -49,19 +49,31 @@ type StreamPlan struct {
 	spec *streamSpec
 }
 
-// streamSpec is everything a stream's flows are built from. The engine
-// keeps it instead of the flows (about a hundred bytes instead of a few
-// hundred per flow) and rebuilds them to delete or replay them.
+// streamSpec is everything a stream's flows are built from: the 5-tuple
+// ends, the call's cookie and the rule. The engine keeps only the rule
+// per installed stream (the ends are its leg's media, the cookie its
+// call's) and rebuilds the flows to delete or replay them: sixteen bytes
+// instead of a few hundred per flow.
 type streamSpec struct {
-	src, dst    netip.AddrPort
+	src, dst netip.AddrPort
+	cookie   uint64
+	rule     flowRule
+}
+
+// flowRule is where a stream's flows go and what they do, as decided
+// when it was placed.
+type flowRule struct {
 	inPort      uint32
-	sender      bool
-	table, next uint8
-	dscp        uint8
-	hasQueue    bool
 	queue       uint32
 	idle        uint16
-	cookie      uint64
+	table, next uint8
+	dscp        uint8
+	sender      bool
+	hasQueue    bool
+	// fromLocal: the stream runs from its leg's Local to its Remote
+	// (else from Remote to Local), so the engine can rebuild the ends
+	// from the leg.
+	fromLocal bool
 }
 
 // LegPlan is everything one leg needs.
@@ -82,7 +94,7 @@ func PlanLeg(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Place
 	}
 	kbps := uint32(math.Ceil(q.MeterKbps(leg.Codec)))
 	var reason Reason
-	for _, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
+	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
 		sp, r := planStream(q, dir[0], dir[1], plan.Cookie, loc, place)
 		if r != "" {
 			if reason == "" {
@@ -90,6 +102,7 @@ func PlanLeg(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Place
 			}
 			continue
 		}
+		sp.spec.rule.fromLocal = i == 1
 		sp.MeterKbps = kbps
 		plan.Streams = append(plan.Streams, sp)
 	}
@@ -127,10 +140,10 @@ func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locat
 			reason = ReasonOutOfScope
 			continue
 		}
-		spec := &streamSpec{src: src, dst: dst, inPort: l.Port, sender: sender, table: pl.Table, next: next,
-			dscp: q.VoiceDSCP, idle: uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16)), cookie: cookie}
+		spec := &streamSpec{src: src, dst: dst, cookie: cookie, rule: flowRule{inPort: l.Port, sender: sender,
+			table: pl.Table, next: next, dscp: q.VoiceDSCP, idle: uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16))}}
 		if q.Queue != nil {
-			spec.hasQueue, spec.queue = true, *q.Queue
+			spec.rule.hasQueue, spec.rule.queue = true, *q.Queue
 		}
 		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst, spec: spec, Flows: spec.flows(0)}
 		return sp, ""
@@ -146,14 +159,15 @@ func (s *streamSpec) flows(meter uint32) []of13.Flow {
 	if !s.src.Addr().Is4() {
 		fam = ethIPv6
 	}
-	instr := of13.Goto(s.next)
+	r := &s.rule
+	instr := of13.Goto(r.next)
 	instr.Meter = meter
-	instr.Apply = []of13.Action{of13.SetDSCP(s.dscp)}
-	if s.hasQueue {
-		instr.Apply = append(instr.Apply, of13.SetQueue(s.queue))
+	instr.Apply = []of13.Action{of13.SetDSCP(r.dscp)}
+	if r.hasQueue {
+		instr.Apply = append(instr.Apply, of13.SetQueue(r.queue))
 	}
 	ports := [][2]uint16{{s.src.Port(), s.dst.Port()}}
-	if s.src.Port() < math.MaxUint16 && s.dst.Port() < math.MaxUint16 {
+	if s.hasRTCP() {
 		ports = append(ports, [2]uint16{s.src.Port() + 1, s.dst.Port() + 1})
 	}
 	flows := make([]of13.Flow, 0, len(ports))
@@ -163,15 +177,29 @@ func (s *streamSpec) flows(meter uint32) []of13.Flow {
 			With(of13.AddrField(addrField(fam, true), s.dst.Addr())).
 			With(of13.PortField(of13.FieldUDPSrc, p[0])).
 			With(of13.PortField(of13.FieldUDPDst, p[1]))
-		if s.sender {
-			m = m.With(of13.InPort(s.inPort))
+		if r.sender {
+			m = m.With(of13.InPort(r.inPort))
 		}
 		flows = append(flows, of13.Flow{
-			Table: s.table, Priority: PriorityCall, Cookie: s.cookie, Match: m,
-			IdleTimeout: s.idle, Flags: of13.FlagSendFlowRem, Instr: instr,
+			Table: r.table, Priority: PriorityCall, Cookie: s.cookie, Match: m,
+			IdleTimeout: r.idle, Flags: of13.FlagSendFlowRem, Instr: instr,
 		})
 	}
 	return flows
+}
+
+// hasRTCP reports whether the stream has an RTCP flow besides its RTP
+// one: only if the ports leave room for RTP plus one.
+func (s *streamSpec) hasRTCP() bool {
+	return s.src.Port() < math.MaxUint16 && s.dst.Port() < math.MaxUint16
+}
+
+// count is the number of flows the stream has, as flows builds them.
+func (s *streamSpec) count() int {
+	if s.hasRTCP() {
+		return 2
+	}
+	return 1
 }
 
 // WithMeter returns the stream's flows using meter id, and the meter: a

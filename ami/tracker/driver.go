@@ -119,6 +119,11 @@ func (d *Driver) Run(ctx context.Context) error {
 			start(backlog[0])
 			backlog = backlog[1:]
 		}
+		if len(backlog) == 0 {
+			// A burst of answers can queue tens of thousands of requests:
+			// let the array go once they are all sent.
+			backlog = nil
+		}
 	}
 	for {
 		select {

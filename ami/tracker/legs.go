@@ -57,7 +57,8 @@ func (t *Tracker) onDial(m ami.Message, at time.Time) []Event {
 	if dest == nil || status == "" {
 		return evs
 	}
-	dest.info.DialStatus = own(status)
+	status = t.names.get(status)
+	dest.info.DialStatus = status
 	if c := t.calls[dest.linkedid]; c != nil {
 		c.dialStatus = status
 	}
@@ -77,41 +78,44 @@ func (t *Tracker) onVarSet(m ami.Message, at time.Time) []Event {
 		return evs
 	}
 	if c := t.calls[l.linkedid]; c != nil {
-		c.dialStatus = v
+		c.dialStatus = t.names.get(v)
 	}
 	return evs
 }
 
 func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
-	id := m.Get("BridgeUniqueid")
-	switch m.Event() {
-	case "BridgeCreate":
-		if t.bridges[id] == nil {
-			t.bridges[own(id)] = map[string]bool{}
-		}
-		return nil
-	case "BridgeDestroy":
-		delete(t.bridges, id)
-		return nil
+	if ev := m.Event(); ev == "BridgeCreate" || ev == "BridgeDestroy" {
+		return nil // only legs entering and leaving matter
 	}
 	l, evs := t.ensure(m, "", at, false)
 	if l == nil {
 		return evs
 	}
 	if m.Event() == "BridgeLeave" {
-		delete(t.bridges[id], l.info.Uniqueid)
 		l.info.Bridge = ""
 		return evs
 	}
-	if t.bridges[id] == nil {
-		t.bridges[own(id)] = map[string]bool{}
+	if id := m.Get("BridgeUniqueid"); l.info.Bridge != id {
+		l.info.Bridge = t.bridgeID(l, id)
 	}
-	t.bridges[id][l.info.Uniqueid] = true
-	l.info.Bridge = id
 	if m.Get("ChannelStateDesc") == "Up" {
 		evs = append(evs, t.answer(l, at)...)
 	}
 	return evs
+}
+
+// bridgeID returns a copy of a bridge id for leg l, the one another leg
+// of its call already holds if they are in the same bridge, as the two
+// legs of a call usually are.
+func (t *Tracker) bridgeID(l *leg, id string) string {
+	if c := t.calls[l.linkedid]; c != nil {
+		for _, o := range c.legs {
+			if o.info.Bridge == id {
+				return o.info.Bridge
+			}
+		}
+	}
+	return own(id)
 }
 
 func (t *Tracker) onLocalBridge(m ami.Message) []Event {
@@ -128,10 +132,8 @@ func (t *Tracker) onRename(m ami.Message) []Event {
 		return nil
 	}
 	if nn := own(m.Get("Newname")); nn != "" {
-		delete(t.byName, l.info.Channel)
 		l.info.Channel = nn
 		l.info.Local = strings.HasPrefix(nn, "Local/")
-		t.byName[nn] = l
 	}
 	return nil
 }
@@ -143,20 +145,14 @@ func (t *Tracker) onHangup(m ami.Message, at time.Time) []Event {
 	}
 	cause, _ := m.Int("Cause")
 	if s := m.Get("ChannelStateDesc"); s != "" {
-		l.info.State = own(s)
+		l.info.State = t.names.get(s)
 	}
-	return t.endLeg(l, cause, m.Get("Cause-txt"), "", at)
+	return t.endLeg(l, cause, t.names.get(m.Get("Cause-txt")), "", at)
 }
 
 // endLeg removes a leg and, with its call's last leg, the call.
 func (t *Tracker) endLeg(l *leg, cause int, causeText, reason string, at time.Time) []Event {
 	delete(t.legs, l.info.Uniqueid)
-	if t.byName[l.info.Channel] == l {
-		delete(t.byName, l.info.Channel)
-	}
-	if l.info.Bridge != "" {
-		delete(t.bridges[l.info.Bridge], l.info.Uniqueid)
-	}
 	t.remember(l.info.Uniqueid)
 	evs := []Event{LegEnded{Header: t.header(l.linkedid, at), Leg: l.info, Cause: cause, CauseText: causeText}}
 	c := t.calls[l.linkedid]

@@ -36,11 +36,22 @@ func (t *Tracker) Answer(req Request, resp ami.Response, err error, now time.Tim
 	return nil
 }
 
+// legFor finds the leg a request was about: by Uniqueid for the
+// tracker's own requests; by channel name for requests rebuilt from a
+// capture's actions (replays), which are few, so a scan does.
 func (t *Tracker) legFor(req Request) *leg {
-	if l := t.legs[req.Leg]; l != nil {
-		return l
+	if req.Leg != "" {
+		return t.legs[req.Leg]
 	}
-	return t.byName[req.Channel]
+	if req.Channel == "" {
+		return nil
+	}
+	for _, l := range t.legs {
+		if l.info.Channel == req.Channel {
+			return l
+		}
+	}
+	return nil
 }
 
 func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now time.Time) []Event {
@@ -60,7 +71,7 @@ func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now ti
 		// Empty before answer is normal; empty after answer can be a
 		// race with media setup: ask again, a bounded number of times.
 		retry := !errors.Is(err, ami.ErrNoSuchChannel) && l.answered && !t.opt.Passive &&
-			l.tries < t.opt.GetvarRetries*2
+			int(l.tries) < t.opt.GetvarRetries*2
 		if retry {
 			l.tries++
 			req.Delay = t.opt.RetryDelay * time.Duration(l.tries)
@@ -73,10 +84,12 @@ func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now ti
 	ap, perr := netip.ParseAddrPort(v)
 	*pending = false
 	if perr == nil {
+		addr := &l.local
 		if req.Variable == VarRTPDest {
-			l.remote = ap
-		} else {
-			l.local = ap
+			addr = &l.remote
+		}
+		if *addr != ap {
+			*addr, l.reported = ap, false
 		}
 	}
 	return t.mediaEvents(l, now)
@@ -89,8 +102,8 @@ func (t *Tracker) answerStatus(req Request, resp ami.Response, err error, now ti
 		if l == nil {
 			continue
 		}
-		if c := codecOf(ev); c != "" {
-			l.codec = own(c)
+		if c := codecOf(ev); c != "" && c != l.codec {
+			l.codec, l.reported = t.names.get(c), false
 		}
 		l.statusPending = false
 		evs = append(evs, t.mediaEvents(l, now)...)
@@ -122,21 +135,19 @@ func (t *Tracker) mediaEvents(l *leg, at time.Time) []Event {
 	if l.destPending || l.srcPending || l.statusPending {
 		return nil
 	}
+	h := t.header(l.linkedid, at)
 	if !l.remote.IsValid() || !l.local.IsValid() {
-		if l.inferred && l.codec != l.sent.Codec {
-			mk := l.sent
-			mk.Codec, mk.Leg, mk.Header = l.codec, l.info, t.header(l.linkedid, at)
-			l.sent = mk
-			return []Event{mk}
+		if inf := l.inferred; inf != nil && l.codec != inf.codec {
+			inf.codec = l.codec
+			return []Event{MediaKnown{Header: h, Leg: l.info, Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP}}
 		}
 		return nil
 	}
-	mk := MediaKnown{Header: t.header(l.linkedid, at), Leg: l.info, Local: l.local, Remote: l.remote, Codec: l.codec, Source: SourceGetvar}
-	if !l.inferred && l.sent.Source == SourceGetvar && l.sent.Local == mk.Local && l.sent.Remote == mk.Remote && l.sent.Codec == mk.Codec {
+	if l.reported {
 		return nil
 	}
-	l.sent, l.inferred = mk, false
-	return []Event{mk}
+	l.reported, l.inferred = true, nil
+	return []Event{MediaKnown{Header: h, Leg: l.info, Local: l.local, Remote: l.remote, Codec: l.codec, Source: SourceGetvar}}
 }
 
 // clockRate returns the RTP clock rate of a codec, for jitter units.
@@ -180,12 +191,11 @@ func (t *Tracker) onRTCP(m ami.Message, at time.Time) []Event {
 
 	// With no Getvar answer (replays, or a server refusing Getvar), the
 	// RTCP addresses are the best evidence of the media path.
-	if !l.remote.IsValid() && !l.destPending && !l.srcPending && !l.inferred &&
+	if !l.remote.IsValid() && !l.destPending && !l.srcPending && l.inferred == nil &&
 		q.RTCPLocal.IsValid() && q.RTCPRemote.IsValid() {
-		mk := MediaKnown{Header: q.Header, Leg: l.info, Local: rtpFromRTCP(q.RTCPLocal),
-			Remote: rtpFromRTCP(q.RTCPRemote), Codec: l.codec, Source: SourceRTCP}
-		l.sent, l.inferred = mk, true
-		evs = append(evs, mk)
+		inf := &inferredMedia{local: rtpFromRTCP(q.RTCPLocal), remote: rtpFromRTCP(q.RTCPRemote), codec: l.codec}
+		l.inferred, l.reported = inf, false
+		evs = append(evs, MediaKnown{Header: q.Header, Leg: l.info, Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP})
 	}
 	return append(evs, q)
 }

@@ -54,12 +54,6 @@ func (t *Tracker) resync(req Request, snapshot []ami.Message, now time.Time) []E
 	for _, l := range gone {
 		evs = append(evs, t.endLeg(l, 0, "", ReasonDisconnected, now)...)
 	}
-	// A BridgeDestroy missed while disconnected would leak its bridge.
-	for id, members := range t.bridges {
-		if len(members) == 0 {
-			delete(t.bridges, id)
-		}
-	}
 	calls := t.CallIDs()
 	slices.Sort(calls)
 	return append(evs, Resynced{Header: t.header("", now), Calls: calls})

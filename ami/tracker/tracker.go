@@ -17,11 +17,15 @@ type Options struct {
 	// answers the original client asked for).
 	Passive bool
 	// GetvarRetries bounds how often an empty CHANNEL(rtp,...) answer
-	// after answer is asked again (default 3).
+	// after answer is asked again (default 3, at most 127).
 	GetvarRetries int
 	// RetryDelay is the wait before such a retry (default 250 ms).
 	RetryDelay time.Duration
 }
+
+// maxGetvarRetries keeps a leg's count of Getvar retries (two variables)
+// in a byte.
+const maxGetvarRetries = 127
 
 // endedMemory bounds how many ended Uniqueids are remembered, so that a
 // resync snapshot taken just before a hangup cannot resurrect the leg.
@@ -30,15 +34,14 @@ const endedMemory = 8192
 // Tracker is the call-tracking state machine. It is not safe for
 // concurrent use.
 type Tracker struct {
-	opt     Options
-	calls   map[string]*call // by Linkedid
-	legs    map[string]*leg  // by Uniqueid
-	byName  map[string]*leg  // by channel name
-	bridges map[string]map[string]bool
-	ended   map[string]bool
-	endedQ  []string
-	reqs    []Request
-	seq     uint64
+	opt    Options
+	calls  map[string]*call // by Linkedid
+	legs   map[string]*leg  // by Uniqueid
+	names  names
+	ended  map[string]bool
+	endedQ []string
+	reqs   []Request
+	seq    uint64
 }
 
 type call struct {
@@ -51,20 +54,32 @@ type call struct {
 	causeText  string
 }
 
+// leg is one channel. It is kept for as long as the channel lives, so it
+// holds what the next events need and no more: the last MediaKnown is
+// remembered as a flag (reported), not as a copy.
 type leg struct {
 	info     Leg
-	linkedid string
+	linkedid string // the call's id string, shared
 	seen     uint64 // Apply sequence number when first seen
-	answered bool
 
 	remote, local netip.AddrPort // from Getvar
 	codec         string
-	destPending   bool
-	srcPending    bool
-	statusPending bool
-	tries         int
-	sent          MediaKnown // last MediaKnown emitted
-	inferred      bool       // sent came from RTCP
+	// inferred is the media last reported from RTCP while Getvar had
+	// given none; nil otherwise.
+	inferred *inferredMedia
+	tries    uint8
+	answered bool
+	// Answers still awaited for the media requests.
+	destPending, srcPending, statusPending bool
+	// reported: the last MediaKnown came from Getvar and remote, local
+	// and codec have not changed since.
+	reported bool
+}
+
+// inferredMedia is a leg's media as inferred from RTCP and reported.
+type inferredMedia struct {
+	local, remote netip.AddrPort
+	codec         string
 }
 
 // New returns an empty Tracker.
@@ -72,12 +87,13 @@ func New(opt Options) *Tracker {
 	if opt.GetvarRetries <= 0 {
 		opt.GetvarRetries = 3
 	}
+	opt.GetvarRetries = min(opt.GetvarRetries, maxGetvarRetries)
 	if opt.RetryDelay <= 0 {
 		opt.RetryDelay = 250 * time.Millisecond
 	}
 	return &Tracker{
 		opt: opt, calls: map[string]*call{}, legs: map[string]*leg{},
-		byName: map[string]*leg{}, bridges: map[string]map[string]bool{}, ended: map[string]bool{},
+		ended: map[string]bool{},
 	}
 }
 
@@ -145,7 +161,7 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 	}
 	if l := t.legs[uid]; l != nil {
 		if s := m.Get(prefix + "ChannelStateDesc"); s != "" {
-			l.info.State = own(s)
+			l.info.State = t.names.get(s)
 		}
 		return l, nil
 	}
@@ -153,27 +169,30 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 		return nil, nil
 	}
 	uid = own(uid)
-	linked := own(m.Get(prefix + "Linkedid"))
-	if linked == "" {
+	// The call's id is shared by its legs: copied once, with its first.
+	linked := m.Get(prefix + "Linkedid")
+	c := t.calls[linked]
+	switch {
+	case c != nil:
+		linked = c.id
+	case linked == "" || linked == uid:
 		linked = uid
+	default:
+		linked = own(linked)
 	}
 	name := own(m.Get(prefix + "Channel"))
 	l := &leg{
 		info: Leg{
-			Uniqueid: uid, Channel: name, State: own(m.Get(prefix + "ChannelStateDesc")),
+			Uniqueid: uid, Channel: name, State: t.names.get(m.Get(prefix + "ChannelStateDesc")),
 			Local:    strings.HasPrefix(name, "Local/"),
-			CallerID: own(known(m.Get(prefix + "CallerIDNum"))), Exten: own(m.Get(prefix + "Exten")),
+			CallerID: t.names.get(known(m.Get(prefix + "CallerIDNum"))), Exten: t.names.get(m.Get(prefix + "Exten")),
 		},
 		linkedid: linked, seen: t.seq,
 	}
 	t.legs[uid] = l
-	if name != "" {
-		t.byName[name] = l
-	}
-	c := t.calls[linked]
 	var evs []Event
 	if c == nil {
-		c = &call{id: linked, start: at}
+		c = &call{id: linked, start: at, legs: make([]*leg, 0, 2)}
 		t.calls[linked] = c
 		evs = append(evs, CallStarted{Header: t.header(linked, at), Leg: l.info, Resynced: resynced})
 	} else {
@@ -228,8 +247,3 @@ func (t *Tracker) remember(uid string) {
 		t.endedQ = t.endedQ[1:]
 	}
 }
-
-// own copies a field out of its message. Message fields share one string
-// per message, so keeping any field would keep the whole message (about a
-// kilobyte) alive for as long as the call lasts.
-func own(s string) string { return strings.Clone(s) }

@@ -67,6 +67,12 @@ type e2e struct {
 	rec     *recorder
 	// latency, if set before the controller starts, gets install times.
 	latency func(time.Duration)
+	// heapOnly, if set before newE2E starts anything, keeps the test's
+	// own memory out of the controller's process: the simulator runs in a
+	// child process (simProc, sim stays nil) and neither the media log
+	// nor the cookie recorder is kept.
+	heapOnly bool
+	simProc  *simProcess
 
 	mu    sync.Mutex
 	media map[string][]tracker.MediaKnown // by call
@@ -95,16 +101,20 @@ func newE2E(t testing.TB, pinhole string, opts ...func(*e2e)) *e2e {
 
 	// The PBX.
 	t.Setenv("VOIPSDN_E2E_SECRET", "s3cret")
-	e.sim = amisim.New(amisim.Options{Username: "voipsdn", Secret: "s3cret",
-		PBXAddr: netip.MustParseAddr("10.0.100.1"), RTPPortBase: 10000, RTCPInterval: -1})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if e.heapOnly {
+		e.simProc = startSimProcess(t)
+		e.amiPort = int(e.simProc.addr.Port())
+	} else {
+		e.sim = amisim.New(simOptions())
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.amiPort = ln.Addr().(*net.TCPAddr).Port
+		simDone := make(chan struct{})
+		go func() { e.sim.Serve(ctx, ln); close(simDone) }() //nolint:errcheck
+		t.Cleanup(func() { cancel(); <-simDone })
 	}
-	e.amiPort = ln.Addr().(*net.TCPAddr).Port
-	simDone := make(chan struct{})
-	go func() { e.sim.Serve(ctx, ln); close(simDone) }() //nolint:errcheck
-	t.Cleanup(func() { cancel(); <-simDone })
 
 	e.cfg = e.writeConfig(pinhole)
 	e.rec = &recorder{cookies: map[uint64]bool{}}
@@ -161,7 +171,7 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 	if err := mgr.SetConfig(ctx, e.cfg); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(Options{VoIP: e.cfg.VoIP, Switches: recordingSwitches{Switches{M: mgr}, e.rec}, Logger: log,
+	opts := Options{VoIP: e.cfg.VoIP, Switches: recordingSwitches{Switches{M: mgr}, e.rec}, Logger: log,
 		InstallLatency: e.latency,
 		AMIOptions:     []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
 		Events: func(ev tracker.Event) {
@@ -170,7 +180,11 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 				e.media[m.Call] = append(e.media[m.Call], m)
 				e.mu.Unlock()
 			}
-		}})
+		}}
+	if e.heapOnly {
+		opts.Switches, opts.Events = Switches{M: mgr}, nil
+	}
+	svc, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

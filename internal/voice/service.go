@@ -44,10 +44,14 @@ type Service struct {
 	ctxMu sync.Mutex
 	ctx   context.Context
 
-	mu      sync.Mutex
-	live    map[string]map[string]bool // server -> live Linkedids
-	synced  map[string]bool            // servers whose last resync completed
-	pending map[uint64]bool            // switches waiting for a sweep
+	mu sync.Mutex
+	// live counts, per server, the calls up on it by cookie (CallCookie):
+	// a few bytes a call, and what isLive is asked about. A count, not a
+	// set, so that of two calls whose cookies collide the one that ends
+	// does not take the other's liveness with it.
+	live    map[string]map[uint64]uint32
+	synced  map[string]bool // servers whose last resync completed
+	pending map[uint64]bool // switches waiting for a sweep
 }
 
 // New builds the service; secrets are read here, so a missing secret is
@@ -62,7 +66,7 @@ func New(opts Options) (*Service, error) {
 	s := &Service{
 		opts: opts, log: opts.Logger.With("component", "voice"),
 		drivers: make(map[string]*tracker.Driver),
-		live:    make(map[string]map[string]bool),
+		live:    make(map[string]map[uint64]uint32),
 		synced:  make(map[string]bool),
 		pending: make(map[uint64]bool),
 		ctx:     context.Background(),
@@ -74,7 +78,7 @@ func New(opts Options) (*Service, error) {
 			return nil, fmt.Errorf("voice: %w", err)
 		}
 		cfgs = append(cfgs, sc)
-		s.live[a.Name] = make(map[string]bool)
+		s.live[a.Name] = make(map[uint64]uint32)
 	}
 	amiOpts := append([]ami.Option{ami.WithLogger(opts.Logger)}, opts.AMIOptions...)
 	mgr, err := ami.NewManager(cfgs, s.deliver, amiOpts...)
@@ -169,11 +173,9 @@ func (s *Service) allSyncedLocked() bool {
 func (s *Service) isLive(cookie uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for server, calls := range s.live {
-		for call := range calls {
-			if qos.CallCookie(server, call) == cookie {
-				return true
-			}
+	for _, calls := range s.live {
+		if _, ok := calls[cookie]; ok {
+			return true
 		}
 	}
 	return false
@@ -250,10 +252,14 @@ func (s *Service) emit(ev tracker.Event) {
 func (s *Service) setLive(server, call string, up bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if up {
-		s.live[server][call] = true
-	} else {
-		delete(s.live[server], call)
+	live, cookie := s.live[server], qos.CallCookie(server, call)
+	switch {
+	case up:
+		live[cookie]++
+	case live[cookie] > 1:
+		live[cookie]--
+	default:
+		delete(live, cookie)
 	}
 	if m := s.opts.Metrics; m != nil {
 		n := 0
@@ -268,9 +274,9 @@ func (s *Service) setLive(server, call string, up bool) {
 // that waited for every server to be in sync.
 func (s *Service) resynced(ctx context.Context, server string, calls []string) {
 	s.mu.Lock()
-	live := make(map[string]bool, len(calls))
+	live := make(map[uint64]uint32, len(calls))
 	for _, c := range calls {
-		live[c] = true
+		live[qos.CallCookie(server, c)]++
 	}
 	s.live[server] = live
 	s.synced[server] = true
