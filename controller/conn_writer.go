@@ -11,6 +11,9 @@ import (
 // maxBatchChunks bounds how many chunks one writev carries.
 const maxBatchChunks = 64
 
+// warmChunks is how many chunks of one write keep their buffers.
+const warmChunks = 2
+
 // writeLoop writes queued chunks, coalescing whatever is queued into one
 // writev, until the session ends.
 func (s *Switch) writeLoop() {
@@ -50,8 +53,15 @@ func (s *Switch) writeLoop() {
 		}
 		start := time.Now()
 		_, err := bufs.WriteTo(s.conn)
-		for _, c := range batch {
-			c.buf, c.msgs, c.flowMods = c.buf[:0], 0, 0
+		for i, c := range batch {
+			// A burst grows many chunks; keep the memory of a few
+			// for the next writes and let the rest go.
+			if i < warmChunks {
+				c.buf = c.buf[:0]
+			} else {
+				c.buf = nil
+			}
+			c.msgs, c.flowMods = 0, 0
 			s.free <- c
 		}
 		if err != nil {

@@ -9,7 +9,9 @@ import (
 
 // defaultSentRing bounds how many sent messages are remembered for error
 // reports. A switch answers an error within one round trip, so this only
-// needs to cover the messages in flight.
+// needs to cover the messages in flight; a barrier reply ends the need for
+// everything sent before the barrier (the switch reports errors in order),
+// so those entries are dropped then and the memory they hold released.
 const defaultSentRing = 1 << 16
 
 // sentMsg remembers one message sent without a reply waiter.
@@ -56,6 +58,8 @@ type tracker struct {
 	next     uint32
 	waiters  map[uint32]*waiter
 	ring     []sentMsg
+	// trimmed is the xid up to which (exclusive) the ring was cleared.
+	trimmed uint32
 	firstErr *OFError // since the last barrier reply
 	closed   error
 }
@@ -133,6 +137,7 @@ func (t *tracker) complete(xid uint32, err error) {
 		w.err = err
 		if w.want == wire.TypeBarrierReply {
 			w.batchErr, t.firstErr = t.firstErr, nil
+			t.trim(xid)
 		}
 	}
 	t.mu.Unlock()
@@ -140,6 +145,27 @@ func (t *tracker) complete(xid uint32, err error) {
 		close(w.done)
 		w.finish()
 	}
+}
+
+// trim forgets the messages sent before the barrier with xid: the switch
+// has answered it, so it has reported every error they caused. Called
+// with mu held.
+func (t *tracker) trim(xid uint32) {
+	n := xid - t.trimmed // xids wrap around
+	if n > uint32(len(t.ring)) {
+		for i, s := range t.ring {
+			if s.msg != nil && int32(xid-s.xid) > 0 {
+				t.ring[i] = sentMsg{}
+			}
+		}
+	} else {
+		for x := t.trimmed; x != xid; x++ {
+			if i := x % uint32(len(t.ring)); t.ring[i].xid == x {
+				t.ring[i] = sentMsg{}
+			}
+		}
+	}
+	t.trimmed = xid
 }
 
 // waiterFor returns the waiter for xid if it expects reply type typ.
