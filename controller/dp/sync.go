@@ -114,9 +114,8 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 	r.st.cache = controller.NewCache()
 	r.st.counts = make(map[string]int, len(owners))
 	total := 0
-	for o, h := range r.st.hosts {
+	for o := range r.st.hosts {
 		if _, ok := owners[o]; !ok {
-			h.flows = nil
 			r.forgetHost(o)
 		}
 	}
