@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/internal/e2e/e2etest"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -46,10 +47,10 @@ dps:
 
 // benchLab is a lab with a 48-port bridge controlled by an in-process
 // controller running benchConfig.
-func benchLab(b *testing.B) (*ovslab.Lab, *controller) {
+func benchLab(b *testing.B) (*ovslab.Lab, *e2etest.Controller) {
 	lab := ovslab.New(b)
-	ctl := newControllerTB(b, benchConfig(false))
-	if _, err := lab.AddBridge("bench", benchDPID, ovslab.WithController(ctl.target()), ovslab.MaxBackoff(time.Second)); err != nil {
+	ctl := e2etest.Start(b, benchConfig(false))
+	if _, err := lab.AddBridge("bench", benchDPID, ovslab.WithController(ctl.Target()), ovslab.MaxBackoff(time.Second)); err != nil {
 		b.Fatal(err)
 	}
 	for p := 1; p <= 48; p++ {
@@ -59,7 +60,7 @@ func benchLab(b *testing.B) (*ovslab.Lab, *controller) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ctl.waitSynced(ctx, benchDPID, 1)
+	ctl.WaitSynced(ctx, benchDPID, 1)
 	return lab, ctl
 }
 
@@ -85,13 +86,13 @@ func BenchmarkColdStart(b *testing.B) {
 		if err := lab.DelFlows("bench", ""); err != nil {
 			b.Fatal(err)
 		}
-		n := ctl.status(benchDPID).Syncs
+		n := ctl.Status(benchDPID).Syncs
 		b.StartTimer()
-		if err := lab.SetController("bench", ctl.target()); err != nil {
+		if err := lab.SetController("bench", ctl.Target()); err != nil {
 			b.Fatal(err)
 		}
-		ctl.waitSynced(ctx, benchDPID, n+1)
-		total += ctl.status(benchDPID).LastSync
+		ctl.WaitSynced(ctx, benchDPID, n+1)
+		total += ctl.Status(benchDPID).LastSync
 	}
 	b.StopTimer()
 	got, err := lab.DumpFlows("bench")
@@ -104,7 +105,7 @@ func BenchmarkColdStart(b *testing.B) {
 		b.Fatalf("after a cold start the switch has %d flows, want at least %d", len(got), len(flows))
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-connect-to-synced")
-	b.ReportMetric(float64(ctl.status(benchDPID).Flows), "flows")
+	b.ReportMetric(float64(ctl.Status(benchDPID).Flows), "flows")
 }
 
 // BenchmarkWarmReload measures a reload that moves port 1 to another VLAN
@@ -119,14 +120,14 @@ func BenchmarkWarmReload(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
-		ctl.writeConfig(benchConfig(i%2 == 0))
-		before := ctl.status(benchDPID)
+		ctl.WriteConfig(benchConfig(i%2 == 0))
+		before := ctl.Status(benchDPID)
 		b.StartTimer()
-		if err := ctl.a.Reload(ctx); err != nil {
+		if err := ctl.App().Reload(ctx); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		after := ctl.status(benchDPID)
+		after := ctl.Status(benchDPID)
 		if after.Syncs != before.Syncs || !after.Connected {
 			b.Fatal("the reload reconnected the switch")
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/internal/e2e/e2etest"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -19,7 +20,7 @@ const dpid1 = 0x1
 // 200); h4 tagged 100; h5 on port 5, which mirrors port 1.
 type sw1 struct {
 	lab   *ovslab.Lab
-	ctl   *controller
+	ctl   *e2etest.Controller
 	hosts map[string]*ovslab.Host
 }
 
@@ -29,8 +30,8 @@ func setupSW1(t *testing.T, lab *ovslab.Lab) *sw1 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sw1{lab: lab, ctl: newController(t, string(cfg)), hosts: map[string]*ovslab.Host{}}
-	must[*ovslab.Bridge](t)(lab.AddBridge("sw1", dpid1, ovslab.WithController(s.ctl.target()), ovslab.MaxBackoff(time.Second)))
+	s := &sw1{lab: lab, ctl: e2etest.Start(t, string(cfg)), hosts: map[string]*ovslab.Host{}}
+	e2etest.Must[*ovslab.Bridge](t)(lab.AddBridge("sw1", dpid1, ovslab.WithController(s.ctl.Target()), ovslab.MaxBackoff(time.Second)))
 	for _, h := range []struct {
 		name string
 		port int
@@ -38,16 +39,16 @@ func setupSW1(t *testing.T, lab *ovslab.Lab) *sw1 {
 	}{{"h1", 1, 0}, {"h2", 2, 0}, {"h3", 3, 0}, {"h4", 4, 100}, {"h5", 5, 0}, {"h6", 6, 0}} {
 		spec := ovslab.HostSpec{Name: h.name, Bridge: "sw1", OFPort: h.port, Addrs: []string{fmt.Sprintf("10.0.0.%d/24", h.port)}}
 		if h.vid != 0 {
-			s.hosts[h.name] = must[*ovslab.Host](t)(lab.AddTaggedHost(spec, h.vid))
+			s.hosts[h.name] = e2etest.Must[*ovslab.Host](t)(lab.AddTaggedHost(spec, h.vid))
 		} else {
-			s.hosts[h.name] = must[*ovslab.Host](t)(lab.AddHost(spec))
+			s.hosts[h.name] = e2etest.Must[*ovslab.Host](t)(lab.AddHost(spec))
 		}
 	}
-	ctx := testCtx(t, 30*time.Second)
+	ctx := e2etest.Context(t, 30*time.Second)
 	if err := lab.WaitConnected(ctx, "sw1"); err != nil {
 		t.Fatal(err)
 	}
-	s.ctl.waitSynced(ctx, dpid1, 1)
+	s.ctl.WaitSynced(ctx, dpid1, 1)
 	return s
 }
 
@@ -56,7 +57,7 @@ func (s *sw1) ip(name string) string { return s.hosts[name].IP().String() }
 // reach asserts whether from can ping to.
 func (s *sw1) reach(t *testing.T, from, to string, want bool) {
 	t.Helper()
-	ctx := testCtx(t, 20*time.Second)
+	ctx := e2etest.Context(t, 20*time.Second)
 	h := s.hosts[from]
 	if want {
 		if err := h.WaitPing(ctx, s.ip(to)); err != nil {
@@ -77,8 +78,8 @@ func (s *sw1) reach(t *testing.T, from, to string, want bool) {
 // many arrived.
 func (s *sw1) udp(t *testing.T, from, to string, port, count, pps, size int) ovslab.RecvStats {
 	t.Helper()
-	ctx := testCtx(t, 30*time.Second)
-	rx := must[*ovslab.Receiver](t)(s.hosts[to].ReceiveUDP(fmt.Sprintf(":%d", port)))
+	ctx := e2etest.Context(t, 30*time.Second)
+	rx := e2etest.Must[*ovslab.Receiver](t)(s.hosts[to].ReceiveUDP(fmt.Sprintf(":%d", port)))
 	if _, err := s.hosts[from].SendUDPStream(ctx, ovslab.Stream{
 		Dst: fmt.Sprintf("%s:%d", s.ip(to), port), PPS: pps, Size: size, Count: count,
 	}); err != nil {
@@ -113,7 +114,7 @@ func TestOVS(t *testing.T) {
 		// its ARP is switched without the controller seeing it; with a
 		// voip: section the pipeline copies ARP to the controller (tested
 		// in internal/voice).
-		loc, ok := s.ctl.a.Manager().LocateMAC(s.hosts["h4"].MAC)
+		loc, ok := s.ctl.App().Manager().LocateMAC(s.hosts["h4"].MAC)
 		if !ok || loc.Port != 4 || loc.VID != 100 || loc.DPID != dpid1 {
 			t.Errorf("LocateMAC(h4) = %+v, %v; want port 4 VLAN 100", loc, ok)
 		}
@@ -132,9 +133,9 @@ func TestOVS(t *testing.T) {
 	})
 
 	t.Run("Mirror", func(t *testing.T) {
-		ctx := testCtx(t, 30*time.Second)
+		ctx := e2etest.Context(t, 30*time.Second)
 		s.reach(t, "h6", "h2", true) // learned, so h6 -> h2 is not flooded
-		capture := must[*ovslab.Capture](t)(s.hosts["h5"].Capture(ctx, "", "icmp"))
+		capture := e2etest.Must[*ovslab.Capture](t)(s.hosts["h5"].Capture(ctx, "", "icmp"))
 		if _, err := s.hosts["h1"].Ping(ctx, s.ip("h2"), 5); err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +143,7 @@ func TestOVS(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(300 * time.Millisecond)
-		pkts := must[[]ovslab.Packet](t)(capture.Stop())
+		pkts := e2etest.Must[[]ovslab.Packet](t)(capture.Stop())
 		var fromH1, fromH6 int
 		for _, p := range pkts {
 			switch p.Src.String() {
@@ -184,7 +185,7 @@ func TestOVS(t *testing.T) {
 		// The unmetered stream shows what the datapath carried meanwhile;
 		// on a loaded machine it can be less than the meter allows, so
 		// the meter's own drop counter proves the cut.
-		ms := must[[]ovslab.MeterStats](t)(s.lab.MeterStats("sw1"))
+		ms := e2etest.Must[[]ovslab.MeterStats](t)(s.lab.MeterStats("sw1"))
 		var dropped uint64
 		for _, m := range ms {
 			if m.ID == 1 && len(m.Bands) > 0 {
@@ -198,9 +199,9 @@ func TestOVS(t *testing.T) {
 	})
 
 	t.Run("HostMove", func(t *testing.T) {
-		ctx := testCtx(t, 30*time.Second)
+		ctx := e2etest.Context(t, 30*time.Second)
 		s.reach(t, "h2", "h6", true)
-		if loc, _ := s.ctl.a.Manager().LocateMAC(s.hosts["h6"].MAC); loc.Port != 6 {
+		if loc, _ := s.ctl.App().Manager().LocateMAC(s.hosts["h6"].MAC); loc.Port != 6 {
 			t.Fatalf("h6 located on port %d before the move", loc.Port)
 		}
 		// h6 moves from port 6 to port 7 (also office, no ACL).
@@ -213,10 +214,10 @@ func TestOVS(t *testing.T) {
 		if err := s.hosts["h2"].WaitPing(ctx, s.ip("h6")); err != nil {
 			t.Fatalf("h2 cannot reach h6 after the move: %v", err)
 		}
-		if loc, _ := s.ctl.a.Manager().LocateMAC(s.hosts["h6"].MAC); loc.Port != 7 {
+		if loc, _ := s.ctl.App().Manager().LocateMAC(s.hosts["h6"].MAC); loc.Port != 7 {
 			t.Errorf("h6 located on port %d after the move, want 7", loc.Port)
 		}
-		flows := must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1", "table=2"))
+		flows := e2etest.Must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1", "table=2"))
 		mac := s.hosts["h6"].MAC.String()
 		for _, f := range flows {
 			if f.Match["dl_src"] == mac && f.Match["in_port"] != "7" {
@@ -232,21 +233,21 @@ func TestOVS(t *testing.T) {
 // testReload changes the ACL of port 2 and checks that the switch stays
 // connected and every other flow keeps its counters and age.
 func testReload(t *testing.T, s *sw1) {
-	ctx := testCtx(t, 30*time.Second)
+	ctx := e2etest.Context(t, 30*time.Second)
 	s.reach(t, "h1", "h2", true) // some traffic, so counters are non-zero
-	syncs := s.ctl.status(dpid1).Syncs
-	before := must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
+	syncs := s.ctl.Status(dpid1).Syncs
+	before := e2etest.Must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
 	time.Sleep(1100 * time.Millisecond) // ages must visibly continue
 
-	cfg := must[[]byte](t)(os.ReadFile(s.ctl.cfgPath))
+	cfg := e2etest.Must[[]byte](t)(os.ReadFile(s.ctl.ConfigPath()))
 	changed := strings.Replace(string(cfg), "udp_dst: 5001", "udp_dst: 5003", 1)
-	s.ctl.writeConfig(changed)
-	if err := s.ctl.a.Reload(ctx); err != nil {
+	s.ctl.WriteConfig(changed)
+	if err := s.ctl.App().Reload(ctx); err != nil {
 		t.Fatalf("reload: %v", err)
 	}
-	after := must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
+	after := e2etest.Must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
 
-	if st := s.ctl.status(dpid1); !st.Connected || st.Syncs != syncs {
+	if st := s.ctl.Status(dpid1); !st.Connected || st.Syncs != syncs {
 		t.Errorf("after the reload: connected=%v syncs=%d (was %d): the switch was reconnected", st.Connected, st.Syncs, syncs)
 	}
 	aft := byID(after)
@@ -283,36 +284,36 @@ func testReload(t *testing.T, s *sw1) {
 		t.Errorf("after the reload udp/5003 delivered %d; the new rule must drop it", st.Packets)
 	}
 	// A broken file is rejected and the running configuration stays.
-	s.ctl.writeConfig("dps: {sw1: {dp_id: 1, interfaces: {1: {native_vlan: nosuchvlan}}}}\n")
-	if err := s.ctl.a.Reload(ctx); err == nil {
+	s.ctl.WriteConfig("dps: {sw1: {dp_id: 1, interfaces: {1: {native_vlan: nosuchvlan}}}}\n")
+	if err := s.ctl.App().Reload(ctx); err == nil {
 		t.Error("a broken configuration was accepted")
 	}
-	if got := must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1")); len(got) != len(after) {
+	if got := e2etest.Must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1")); len(got) != len(after) {
 		t.Errorf("a rejected reload changed the flow table: %d flows, was %d", len(got), len(after))
 	}
-	s.ctl.writeConfig(changed)
+	s.ctl.WriteConfig(changed)
 }
 
 // testRestart stops the controller while a ping runs and starts a new one:
 // no ping is lost (fail_mode secure keeps the flows) and the new controller
 // ends with the same flow table, nothing re-installed.
 func testRestart(t *testing.T, s *sw1) {
-	ctx := testCtx(t, 60*time.Second)
+	ctx := e2etest.Context(t, 60*time.Second)
 	s.reach(t, "h1", "h4", true)
-	before := must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
+	before := e2etest.Must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
 
 	var wg sync.WaitGroup
 	var ping ovslab.PingStats
 	var perr error
 	wg.Go(func() { ping, perr = s.hosts["h1"].Ping(ctx, s.ip("h4"), 40) }) // 4 s
 	time.Sleep(500 * time.Millisecond)
-	s.ctl.stop()
+	s.ctl.Stop()
 	if err := s.lab.WaitDisconnected(ctx, "sw1"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	s.ctl.start()
-	s.ctl.waitSynced(ctx, dpid1, 1)
+	s.ctl.Restart()
+	s.ctl.WaitSynced(ctx, dpid1, 1)
 	wg.Wait()
 	if perr != nil {
 		t.Fatal(perr)
@@ -320,7 +321,7 @@ func testRestart(t *testing.T, s *sw1) {
 	if ping.Received != ping.Sent {
 		t.Errorf("ping across the restart lost %d of %d", ping.Sent-ping.Received, ping.Sent)
 	}
-	after := must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
+	after := e2etest.Must[[]ovslab.Flow](t)(s.lab.DumpFlows("sw1"))
 	aft := byID(after)
 	for _, b := range before {
 		a, ok := aft[flowID(b)]

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/internal/e2e/e2etest"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -34,20 +35,20 @@ voip:
 // address on its port.
 func TestOVSProbeLocatesIPv6Endpoint(t *testing.T) {
 	lab := ovslab.New(t)
-	ctl := newController(t, probeConfig)
-	must[*ovslab.Bridge](t)(lab.AddBridge("sw1", dpid1, ovslab.WithController(ctl.target()), ovslab.MaxBackoff(time.Second)))
+	ctl := e2etest.Start(t, probeConfig)
+	e2etest.Must[*ovslab.Bridge](t)(lab.AddBridge("sw1", dpid1, ovslab.WithController(ctl.Target()), ovslab.MaxBackoff(time.Second)))
 	for i, name := range []string{"p1", "p2"} {
-		must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: name, Bridge: "sw1", OFPort: i + 1,
+		e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: name, Bridge: "sw1", OFPort: i + 1,
 			Addrs: []string{"fc00::200:" + string(rune('1'+i)) + "/64"}}))
 	}
-	ctx := testCtx(t, 30*time.Second)
+	ctx := e2etest.Context(t, 30*time.Second)
 	if err := lab.WaitConnected(ctx, "sw1"); err != nil {
 		t.Fatal(err)
 	}
-	ctl.waitSynced(ctx, dpid1, 1)
+	ctl.WaitSynced(ctx, dpid1, 1)
 
 	target := netip.MustParseAddr("fc00::200:2")
-	mgr := ctl.a.Manager()
+	mgr := ctl.App().Manager()
 	if loc, ok := mgr.LocateIP(target); ok {
 		t.Fatalf("%s located before any probe (%+v): the test would prove nothing", target, loc)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/internal/e2e/e2etest"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -110,13 +111,13 @@ dps:
       2: {native_vlan: guest}
 `, ourPort)
 	lab := newLab(t)
-	_, target := startController(t, cfg)
-	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
-	peer := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "peer", Bridge: "s1", OFPort: 1,
+	target := e2etest.Start(t, cfg).Target()
+	e2etest.Must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
+	peer := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "peer", Bridge: "s1", OFPort: 1,
 		Addrs: []string{"10.0.1.50/24"}, Gateway4: "10.0.1.254"}))
-	h2 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
+	h2 := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
 		Addrs: []string{"10.0.2.2/24"}, Gateway4: "10.0.2.254"}))
-	ctx := testCtx(t, 120*time.Second)
+	ctx := e2etest.Context(t, 120*time.Second)
 	if err := lab.WaitConnected(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}

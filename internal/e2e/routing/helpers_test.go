@@ -2,66 +2,14 @@ package routing
 
 import (
 	"context"
-	"log/slog"
-	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/internal/app"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
-
-// startController runs an in-process voipsdn with cfg until the test ends
-// and returns its OpenFlow target.
-func startController(t *testing.T, cfg string) (*app.App, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "faucet.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := app.New(app.Options{ConfigPath: path, OFListener: ln, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return a, "tcp:" + ln.Addr().String()
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(b), "\n"))
-	return len(b), nil
-}
-
-func testCtx(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func must[T any](t *testing.T) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
 
 var ttlRE = regexp.MustCompile(`(?:ttl|hlim)=(\d+)`)
 

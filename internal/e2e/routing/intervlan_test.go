@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/internal/e2e/e2etest"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -26,13 +27,13 @@ dps:
 // IPv4 and IPv6, one routed hop apart (the TTL is decremented once).
 func TestInterVLANRouting(t *testing.T) {
 	lab := newLab(t)
-	_, target := startController(t, interVLANConfig)
-	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
-	h1 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h1", Bridge: "s1", OFPort: 1,
+	target := e2etest.Start(t, interVLANConfig).Target()
+	e2etest.Must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
+	h1 := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h1", Bridge: "s1", OFPort: 1,
 		Addrs: []string{"10.0.1.1/24", "fc00:1::1/64"}, Gateway4: "10.0.1.254", Gateway6: "fc00:1::fe"}))
-	h2 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
+	h2 := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
 		Addrs: []string{"10.0.2.2/24", "fc00:2::2/64"}, Gateway4: "10.0.2.254", Gateway6: "fc00:2::fe"}))
-	ctx := testCtx(t, 90*time.Second)
+	ctx := e2etest.Context(t, 90*time.Second)
 	if err := lab.WaitConnected(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestInterVLANRouting(t *testing.T) {
 		}
 	}
 	// The host routes are FIB flows that rewrite the MACs and the VLAN.
-	flows := must[[]ovslab.Flow](t)(lab.DumpFlows("s1"))
+	flows := e2etest.Must[[]ovslab.Flow](t)(lab.DumpFlows("s1"))
 	n := 0
 	for _, f := range flows {
 		if f.Priority == 0x3000+32 || f.Priority == 0x3000+128 {

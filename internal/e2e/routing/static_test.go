@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/internal/e2e/e2etest"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -36,13 +37,13 @@ dps:
 // (the gateway never talks first).
 func TestStaticRouteThroughGateway(t *testing.T) {
 	lab := newLab(t)
-	_, target := startController(t, staticConfig)
-	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
-	h2 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
+	target := e2etest.Start(t, staticConfig).Target()
+	e2etest.Must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
+	h2 := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
 		Addrs: []string{"10.0.2.2/24", "fc00:2::2/64"}, Gateway4: "10.0.2.254", Gateway6: "fc00:2::fe"}))
-	gw := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "gw", Bridge: "s1", OFPort: 3,
+	gw := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "gw", Bridge: "s1", OFPort: 3,
 		Addrs: []string{"10.0.1.99/24", "fc00:1::99/64"}, Gateway4: "10.0.1.254", Gateway6: "fc00:1::fe"}))
-	ctx := testCtx(t, 90*time.Second)
+	ctx := e2etest.Context(t, 90*time.Second)
 	if err := lab.WaitConnected(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
@@ -95,18 +96,18 @@ dps:
 // routing of other traffic.
 func TestUnreachableGatewayDoesNotStall(t *testing.T) {
 	lab := newLab(t)
-	_, target := startController(t, unreachableConfig)
-	must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
-	h1 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h1", Bridge: "s1", OFPort: 1,
+	target := e2etest.Start(t, unreachableConfig).Target()
+	e2etest.Must[*ovslab.Bridge](t)(lab.AddBridge("s1", 1, ovslab.WithController(target)))
+	h1 := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h1", Bridge: "s1", OFPort: 1,
 		Addrs: []string{"10.0.1.1/24"}, Gateway4: "10.0.1.254"}))
-	must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
+	e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h2", Bridge: "s1", OFPort: 2,
 		Addrs: []string{"10.0.2.2/24"}, Gateway4: "10.0.2.254"}))
-	ctx := testCtx(t, 120*time.Second)
+	ctx := e2etest.Context(t, 120*time.Second)
 	if err := lab.WaitConnected(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
 	// Count the probes for the dead gateway from the start.
-	probes := must[*ovslab.Capture](t)(h1.Capture(ctx, "", "arp and arp[24:4] == 0x0a00014d"))
+	probes := e2etest.Must[*ovslab.Capture](t)(h1.Capture(ctx, "", "arp and arp[24:4] == 0x0a00014d"))
 	start := time.Now()
 
 	if ttl := pingTTL(ctx, t, h1, "10.0.2.2"); ttl != 63 {
@@ -125,7 +126,7 @@ func TestUnreachableGatewayDoesNotStall(t *testing.T) {
 		t.Errorf("routing stalled during the sweep: %+v %v", st, err)
 	}
 	// Learning goes on: a new host appears and is reachable at once.
-	h3 := must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h3", Bridge: "s1", OFPort: 3,
+	h3 := e2etest.Must[*ovslab.Host](t)(lab.AddHost(ovslab.HostSpec{Name: "h3", Bridge: "s1", OFPort: 3,
 		Addrs: []string{"10.0.1.3/24"}, Gateway4: "10.0.1.254"}))
 	if err := h3.WaitPing(ctx, "10.0.1.1"); err != nil {
 		t.Errorf("new host not reachable: %v", err)
