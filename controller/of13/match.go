@@ -24,10 +24,21 @@ type Match []MatchField
 // NewMatch returns the canonical match of fs. A later field of the same kind
 // replaces an earlier one.
 func NewMatch(fs ...MatchField) Match {
-	var m Match
-	for _, f := range fs {
-		m = m.With(f)
+	if len(fs) == 0 {
+		return nil
 	}
+	// One allocation: canonical fields in order, the last of a kind
+	// winning, as With would leave them.
+	m := make(Match, 0, len(fs))
+	for _, f := range fs {
+		f = f.canonical()
+		if i := slices.IndexFunc(m, func(g MatchField) bool { return g.Field == f.Field }); i >= 0 {
+			m[i] = f
+			continue
+		}
+		m = append(m, f)
+	}
+	slices.SortFunc(m, func(a, b MatchField) int { return int(a.Field) - int(b.Field) })
 	return m
 }
 

@@ -150,5 +150,12 @@ func (e *emitter) add(owner string, s flowSpec) {
 		e.err = fmt.Errorf("%s: %w", owner, err)
 		return
 	}
-	e.flows[owner] = append(e.flows[owner], f)
+	fs := e.flows[owner]
+	if fs == nil {
+		// A learned host, the owner compiled at packet-in rate, has
+		// two flows: one allocation for them, and no spare capacity
+		// kept alive by the DP's host table.
+		fs = make([]of13.Flow, 0, 2)
+	}
+	e.flows[owner] = append(fs, f)
 }

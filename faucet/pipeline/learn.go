@@ -150,7 +150,13 @@ func (l *Learned) compilerFor(dp *config.DP) (*compiler, error) {
 		l.cache = c
 	}
 	c := l.cache
-	c.e.flows, c.e.err = map[string][]of13.Flow{}, nil
+	// The map is reused; the slices it held belong to the callers now.
+	if c.e.flows == nil {
+		c.e.flows = map[string][]of13.Flow{}
+	} else {
+		clear(c.e.flows)
+	}
+	c.e.err = nil
 	return c, nil
 }
 
