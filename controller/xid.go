@@ -54,12 +54,12 @@ func (w *waiter) finish() {
 // tracker matches replies and errors to what the session sent.
 // Send and requests write it; the reader reads it.
 type tracker struct {
-	mu       sync.Mutex
-	next     uint32
-	waiters  map[uint32]*waiter
-	ring     []sentMsg
+	mu      sync.Mutex
+	next    uint32
+	waiters map[uint32]*waiter
+	ring    []sentMsg
 	// trimmed is the xid up to which (exclusive) the ring was cleared.
-	trimmed uint32
+	trimmed  uint32
 	firstErr *OFError // since the last barrier reply
 	closed   error
 }
