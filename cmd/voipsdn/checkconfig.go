@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/faucet/pipeline"
 )
 
 // checkConfigCmd validates Faucet configuration files like Faucet's
@@ -55,8 +56,17 @@ func checkConfigCmd(_ context.Context, args []string, stdout, stderr io.Writer) 
 		for _, w := range cfg.Warnings {
 			fmt.Fprintf(stderr, "warning: %s\n", w.Error())
 		}
-		for _, u := range cfg.Unsupported() {
+		unsupported := cfg.Unsupported()
+		for _, u := range unsupported {
 			fmt.Fprintf(stderr, "note: %s (voipsdn run will refuse this config)\n", u.Error())
+		}
+		if len(unsupported) == 0 {
+			// What Faucet accepts but a switch would refuse (an ACL
+			// match without its OpenFlow prerequisite) fails the
+			// pipeline compile; say so here rather than at run time.
+			for _, err := range compileErrors(cfg) {
+				fmt.Fprintf(stderr, "note: %s (voipsdn run will refuse this config)\n", err)
+			}
 		}
 		valid[f] = normalised{Version: 2, Config: cfg}
 	}
@@ -74,6 +84,22 @@ func checkConfigCmd(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	return status
+}
+
+// compileErrors compiles each DP's pipeline as `run` would and returns the
+// errors.
+func compileErrors(cfg *config.Config) []error {
+	var opts []pipeline.Option
+	if cfg.VoIP != nil {
+		opts = append(opts, pipeline.WithVoIPTable())
+	}
+	var errs []error
+	for _, d := range cfg.DPs {
+		if _, err := pipeline.Compile(d, nil, opts...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // normalised is the printed form: the config with its version.

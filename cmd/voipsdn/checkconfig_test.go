@@ -109,3 +109,37 @@ func TestCheckConfigNotesUnsupportedFeatures(t *testing.T) {
 		t.Errorf("stderr should note the unsupported LACP ports:\n%s", stderr)
 	}
 }
+
+// A config Faucet accepts but a switch would refuse (udp_src without its
+// ip_proto prerequisite) is valid for check-config, which notes that run
+// will refuse it.
+func TestCheckConfigNotesRulesASwitchRefuses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "faucet.yaml")
+	cfg := `
+acls:
+  web:
+    - rule:
+        udp_src: 80
+vlans:
+  office:
+    vid: 100
+    acls_in: [web]
+dps:
+  sw1:
+    dp_id: 1
+    interfaces:
+      1:
+        native_vlan: office
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCheckConfig(t, path)
+	if code != 0 || out == "" {
+		t.Fatalf("valid Faucet config: exit %d, stderr %s", code, stderr)
+	}
+	want := "acl web rule 1: matching udp_src needs ip_proto 17 in the same rule (OpenFlow prerequisite) (voipsdn run will refuse this config)"
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr should say run refuses the rule:\n%s", stderr)
+	}
+}
