@@ -68,17 +68,31 @@ func (s *Server) scheduleRTCP(c *simCall, iv time.Duration) {
 			}
 			local := ch.local.Addr().String() + ":" + strconv.Itoa(int(ch.local.Port())+1)
 			remote := ch.phone.Addr().String() + ":" + strconv.Itoa(int(ch.phone.Port())+1)
-			pk := strconv.Itoa(250 * c.rtcpSeq)
+			// As Asterisk does: the first reports echo no sender report
+			// yet (LSR 0, and RTT printed as 0), later ones do.
+			pk, octets := strconv.Itoa(250*c.rtcpSeq), strconv.Itoa(40000*c.rtcpSeq)
+			lsr, dlsr, rtt := "0", "0.0000", "0.0000"
+			if c.rtcpSeq > 1 {
+				lsr, dlsr, rtt = strconv.Itoa(2920947154+327680*c.rtcpSeq), "4.9930", "0.0001"
+			}
 			s.broadcast(classReporting, s.event("RTCPReceived", classReporting).chanFields("", ch).
-				add("To", local).add("From", remote).add("RTT", "0.0001").add("MES", "88.1").
+				add("To", local).add("From", remote).add("RTT", rtt).add("MES", "88.1").
 				add("SSRC", "0x1a2b3c4d").add("PT", "200(SR)").add("ReportCount", "1").
-				add("SentPackets", pk).add("Report0SourceSSRC", "0x5e6f7a8b").add("Report0FractionLost", "0").
-				add("Report0CumulativeLost", "0").add("Report0IAJitter", "16").bytes())
+				add("SentNTP", "1795501978.116499").add("SentRTP", strconv.Itoa(40000*c.rtcpSeq)).
+				add("SentPackets", pk).add("SentOctets", octets).
+				add("Report0SourceSSRC", "0x5e6f7a8b").add("Report0FractionLost", "0").
+				add("Report0CumulativeLost", "0").add("Report0HighestSequence", strconv.Itoa(6000+250*c.rtcpSeq)).
+				add("Report0SequenceNumberCycles", "0").add("Report0IAJitter", "16").
+				add("Report0LSR", lsr).add("Report0DLSR", dlsr).bytes())
 			s.broadcast(classReporting, s.event("RTCPSent", classReporting).chanFields("", ch).
 				add("To", remote).add("From", local).add("MES", "88.1").
 				add("SSRC", "0x5e6f7a8b").add("PT", "200(SR)").add("ReportCount", "1").
-				add("SentPackets", pk).add("Report0SourceSSRC", "0x1a2b3c4d").add("Report0FractionLost", "0").
-				add("Report0CumulativeLost", "0").add("Report0IAJitter", "14").bytes())
+				add("SentNTP", "1795501978.124060").add("SentRTP", "0").
+				add("SentPackets", pk).add("SentOctets", octets).
+				add("Report0SourceSSRC", "0x1a2b3c4d").add("Report0FractionLost", "0").
+				add("Report0CumulativeLost", "0").add("Report0HighestSequence", strconv.Itoa(25000+250*c.rtcpSeq)).
+				add("Report0SequenceNumberCycles", "0").add("Report0IAJitter", "14").
+				add("Report0LSR", lsr).add("Report0DLSR", dlsr).bytes())
 		}
 		s.scheduleRTCP(c, iv)
 	})

@@ -99,12 +99,21 @@ type QualityReport struct {
 	// RTCPLocal and RTCPRemote are the RTCP addresses of the report.
 	RTCPLocal, RTCPRemote netip.AddrPort
 	// Confirmed: the RTCP addresses agree with the leg's known media.
-	Confirmed      bool
+	Confirmed bool
+	// Block: the report carried a well-formed reception report block, so
+	// FractionLost, CumulativeLost and Jitter are measurements. A sender
+	// report without one (a phone that has received no RTP yet) says
+	// nothing about reception, and must not count as zero loss.
+	Block          bool
 	FractionLost   float64 // 0..1
 	CumulativeLost int
 	Jitter         time.Duration // interarrival jitter, via the codec's clock rate
-	RTT            time.Duration // RTCPReceived only
-	MES            float64       // Asterisk's media experience score, 0..100
+	// RTTKnown: RTT was measured. Asterisk can compute it only on
+	// RTCPReceived, from a block echoing one of its own sender reports
+	// (LSR not 0); otherwise it prints 0.
+	RTTKnown bool
+	RTT      time.Duration
+	MES      float64 // Asterisk's media experience score, 0..100; 0 if absent
 }
 
 // LegEnded: a leg hung up.

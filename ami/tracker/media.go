@@ -177,17 +177,17 @@ func (t *Tracker) onRTCP(m ami.Message, at time.Time) []Event {
 		q.Direction, q.RTCPLocal, q.RTCPRemote = "received", to, from
 	}
 	q.Confirmed = rtcpMatches(l.local, q.RTCPLocal) && rtcpMatches(l.remote, q.RTCPRemote)
-	if f, ok := m.Int("Report0FractionLost"); ok {
-		q.FractionLost = float64(f) / 256
+	q.Block, q.FractionLost, q.CumulativeLost, q.Jitter = reportBlock(m, clockRate(l.codec))
+	if q.Block && q.Direction == "received" {
+		lsr, err := strconv.ParseUint(m.Get("Report0LSR"), 10, 32)
+		rtt, err2 := strconv.ParseFloat(m.Get("RTT"), 64)
+		if err == nil && lsr != 0 && err2 == nil && rtt >= 0 && rtt <= maxRTT {
+			q.RTTKnown, q.RTT = true, time.Duration(rtt*float64(time.Second))
+		}
 	}
-	q.CumulativeLost, _ = m.Int("Report0CumulativeLost")
-	if j, ok := m.Int("Report0IAJitter"); ok {
-		q.Jitter = time.Duration(float64(j) / float64(clockRate(l.codec)) * float64(time.Second))
+	if v, err := strconv.ParseFloat(m.Get("MES"), 64); err == nil && v >= 0 && v <= 100 {
+		q.MES = v
 	}
-	if v, err := strconv.ParseFloat(m.Get("RTT"), 64); err == nil {
-		q.RTT = time.Duration(v * float64(time.Second))
-	}
-	q.MES, _ = strconv.ParseFloat(m.Get("MES"), 64)
 
 	// With no Getvar answer (replays, or a server refusing Getvar), the
 	// RTCP addresses are the best evidence of the media path.
@@ -198,6 +198,25 @@ func (t *Tracker) onRTCP(m ami.Message, at time.Time) []Event {
 		evs = append(evs, MediaKnown{Header: q.Header, Leg: l.info, Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP})
 	}
 	return append(evs, q)
+}
+
+// maxRTT bounds a believable round trip; anything longer is a garbled
+// field, not a network.
+const maxRTT = 60 // seconds
+
+// reportBlock reads an RTCP event's first reception report block (RFC 3550
+// §6.4.1) as Asterisk prints it. Fields outside their wire ranges (an 8-bit
+// fraction, a 24-bit signed count, a 32-bit jitter) mean the event is not
+// what Asterisk sends, and the block is ignored rather than fed into the
+// quality histograms.
+func reportBlock(m ami.Message, clock int) (ok bool, lost float64, cumLost int, jitter time.Duration) {
+	f, ok1 := m.Int("Report0FractionLost")
+	c, ok2 := m.Int("Report0CumulativeLost")
+	j, ok3 := m.Int("Report0IAJitter")
+	if !ok1 || !ok2 || !ok3 || f < 0 || f > 255 || c < -1<<23 || c >= 1<<23 || j < 0 || int64(j) > 1<<32-1 {
+		return false, 0, 0, 0
+	}
+	return true, float64(f) / 256, c, time.Duration(float64(j) / float64(clock) * float64(time.Second))
 }
 
 // rtcpMatches: RTCP on RTP+1, or on the RTP port itself (rtcp-mux).

@@ -111,9 +111,11 @@ func ToRecord(ev Event) Record {
 		r.Direction = e.Direction
 		r.RTCPLocal, r.RTCPRemote = e.RTCPLocal.String(), e.RTCPRemote.String()
 		r.Confirmed = ptr(e.Confirmed)
-		r.LossFrac, r.CumLost = ptr(e.FractionLost), ptr(e.CumulativeLost)
-		r.JitterMS, r.MES = ms(e.Jitter), ptr(e.MES)
-		if e.Direction == "received" {
+		r.MES = ptr(e.MES)
+		if e.Block {
+			r.LossFrac, r.CumLost, r.JitterMS = ptr(e.FractionLost), ptr(e.CumulativeLost), ms(e.Jitter)
+		}
+		if e.RTTKnown {
 			r.RTTMS = ms(e.RTT)
 		}
 	case LegEnded:

@@ -171,7 +171,7 @@ func TestRTCPQuality(t *testing.T) {
 	tr.Apply(chanEv("Newstate", "PJSIP/a-1", "1.1", "1.1", "Up"), t0)
 	evs := tr.Apply(chanEv("RTCPReceived", "PJSIP/a-1", "1.1", "1.1", "Up",
 		"To: 10.0.0.1:10001", "From: 10.0.0.5:4001", "RTT: 0.0200", "MES: 88.1",
-		"Report0FractionLost: 64", "Report0CumulativeLost: 7", "Report0IAJitter: 80"), t0)
+		"Report0FractionLost: 64", "Report0CumulativeLost: 7", "Report0IAJitter: 80", "Report0LSR: 2920947154"), t0)
 	if kinds(evs) != "media_known,quality" {
 		t.Fatalf("events %s", kinds(evs))
 	}
@@ -180,9 +180,43 @@ func TestRTCPQuality(t *testing.T) {
 		t.Fatalf("inferred media %+v", mk)
 	}
 	q := evs[1].(QualityReport)
-	if q.FractionLost != 0.25 || q.CumulativeLost != 7 || q.Jitter != 10*time.Millisecond ||
-		q.RTT != 20*time.Millisecond || q.MES != 88.1 || q.Direction != "received" {
+	if !q.Block || q.FractionLost != 0.25 || q.CumulativeLost != 7 || q.Jitter != 10*time.Millisecond ||
+		!q.RTTKnown || q.RTT != 20*time.Millisecond || q.MES != 88.1 || q.Direction != "received" {
 		t.Fatalf("quality %+v", q)
+	}
+}
+
+// TestRTCPQualityUnmeasured: what a report does not measure is not
+// reported as zero. A sender report without a block (the phone has received
+// nothing yet), a block echoing no sender report of ours (LSR 0: Asterisk
+// prints RTT 0), and fields outside their RTCP wire ranges.
+func TestRTCPQualityUnmeasured(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		fields        []string
+		block, rttSet bool
+	}{
+		{"no block", []string{"ReportCount: 0", "RTT: 0.0000"}, false, false},
+		{"first report", []string{"RTT: 0.0000", "Report0FractionLost: 0", "Report0CumulativeLost: 0", "Report0IAJitter: 8", "Report0LSR: 0"}, true, false},
+		{"fraction over 8 bits", []string{"RTT: 0.0100", "Report0FractionLost: 256", "Report0CumulativeLost: 0", "Report0IAJitter: 8", "Report0LSR: 5"}, false, false},
+		{"negative jitter", []string{"Report0FractionLost: 1", "Report0CumulativeLost: 0", "Report0IAJitter: -8", "Report0LSR: 5"}, false, false},
+		{"lost over 24 bits", []string{"Report0FractionLost: 1", "Report0CumulativeLost: 8388608", "Report0IAJitter: 8", "Report0LSR: 5"}, false, false},
+		{"negative rtt", []string{"RTT: -1", "Report0FractionLost: 1", "Report0CumulativeLost: -3", "Report0IAJitter: 8", "Report0LSR: 5"}, true, false},
+		{"measured", []string{"RTT: 0.0300", "Report0FractionLost: 1", "Report0CumulativeLost: -3", "Report0IAJitter: 8", "Report0LSR: 5"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(Options{Passive: true})
+			tr.Apply(chanEv("Newstate", "PJSIP/a-1", "1.1", "1.1", "Up"), t0)
+			f := append([]string{"To: 10.0.0.1:10001", "From: 10.0.0.5:4001", "MES: 120"}, tc.fields...)
+			evs := tr.Apply(chanEv("RTCPReceived", "PJSIP/a-1", "1.1", "1.1", "Up", f...), t0)
+			q := evs[len(evs)-1].(QualityReport)
+			if q.Block != tc.block || q.RTTKnown != tc.rttSet || q.MES != 0 {
+				t.Fatalf("block %t rtt known %t mes %v, want %t %t 0", q.Block, q.RTTKnown, q.MES, tc.block, tc.rttSet)
+			}
+			if !q.Block && (q.FractionLost != 0 || q.Jitter != 0 || q.CumulativeLost != 0) {
+				t.Fatalf("figures from a rejected block: %+v", q)
+			}
+		})
 	}
 }
 

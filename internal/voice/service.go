@@ -235,11 +235,7 @@ func (s *Service) emit(ev tracker.Event) {
 		s.engine.CallEnded(ctx, h.Server, h.Call) //nolint:errcheck // only fails at shutdown
 	case tracker.QualityReport:
 		if m := s.opts.Metrics; m != nil {
-			rtt := time.Duration(-1)
-			if e.Direction == "received" {
-				rtt = e.RTT
-			}
-			m.ObserveRTCP(e.Jitter, e.FractionLost, rtt)
+			m.ObserveRTCP(qualityFigures(e))
 		}
 	case tracker.Resynced:
 		s.resynced(ctx, h.Server, e.Calls)
