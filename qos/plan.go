@@ -22,15 +22,22 @@ type Locator interface {
 	Locate(ip netip.Addr) (Location, bool)
 }
 
-// Leg is one call leg's media as the call tracker reports it: the PBX side
-// (CHANNEL(rtp,src)) and the far end (CHANNEL(rtp,dest)). With direct media
-// both sides are phones; the planner does not care which is which.
+// Leg is one call leg's media as the call tracker reports it: Remote is
+// the leg's phone (CHANNEL(rtp,dest)) and Local the PBX's end
+// (CHANNEL(rtp,src)), or, with Direct, the peer phone the media now runs
+// to (CHANNEL(rtp,direct)).
 type Leg struct {
 	// Server is the Asterisk server's name, Call the Linkedid and ID the
 	// leg's Uniqueid.
 	Server, Call, ID string
 	Local, Remote    netip.AddrPort
 	Codec            string
+	// Direct: the media runs phone to phone. Each leg then reports the
+	// same pair of phones, mirrored, so a direct leg owns only the stream
+	// its own phone sends (Remote to Local); the peer's leg owns the
+	// other direction. Two legs installing both would fight over the same
+	// flows, each with its own meter.
+	Direct bool
 }
 
 // StreamPlan is the flows for one direction of one leg, on the datapath
@@ -82,7 +89,8 @@ type LegPlan struct {
 	Streams []StreamPlan
 }
 
-// PlanLeg decides the flows for a leg's two media directions. place gives
+// PlanLeg decides the flows for a leg's two media directions (one for a
+// direct leg). place gives
 // the voice table of a datapath and reports false when the datapath has
 // none (it is not connected or not configured for voice). A direction that
 // cannot be placed is left out and its reason returned; the caller treats
@@ -95,6 +103,9 @@ func PlanLeg(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Place
 	kbps := uint32(math.Ceil(q.MeterKbps(leg.Codec)))
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
+		if leg.Direct && i == 1 {
+			break
+		}
 		sp, r := planStream(q, dir[0], dir[1], plan.Cookie, loc, place)
 		if r != "" {
 			if reason == "" {

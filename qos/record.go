@@ -71,6 +71,8 @@ type installed struct {
 }
 
 // sameMedia reports whether the record is for exactly this leg's media.
+// Direct needs no record of its own: a leg going direct or back changes
+// Local (the peer phone for the PBX), and the streams say their direction.
 func (l *legRecord) sameMedia(leg Leg) bool {
 	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote && l.codec == leg.Codec
 }

@@ -126,3 +126,46 @@ func TestStandingFlowsHonourApplyToPorts(t *testing.T) {
 		t.Errorf("port 2 is out of scope: dscp=%d", d)
 	}
 }
+
+// TestDirectMediaOnTheTableModel: a direct-media call's two legs report the
+// same pair of phones, mirrored. Each leg owns the stream its own phone
+// sends, so together they mark both directions, with one meter each and no
+// flow planned twice; other UDP between the same phones stays unmarked.
+func TestDirectMediaOnTheTableModel(t *testing.T) {
+	q := testPolicy(config.PinholeMark)
+	tbl, pl := voiceTable(t, q)
+	a, b := netip.AddrPortFrom(phoneA, 30000), netip.AddrPortFrom(phoneB, 30002)
+	place := func(uint64) (Placement, bool) { return pl, true }
+	seen := map[of13.FlowKey]bool{}
+	for i, leg := range []Leg{
+		{Server: "pbx1", Call: "c", ID: "l1", Codec: "ulaw", Remote: a, Local: b, Direct: true},
+		{Server: "pbx1", Call: "c", ID: "l2", Codec: "ulaw", Remote: b, Local: a, Direct: true},
+	} {
+		plan, reason := PlanLeg(q, leg, labLocator(), place)
+		if reason != "" || len(plan.Streams) != 1 || plan.Streams[0].Src != leg.Remote {
+			t.Fatalf("leg %s: want only its phone's stream, got %+v (%q)", leg.ID, plan.Streams, reason)
+		}
+		flows, meter := plan.Streams[0].WithMeter(MeterIDBase + uint32(i))
+		for _, f := range flows {
+			if seen[f.Key()] {
+				t.Fatalf("leg %s plans a flow the other leg has: %s", leg.ID, f.String())
+			}
+			seen[f.Key()] = true
+		}
+		if err := tbl.ApplyMeterMod(of13.MeterMod{Command: of13.ModAdd, Meter: meter}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tbl.AddFlows(flows...); err != nil {
+			t.Fatalf("per-call flows rejected: %v", err)
+		}
+	}
+	if d, ok := dscpOut(t, tbl, udp(1, a, b)); !ok || d != 46 {
+		t.Errorf("phone A -> phone B RTP: forwarded=%v dscp=%d, want EF", ok, d)
+	}
+	if d, ok := dscpOut(t, tbl, udp(2, b, a)); !ok || d != 46 {
+		t.Errorf("phone B -> phone A RTP: forwarded=%v dscp=%d, want EF", ok, d)
+	}
+	if d, ok := dscpOut(t, tbl, udp(1, netip.AddrPortFrom(phoneA, 30100), b)); !ok || d != 0 {
+		t.Errorf("other UDP between the phones: forwarded=%v dscp=%d, want untouched", ok, d)
+	}
+}

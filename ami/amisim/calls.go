@@ -36,6 +36,12 @@ type CallSpec struct {
 	Hold time.Duration
 	// CalleeHangsUp: the callee ends the call instead of the caller.
 	CalleeHangsUp bool
+	// DirectMedia: once both legs are bridged, the phones send media to
+	// each other (pjsip direct_media = yes): CHANNEL(rtp,direct) on each
+	// leg gives the other phone's RTP address, and Asterisk, out of the
+	// media path, sends no RTCP events for the call. Without it the
+	// variable reads "(null)", as Asterisk prints an unset address.
+	DirectMedia bool
 }
 
 type simCall struct {
@@ -75,6 +81,20 @@ func (ch *simChan) bridge() string {
 	return ""
 }
 
+// directPeer is the channel ch sends its media to directly, nil while the
+// media is anchored.
+func (ch *simChan) directPeer() *simChan {
+	c := ch.call
+	if !c.spec.DirectMedia || ch.bridge() == "" || !ch.phone.IsValid() {
+		return nil
+	}
+	o := c.other(ch)
+	if o == nil || o.bridge() == "" || !o.phone.IsValid() {
+		return nil
+	}
+	return o
+}
+
 // variable answers Getvar on a live channel: media only once answered,
 // as the captures show.
 func (ch *simChan) variable(v string) string {
@@ -86,6 +106,13 @@ func (ch *simChan) variable(v string) string {
 	case "CHANNEL(rtp,src)", "CHANNEL(rtp,src,audio)":
 		if ch.state == stateUp && ch.phone.IsValid() {
 			return ch.local.String()
+		}
+	case "CHANNEL(rtp,direct)", "CHANNEL(rtp,direct,audio)":
+		if p := ch.directPeer(); p != nil {
+			return p.phone.String()
+		}
+		if ch.state == stateUp && ch.phone.IsValid() {
+			return "(null)"
 		}
 	case "CHANNEL(uniqueid)":
 		return ch.uid

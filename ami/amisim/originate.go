@@ -63,7 +63,7 @@ func (s *Server) scheduleRTCP(c *simCall, iv time.Duration) {
 	s.after(c, iv, func() {
 		c.rtcpSeq++
 		for _, ch := range []*simChan{c.caller, c.callee} {
-			if ch == nil || ch.hungup || ch.state != stateUp || !ch.phone.IsValid() {
+			if ch == nil || ch.hungup || ch.state != stateUp || !ch.phone.IsValid() || ch.directPeer() != nil {
 				continue
 			}
 			local := ch.local.Addr().String() + ":" + strconv.Itoa(int(ch.local.Port())+1)

@@ -14,7 +14,7 @@ import (
 //	{"calls": [{"at": "0s", "from": "201", "to": "202",
 //	  "from_rtp": "10.254.0.201:20000", "to_rtp": "10.254.0.202:20002",
 //	  "codec": "ulaw", "outcome": "answer", "answer_after": "2s",
-//	  "hold": "25s", "callee_hangs_up": false}]}
+//	  "hold": "25s", "callee_hangs_up": false, "direct_media": false}]}
 type Script struct {
 	Calls []ScriptCall `json:"calls"`
 }
@@ -31,6 +31,7 @@ type ScriptCall struct {
 	AnswerAfter   string `json:"answer_after"`
 	Hold          string `json:"hold"`
 	CalleeHangsUp bool   `json:"callee_hangs_up"`
+	DirectMedia   bool   `json:"direct_media"`
 }
 
 // TimedCall is a CallSpec with its start offset.
@@ -84,7 +85,7 @@ func (c ScriptCall) timed() (TimedCall, error) {
 	if tc.At, err = dur("at", c.At); err != nil {
 		return tc, err
 	}
-	s := CallSpec{From: c.From, To: c.To, Codec: c.Codec, Outcome: Outcome(c.Outcome), CalleeHangsUp: c.CalleeHangsUp}
+	s := CallSpec{From: c.From, To: c.To, Codec: c.Codec, Outcome: Outcome(c.Outcome), CalleeHangsUp: c.CalleeHangsUp, DirectMedia: c.DirectMedia}
 	if s.From == "" || s.To == "" {
 		return tc, fmt.Errorf("from and to are required")
 	}

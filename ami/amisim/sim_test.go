@@ -167,6 +167,35 @@ func TestGetvarLifecycle(t *testing.T) {
 	}
 }
 
+// TestDirectMediaVariable: CHANNEL(rtp,direct) reads "(null)" while the
+// media is anchored and the peer phone's address once a direct-media call
+// is bridged.
+func TestDirectMediaVariable(t *testing.T) {
+	sim, addr := startSim(t, amisim.Options{RTCPInterval: -1})
+	c := dial(t, addr)
+	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
+	c.until(response("l"))
+	a := netip.MustParseAddrPort("10.254.0.201:30000")
+	b := netip.MustParseAddrPort("10.254.0.202:30002")
+	for i, direct := range []bool{false, true} {
+		id, _ := sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", FromRTP: a, ToRTP: b, AnswerAfter: time.Hour, DirectMedia: direct})
+		ch := c.until(func(m ami.Message) bool { return m.Event() == "Newchannel" }).Get("Channel")
+		if err := sim.Answer(id); err != nil {
+			t.Fatal(err)
+		}
+		aid := fmt.Sprintf("d%d", i)
+		c.send(fmt.Sprintf("Action: Getvar\nActionID: %s\nChannel: %s\nVariable: CHANNEL(rtp,direct)\n", aid, ch))
+		want := "(null)"
+		if direct {
+			want = b.String()
+		}
+		if m := c.until(response(aid)); m.Get("Value") != want {
+			t.Fatalf("direct_media %t: CHANNEL(rtp,direct) = %q, want %q", direct, m.Get("Value"), want)
+		}
+		_ = sim.Hangup(id, 16)
+	}
+}
+
 // TestFieldsMatchCaptures compares the field names (in order) of the
 // simulator's events with those of the real Asterisk.
 func TestFieldsMatchCaptures(t *testing.T) {

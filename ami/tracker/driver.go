@@ -94,15 +94,6 @@ func (d *Driver) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			r := result{req: req}
-			if req.Delay > 0 {
-				tm := time.NewTimer(req.Delay)
-				select {
-				case <-ctx.Done():
-					tm.Stop()
-					return
-				case <-tm.C:
-				}
-			}
 			r.resp, r.err = d.conn.Action(ctx, req.Action())
 			select {
 			case d.results <- r:
@@ -110,11 +101,30 @@ func (d *Driver) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Delayed requests (retries, direct media checks) wait in a queue
+	// under one timer, not in the in-flight budget: hundreds of calls a
+	// second each park a check for half a second, and must not hold back
+	// the Getvars of calls being answered meanwhile.
+	var parked delayQueue
+	wake := time.NewTimer(time.Hour)
+	wake.Stop()
+	defer wake.Stop()
+	later := func(req Request) {
+		if parked.push(req, time.Now().Add(req.Delay)) {
+			wake.Reset(req.Delay)
+		}
+	}
 	flush := func(evs []Event) {
 		for _, ev := range evs {
 			d.emit(ev)
 		}
-		backlog = append(backlog, t.TakeRequests()...)
+		for _, req := range t.TakeRequests() {
+			if req.Delay > 0 {
+				later(req)
+			} else {
+				backlog = append(backlog, req)
+			}
+		}
 		for len(backlog) > 0 && inFlight < d.opt.MaxInFlight {
 			start(backlog[0])
 			backlog = backlog[1:]
@@ -144,13 +154,20 @@ func (d *Driver) Run(ctx context.Context) error {
 				calls, legs := t.Calls()
 				d.opt.Logger.Info("ami disconnected; will resync on reconnect", "calls", calls, "legs", legs)
 			}
+		case <-wake.C:
+			now := time.Now()
+			backlog = parked.popDue(now, backlog)
+			if next, ok := parked.next(); ok {
+				wake.Reset(max(next.Sub(now), time.Millisecond))
+			}
+			flush(nil)
 		case r := <-d.results:
 			inFlight--
 			if r.req.Kind == KindResync && r.err != nil {
 				if !errors.Is(r.err, ami.ErrNotConnected) {
 					d.opt.Logger.Warn("resync failed; retrying", "err", r.err)
 					r.req.Delay = time.Second
-					backlog = append(backlog, r.req)
+					later(r.req)
 				}
 				flush(nil)
 				continue

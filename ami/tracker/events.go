@@ -78,8 +78,9 @@ const (
 )
 
 // MediaKnown: a leg's RTP addresses (and codec when known) are known,
-// or changed. Local is the address on the Asterisk side, Remote the
-// phone's (or the peer's, with direct media).
+// or changed. Remote is the leg's phone; Local is Asterisk's end of the
+// leg, or, with Direct, the peer phone the leg's phone now sends its media
+// to (the bridge went direct and Asterisk left the media path).
 type MediaKnown struct {
 	Header
 	Leg    Leg
@@ -87,6 +88,7 @@ type MediaKnown struct {
 	Remote netip.AddrPort
 	Codec  string // "ulaw", "alaw", "g722", "opus", ...; "" if unknown
 	Source MediaSource
+	Direct bool
 }
 
 // QualityReport carries one RTCP report of a leg.

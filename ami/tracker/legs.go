@@ -93,6 +93,12 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 	}
 	if m.Event() == "BridgeLeave" {
 		l.info.Bridge = ""
+		// Out of the bridge, Asterisk anchors the media again. The leg
+		// is not reported anew here: it is usually about to hang up. If
+		// it joins another bridge, the check there reports it.
+		if a := l.alt; a != nil && a.direct {
+			l.alt, l.reported = nil, false
+		}
 		return evs
 	}
 	if id := m.Get("BridgeUniqueid"); l.info.Bridge != id {
@@ -101,7 +107,41 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 	if m.Get("ChannelStateDesc") == "Up" {
 		evs = append(evs, t.answer(l, at)...)
 	}
+	t.checkDirect(l)
 	return evs
+}
+
+// checkDirect asks the legs of l's bridge whether their media went direct,
+// once a second leg of the call is in it.
+func (t *Tracker) checkDirect(l *leg) {
+	c := t.calls[l.linkedid]
+	if c == nil || l.info.Bridge == "" {
+		return
+	}
+	n := 0
+	for _, o := range c.legs {
+		if o.info.Bridge == l.info.Bridge {
+			n++
+		}
+	}
+	if n < 2 {
+		return
+	}
+	for _, o := range c.legs {
+		if o.info.Bridge == l.info.Bridge && o.answered {
+			t.askDirect(o, t.opt.DirectMediaDelay)
+		}
+	}
+}
+
+// askDirect queues Getvar CHANNEL(rtp,direct) for a leg after delay.
+func (t *Tracker) askDirect(l *leg, delay time.Duration) {
+	if t.opt.Passive || t.opt.DirectMediaDelay < 0 || l.info.Local || l.info.Channel == "" || l.directPending {
+		return
+	}
+	l.directPending = true
+	t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel,
+		Variable: VarRTPDirect, Delay: delay})
 }
 
 // bridgeID returns a copy of a bridge id for leg l, the one another leg

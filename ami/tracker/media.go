@@ -55,12 +55,15 @@ func (t *Tracker) legFor(req Request) *leg {
 }
 
 func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now time.Time) []Event {
-	if req.Variable != VarRTPDest && req.Variable != VarRTPSrc {
+	if req.Variable != VarRTPDest && req.Variable != VarRTPSrc && req.Variable != VarRTPDirect {
 		return nil
 	}
 	l := t.legFor(req)
 	if l == nil {
 		return nil
+	}
+	if req.Variable == VarRTPDirect {
+		return t.answerDirect(l, strings.TrimSpace(resp.Get("Value")), err, now)
 	}
 	pending := &l.destPending
 	if req.Variable == VarRTPSrc {
@@ -91,6 +94,24 @@ func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now ti
 		if *addr != ap {
 			*addr, l.reported = ap, false
 		}
+	}
+	return t.mediaEvents(l, now)
+}
+
+// answerDirect records whether the leg's media runs direct. Asterisk
+// answers the address of the peer phone, or "(null)" (an unset address)
+// while it anchors the media; an error (the leg hung up) means anchored
+// too, and its hangup follows.
+func (t *Tracker) answerDirect(l *leg, v string, err error, now time.Time) []Event {
+	l.directPending = false
+	ap, perr := netip.ParseAddrPort(v)
+	switch {
+	case err == nil && perr == nil && ap.Port() != 0 && !ap.Addr().IsUnspecified():
+		if a := l.alt; a == nil || !a.direct || a.local != ap {
+			l.alt, l.reported = &altMedia{local: ap, direct: true}, false
+		}
+	case l.alt != nil && l.alt.direct:
+		l.alt, l.reported = nil, false
 	}
 	return t.mediaEvents(l, now)
 }
@@ -137,7 +158,7 @@ func (t *Tracker) mediaEvents(l *leg, at time.Time) []Event {
 	}
 	h := t.header(l.linkedid, at)
 	if !l.remote.IsValid() || !l.local.IsValid() {
-		if inf := l.inferred; inf != nil && l.codec != inf.codec {
+		if inf := l.alt; inf != nil && !inf.direct && l.codec != inf.codec {
 			inf.codec = l.codec
 			return []Event{MediaKnown{Header: h, Leg: l.info, Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP}}
 		}
@@ -146,8 +167,14 @@ func (t *Tracker) mediaEvents(l *leg, at time.Time) []Event {
 	if l.reported {
 		return nil
 	}
-	l.reported, l.inferred = true, nil
-	return []Event{MediaKnown{Header: h, Leg: l.info, Local: l.local, Remote: l.remote, Codec: l.codec, Source: SourceGetvar}}
+	l.reported = true
+	mk := MediaKnown{Header: h, Leg: l.info, Local: l.local, Remote: l.remote, Codec: l.codec, Source: SourceGetvar}
+	if a := l.alt; a != nil && a.direct {
+		mk.Local, mk.Direct = a.local, true
+	} else {
+		l.alt = nil // Getvar's answers replace what RTCP suggested
+	}
+	return []Event{mk}
 }
 
 // clockRate returns the RTP clock rate of a codec, for jitter units.
@@ -191,10 +218,10 @@ func (t *Tracker) onRTCP(m ami.Message, at time.Time) []Event {
 
 	// With no Getvar answer (replays, or a server refusing Getvar), the
 	// RTCP addresses are the best evidence of the media path.
-	if !l.remote.IsValid() && !l.destPending && !l.srcPending && l.inferred == nil &&
+	if !l.remote.IsValid() && !l.destPending && !l.srcPending && l.alt == nil &&
 		q.RTCPLocal.IsValid() && q.RTCPRemote.IsValid() {
-		inf := &inferredMedia{local: rtpFromRTCP(q.RTCPLocal), remote: rtpFromRTCP(q.RTCPRemote), codec: l.codec}
-		l.inferred, l.reported = inf, false
+		inf := &altMedia{local: rtpFromRTCP(q.RTCPLocal), remote: rtpFromRTCP(q.RTCPRemote), codec: l.codec}
+		l.alt, l.reported = inf, false
 		evs = append(evs, MediaKnown{Header: q.Header, Leg: l.info, Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP})
 	}
 	return append(evs, q)

@@ -22,6 +22,7 @@ type Record struct {
 	MediaLocal  string   `json:"media_local,omitempty"`
 	MediaRemote string   `json:"media_remote,omitempty"`
 	MediaSource string   `json:"media_source,omitempty"`
+	DirectMedia bool     `json:"direct_media,omitempty"`
 	Codec       string   `json:"codec,omitempty"`
 	Direction   string   `json:"direction,omitempty"`
 	RTCPLocal   string   `json:"rtcp_local,omitempty"`
@@ -105,7 +106,7 @@ func ToRecord(ev Event) Record {
 	case MediaKnown:
 		r.setLeg(e.Leg)
 		r.MediaLocal, r.MediaRemote = e.Local.String(), e.Remote.String()
-		r.MediaSource, r.Codec = string(e.Source), e.Codec
+		r.MediaSource, r.Codec, r.DirectMedia = string(e.Source), e.Codec, e.Direct
 	case QualityReport:
 		r.setLeg(e.Leg)
 		r.Direction = e.Direction

@@ -22,6 +22,10 @@ const (
 const (
 	VarRTPDest = "CHANNEL(rtp,dest)"
 	VarRTPSrc  = "CHANNEL(rtp,src)"
+	// VarRTPDirect is the address chan_pjsip told the leg's phone to send
+	// its media to when the bridge runs direct media (the peer phone's);
+	// "(null)" or empty while Asterisk anchors the media itself.
+	VarRTPDirect = "CHANNEL(rtp,direct)"
 )
 
 // Request is an action the tracker wants sent; feed its response back

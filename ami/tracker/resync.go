@@ -38,6 +38,12 @@ func (t *Tracker) resync(req Request, snapshot []ami.Message, now time.Time) []E
 			} else {
 				evs = append(evs, t.answer(l, now)...)
 			}
+			if m.Get("BridgeId") != "" {
+				// A bridged call may be running direct media. A check
+				// pending from before the reconnect was lost with it.
+				l.directPending = false
+				t.askDirect(l, 0)
+			}
 		}
 	}
 	// Close, in a stable order, what vanished: legs known before the

@@ -21,6 +21,14 @@ type Options struct {
 	GetvarRetries int
 	// RetryDelay is the wait before such a retry (default 250 ms).
 	RetryDelay time.Duration
+	// DirectMediaDelay is the wait, after a second leg joins a bridge,
+	// before asking each leg whether Asterisk moved its media to a direct
+	// path between the phones (pjsip direct_media, on by default in
+	// Asterisk): the bridge switches to native RTP and re-INVITEs the
+	// phones shortly after both legs are in, and no AMI event says so.
+	// Default 500 ms; negative never asks (every endpoint has
+	// direct_media = no).
+	DirectMediaDelay time.Duration
 }
 
 // maxGetvarRetries keeps a leg's count of Getvar retries (two variables)
@@ -64,22 +72,28 @@ type leg struct {
 
 	remote, local netip.AddrPort // from Getvar
 	codec         string
-	// inferred is the media last reported from RTCP while Getvar had
-	// given none; nil otherwise.
-	inferred *inferredMedia
+	// alt is media reported other than Getvar's src/dest pair: inferred
+	// from RTCP while Getvar had given none, or the peer phone while the
+	// media runs direct. Few legs have one, hence a pointer: it keeps the
+	// leg in its 256-byte size class.
+	alt      *altMedia
 	tries    uint8
 	answered bool
 	// Answers still awaited for the media requests.
-	destPending, srcPending, statusPending bool
+	destPending, srcPending, statusPending, directPending bool
 	// reported: the last MediaKnown came from Getvar and remote, local
 	// and codec have not changed since.
 	reported bool
 }
 
-// inferredMedia is a leg's media as inferred from RTCP and reported.
-type inferredMedia struct {
+// altMedia is a leg's media as last reported other than from Getvar's
+// src/dest pair. With direct, local is the peer phone the leg's phone sends
+// to (CHANNEL(rtp,direct)) and remote and codec are the leg's own; without,
+// all three were inferred from RTCP.
+type altMedia struct {
 	local, remote netip.AddrPort
 	codec         string
+	direct        bool
 }
 
 // New returns an empty Tracker.
@@ -90,6 +104,9 @@ func New(opt Options) *Tracker {
 	opt.GetvarRetries = min(opt.GetvarRetries, maxGetvarRetries)
 	if opt.RetryDelay <= 0 {
 		opt.RetryDelay = 250 * time.Millisecond
+	}
+	if opt.DirectMediaDelay == 0 {
+		opt.DirectMediaDelay = 500 * time.Millisecond
 	}
 	return &Tracker{
 		opt: opt, calls: map[string]*call{}, legs: map[string]*leg{},

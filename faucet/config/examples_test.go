@@ -63,7 +63,7 @@ func TestOurExample(t *testing.T) {
 		t.Fatalf("voip section missing: %+v", v)
 	}
 	pbx1 := v.Asterisk[0]
-	if pbx1.Port != 5038 || pbx1.Auth != AuthMD5 || pbx1.PingInterval != 10*time.Second {
+	if pbx1.Port != 5038 || pbx1.Auth != AuthMD5 || pbx1.PingInterval != 10*time.Second || !pbx1.DirectMedia {
 		t.Errorf("asterisk defaults: %+v", pbx1)
 	}
 	q := v.QoS

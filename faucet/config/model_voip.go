@@ -38,7 +38,11 @@ type AsteriskServer struct {
 	EventFilter   []string `json:"event_filter,omitempty"`
 	// PingInterval between AMI keepalive pings.
 	PingInterval time.Duration `json:"ping_interval"`
-	Pos          Pos           `json:"-"`
+	// DirectMedia: the server's endpoints may run direct media, so bridged
+	// legs are asked where their media went (one Getvar per leg). false
+	// saves those actions where every endpoint has direct_media = no.
+	DirectMedia bool `json:"direct_media"`
+	Pos         Pos  `json:"-"`
 }
 
 // Pinhole modes.

@@ -148,6 +148,11 @@ voip:
   asterisk:
     pbx1: {host: 10.254.0.1, username: voipsdn}
 `, want: []string{"test.yaml:12:5: voip.asterisk.pbx1: exactly one of secret_file or secret_env is required"}},
+		{name: "voip direct_media not a bool", yaml: minimal + `
+voip:
+  asterisk:
+    pbx1: {host: 10.254.0.1, username: u, secret_env: X, direct_media: maybe}
+`, want: []string{"voip.asterisk.pbx1.direct_media"}},
 		{name: "voip both secrets", yaml: minimal + `
 voip:
   asterisk:
@@ -428,5 +433,20 @@ dps: {sw1: {dp_id: 1, interfaces: {1: {native_vlan: office}}}}
 `)
 	if err == nil || !strings.Contains(err.Error(), "faucet_mac: must be str, not int") || !strings.Contains(err.Error(), "quote it") {
 		t.Errorf("want a type error with a quoting hint, got %v", err)
+	}
+}
+
+func TestDirectMediaChecksCanBeTurnedOff(t *testing.T) {
+	cfg, err := load(t, minimal+`
+voip:
+  asterisk:
+    pbx1: {host: 10.254.0.1, username: u, secret_env: X, direct_media: false}
+    pbx2: {host: 10.254.0.2, username: u, secret_env: X}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.VoIP.Asterisk; a[0].DirectMedia || !a[1].DirectMedia {
+		t.Fatalf("direct_media: pbx1 %t (set false), pbx2 %t (default true)", a[0].DirectMedia, a[1].DirectMedia)
 	}
 }

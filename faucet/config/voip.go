@@ -13,7 +13,7 @@ var voipSchema = schema{"asterisk": tDict, "qos": tDict}
 var asteriskSchema = schema{
 	"host": tStr, "port": tInt, "username": tStr, "secret_file": tStr, "secret_env": tStr,
 	"tls": tBool, "tls_ca_file": tStr, "tls_skip_verify": tBool, "auth": tStr,
-	"events": tList, "event_filter": tList, "ping_interval": tInt | tFloat,
+	"events": tList, "event_filter": tList, "ping_interval": tInt | tFloat, "direct_media": tBool,
 }
 
 var qosSchema = schema{
@@ -99,6 +99,7 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 		SecretFile: o.str("secret_file", ""), SecretEnv: o.str("secret_env", ""),
 		TLS: o.boolean("tls", false), TLSCAFile: o.str("tls_ca_file", ""),
 		TLSSkipVerify: o.boolean("tls_skip_verify", false), Auth: o.str("auth", AuthMD5),
+		DirectMedia:  o.boolean("direct_media", true),
 		Events:       []string{"call", "reporting", "system"},
 		PingInterval: 10 * time.Second,
 		Pos:          key.pos(path),

@@ -371,6 +371,67 @@ func TestCallGetsEFAndNothingIsLeftAfterHangup(t *testing.T) {
 	}
 }
 
+// TestDirectMediaCallGetsEF: with direct media the phones send RTP to each
+// other once the call is bridged, and Asterisk leaves the path. The legs'
+// flows move from phone<->PBX to phone<->phone: the phones' RTP (on ports
+// outside the PBX's range, so only per-call flows can mark it) arrives EF
+// both ways, other UDP between the same phones does not, and nothing is
+// left after the hang-up.
+func TestDirectMediaCallGetsEF(t *testing.T) {
+	e := newE2E(t, config.PinholeMark)
+	a := netip.MustParseAddrPort("10.0.100.201:30000")
+	b := netip.MustParseAddrPort("10.0.100.202:30002")
+	simID, err := e.sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", Codec: "ulaw", AnswerAfter: 200 * time.Millisecond,
+		FromRTP: a, ToRTP: b, DirectMedia: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for direct := 0; direct < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("direct media never reported: %+v", e.media)
+		}
+		time.Sleep(50 * time.Millisecond)
+		direct = 0
+		e.mu.Lock()
+		for _, ms := range e.media {
+			for _, m := range ms {
+				if m.Direct && (m.Remote == a && m.Local == b || m.Remote == b && m.Local == a) {
+					direct++
+				}
+			}
+		}
+		e.mu.Unlock()
+	}
+	// Each leg keeps the stream its own phone sends: RTP and RTCP.
+	flows := e.waitFlows(4, 5*time.Second)
+	for _, f := range flows {
+		if f.Match["nw_src"] == "10.0.100.1" || f.Match["nw_dst"] == "10.0.100.1" {
+			t.Errorf("a flow through the PBX outlived direct media: %s", f.Text)
+		}
+	}
+	for _, dir := range []struct {
+		from, to string
+		src, dst netip.AddrPort
+	}{{"phone201", "phone202", a, b}, {"phone202", "phone201", b, a}} {
+		st := e.stream(dir.from, int(dir.src.Port()), dir.dst, dir.to, time.Second)
+		if st.Packets < 40 || st.DSCP[46] != st.Packets {
+			t.Errorf("%s -> %s direct RTP: %d packets, %d with DSCP 46; want ~50, all EF", dir.from, dir.to, st.Packets, st.DSCP[46])
+		}
+	}
+	other := e.stream("phone201", 30100, b, "phone202", time.Second)
+	if other.Packets < 40 || other.DSCP[0] != other.Packets {
+		t.Errorf("other UDP between the phones: %d packets, DSCP %v; want all best effort", other.Packets, other.DSCP)
+	}
+	if err := e.sim.Hangup(simID, 16); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFlows(0, 2*time.Second)
+	if meters, err := e.lab.DumpMeters("sw1"); err != nil || len(meters) != 0 {
+		t.Errorf("meters left after hang-up: %v %v", meters, err)
+	}
+}
+
 func TestStrictModeOnlyCallsPass(t *testing.T) {
 	e := newE2E(t, config.PinholeStrict)
 	_, legs := e.call(20100)

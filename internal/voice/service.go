@@ -86,9 +86,17 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("voice: %w", err)
 	}
 	s.mgr = mgr
+	direct := make(map[string]bool, len(opts.VoIP.Asterisk))
+	for _, a := range opts.VoIP.Asterisk {
+		direct[a.Name] = a.DirectMedia
+	}
 	for _, name := range mgr.Names() {
+		topt := tracker.Options{Server: name}
+		if !direct[name] {
+			topt.DirectMediaDelay = -1
+		}
 		s.drivers[name] = tracker.NewDriver(mgr.Client(name), tracker.DriverOptions{
-			Tracker: tracker.Options{Server: name}, Logger: opts.Logger,
+			Tracker: topt, Logger: opts.Logger,
 		}, s.emit)
 	}
 	s.engine = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
@@ -224,7 +232,7 @@ func (s *Service) emit(ev tracker.Event) {
 	case tracker.CallStarted:
 		s.setLive(h.Server, h.Call, true)
 	case tracker.MediaKnown:
-		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec}
+		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec, Direct: e.Direct}
 		if err := s.engine.MediaKnown(ctx, leg, time.Now()); err != nil {
 			s.log.Debug("media known dropped at shutdown", "err", err)
 		}
