@@ -469,7 +469,10 @@ func TestChurnLeavesNothingBehind(t *testing.T) {
 			// controller ran could not have had flows.
 			AnswerAfter: 50 * time.Millisecond, Hold: 3*time.Second + time.Duration(rng.IntN(2000))*time.Millisecond,
 			FromRTP: netip.AddrPortFrom(netip.MustParseAddr("10.0.100.201"), port),
-			ToRTP:   netip.AddrPortFrom(netip.MustParseAddr("10.0.100.202"), port)})
+			ToRTP:   netip.AddrPortFrom(netip.MustParseAddr("10.0.100.202"), port),
+			// A third of the calls move their media phone to phone,
+			// replacing their flows mid-call.
+			DirectMedia: i%3 == 0})
 		if err != nil {
 			t.Fatal(err)
 		}
