@@ -40,11 +40,15 @@ type stream struct {
 	rx    *ovslab.Receiver
 }
 
-// placeCalls places calls from 201 to 202 through the PBX, sends RTP on
+// directPort is the phones' RTP port in the direct-media call.
+const directPort = 30000
+
+// placeCalls places calls from 201 to 202 through the PBX, and one whose
+// media goes phone to phone once bridged (pjsip direct_media), sends RTP on
 // every leg as soon as its media addresses are known (learned over AMI, as
 // voipsdn learns them), and shows the per-call flows and the DSCP marks.
 func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Server, secret string, out io.Writer) error {
-	say(out, "Placing %d calls from phone 201 to phone 202 through the PBX", o.calls)
+	say(out, "Placing %d calls from phone 201 to phone 202 through the PBX, and one with direct media", o.calls)
 	media := make(chan tracker.MediaKnown, 64)
 	ended := make(chan string, 64)
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -95,6 +99,15 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 			return fmt.Errorf("placing call %d: %w", i+1, err)
 		}
 	}
+	// The phones' own RTP ports in the direct call are outside the PBX's
+	// range, so only its per-call flows can mark them.
+	if _, err := sim.PlaceCall(amisim.CallSpec{
+		From: "201", To: "202", Codec: "ulaw", AnswerAfter: time.Second, Hold: o.hold, DirectMedia: true,
+		FromRTP: netip.AddrPortFrom(netip.MustParseAddr("10.0.100.201"), directPort),
+		ToRTP:   netip.AddrPortFrom(netip.MustParseAddr("10.0.100.202"), directPort),
+	}); err != nil {
+		return fmt.Errorf("placing the direct media call: %w", err)
+	}
 	// Traffic between the same hosts that is not a call: it must keep its
 	// best-effort marking.
 	endpoint(netip.MustParseAddrPort(pbxAddr+":9999"), netip.MustParseAddrPort("10.0.100.201:9999"), "phone201 -> pbx   (not a call, UDP 9999)", o.hold)
@@ -109,9 +122,22 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 
 	legs := 0
 	deadline := time.After(o.hold)
-	for legs < 2*o.calls {
+	for legs < 2*o.calls+2 {
 		select {
 		case m := <-media:
+			if m.Remote.Port() == directPort {
+				// The direct call is first reported anchored, then, once
+				// bridged, phone to phone: each leg names the stream its
+				// own phone sends.
+				if !m.Direct {
+					continue
+				}
+				legs++
+				from, to := hostFor(lab, m.Remote.Addr()).Name, hostFor(lab, m.Local.Addr()).Name
+				fmt.Fprintf(out, "  call %s leg %s direct media: %s -> %s\n", m.Call, m.Leg.Channel, m.Remote, m.Local)
+				endpoint(m.Local, m.Remote, fmt.Sprintf("%-8s -> %-8s RTP %s (direct)", from, to, m.Local), o.hold-2*time.Second)
+				continue
+			}
 			legs++
 			phone := hostFor(lab, m.Remote.Addr()).Name
 			fmt.Fprintf(out, "  call %s leg %s answered: %s <-> PBX %s (%s)\n", m.Call, m.Leg.Channel, m.Remote, m.Local, m.Codec)
@@ -121,7 +147,7 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 			endpoint(m.Local, m.Remote, fmt.Sprintf("%-8s -> pbx   RTP %s", phone, m.Local), dur)
 			endpoint(m.Remote, m.Local, fmt.Sprintf("pbx      -> %-8s RTP %s", phone, m.Remote), dur)
 		case <-deadline:
-			return fmt.Errorf("only %d of %d call legs reported media in time", legs, 2*o.calls)
+			return fmt.Errorf("only %d of %d call legs reported media in time", legs, 2*o.calls+2)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -137,7 +163,7 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 		return err
 	}
 
-	for done := 0; done < o.calls; {
+	for done := 0; done < o.calls+1; {
 		select {
 		case <-ended:
 			done++
@@ -158,6 +184,8 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 		}
 		fmt.Fprintf(out, "  %-48s %4d packets, %5.1f%% DSCP 46\n", s.label, st.Packets, pct)
 	}
+	fmt.Fprintln(out, "  (direct media is outside the PBX's RTP range: it is marked from the moment its per-call")
+	fmt.Fprintln(out, "  flows land, shortly after Asterisk moves the media, so its first packet or two may not be)")
 
 	time.Sleep(1500 * time.Millisecond)
 	say(out, "Per-call flows on sw1 after the calls ended")
