@@ -54,6 +54,9 @@ type simCall struct {
 	timers  []*time.Timer
 	ended   bool
 	rtcpSeq int
+	// held: the caller put the call on hold; a direct-media call then
+	// runs through Asterisk (music on hold) until unheld.
+	held bool
 }
 
 type simChan struct {
@@ -85,7 +88,7 @@ func (ch *simChan) bridge() string {
 // media is anchored.
 func (ch *simChan) directPeer() *simChan {
 	c := ch.call
-	if !c.spec.DirectMedia || ch.bridge() == "" || !ch.phone.IsValid() {
+	if !c.spec.DirectMedia || c.held || ch.bridge() == "" || !ch.phone.IsValid() {
 		return nil
 	}
 	o := c.other(ch)
@@ -271,6 +274,28 @@ func (s *Server) PlaceCall(spec CallSpec) (string, error) {
 		s.after(c, spec.AnswerAfter, func() { s.answerLocked(c) })
 	}
 	return c.id, nil
+}
+
+// Hold puts an answered call on hold from the caller's side (hold true)
+// or takes it off, with the Hold/Unhold event Asterisk raises on the
+// caller's channel. A direct-media call is anchored while held.
+func (s *Server) Hold(id string, hold bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.calls[id]
+	if c == nil || c.caller == nil || c.caller.state != stateUp {
+		return fmt.Errorf("amisim: call %s: not answered", id)
+	}
+	if c.held == hold {
+		return nil
+	}
+	c.held = hold
+	if hold {
+		s.broadcast(classCall, s.chanEvent("Hold", c.caller).add("MusicClass", "default").bytes())
+	} else {
+		s.broadcast(classCall, s.chanEvent("Unhold", c.caller).bytes())
+	}
+	return nil
 }
 
 // Answer answers a ringing call now.

@@ -310,3 +310,42 @@ func TestParseScriptErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldAnchorsDirectMedia: a held direct-media call runs through
+// Asterisk: Hold and Unhold are raised on the caller's channel and
+// CHANNEL(rtp,direct) reads "(null)" in between.
+func TestHoldAnchorsDirectMedia(t *testing.T) {
+	sim, addr := startSim(t, amisim.Options{RTCPInterval: -1})
+	c := dial(t, addr)
+	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
+	c.until(response("l"))
+	b := netip.MustParseAddrPort("10.254.0.202:30002")
+	id, _ := sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", FromRTP: netip.MustParseAddrPort("10.254.0.201:30000"),
+		ToRTP: b, AnswerAfter: time.Hour, DirectMedia: true})
+	ch := c.until(func(m ami.Message) bool { return m.Event() == "Newchannel" }).Get("Channel")
+	if err := sim.Hold(id, true); err == nil {
+		t.Fatal("held a ringing call")
+	}
+	if err := sim.Answer(id); err != nil {
+		t.Fatal(err)
+	}
+	direct := func(aid string) string {
+		c.send(fmt.Sprintf("Action: Getvar\nActionID: %s\nChannel: %s\nVariable: CHANNEL(rtp,direct)\n", aid, ch))
+		return c.until(response(aid)).Get("Value")
+	}
+	for i, hold := range []bool{true, false} {
+		if err := sim.Hold(id, hold); err != nil {
+			t.Fatal(err)
+		}
+		name, want := "Hold", "(null)"
+		if !hold {
+			name, want = "Unhold", b.String()
+		}
+		if m := c.until(func(m ami.Message) bool { return m.Event() == name }); m.Get("Channel") != ch {
+			t.Fatalf("%s on %q, want the caller's channel %q", name, m.Get("Channel"), ch)
+		}
+		if v := direct(fmt.Sprintf("h%d", i)); v != want {
+			t.Fatalf("after %s: CHANNEL(rtp,direct) = %q, want %q", name, v, want)
+		}
+	}
+}

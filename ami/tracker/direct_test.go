@@ -136,3 +136,29 @@ func TestResyncAsksBridgedLegsForDirectMedia(t *testing.T) {
 		t.Fatalf("direct media checks after resync: %v", direct)
 	}
 }
+
+// TestHoldChecksDirectMediaAgain: a hold or unhold re-INVITEs the phones,
+// which can move a direct-media call back through Asterisk and out again,
+// so the bridged legs are asked again.
+func TestHoldChecksDirectMediaAgain(t *testing.T) {
+	tr := New(Options{})
+	checks := bridged(t, tr)
+	tr.Answer(checks[0], getvarResp("10.0.0.202:30002"), nil, t0)
+	tr.Answer(checks[1], getvarResp("10.0.0.201:30000"), nil, t0)
+	for _, ev := range []string{"Hold", "Unhold"} {
+		tr.Apply(chanEv(ev, "PJSIP/201-1", "1.1", "1.1", "Up", "MusicClass: default"), t0)
+		r := tr.TakeRequests()
+		if len(r) != 2 || r[0].Variable != VarRTPDirect || r[1].Variable != VarRTPDirect {
+			t.Fatalf("%s: want both legs checked, got %+v", ev, r)
+		}
+		value := "(null)" // on hold, Asterisk plays music itself
+		if ev == "Unhold" {
+			value = "10.0.0.202:30002"
+		}
+		evs := tr.Answer(r[0], getvarResp(value), nil, t0)
+		if mk, ok := evs[0].(MediaKnown); len(evs) != 1 || !ok || mk.Direct != (ev == "Unhold") {
+			t.Fatalf("%s: leg 1.1 media %+v", ev, evs)
+		}
+		tr.Answer(r[1], getvarResp("10.0.0.201:30000"), nil, t0)
+	}
+}

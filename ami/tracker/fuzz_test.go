@@ -38,6 +38,17 @@ func FuzzReplay(f *testing.F) {
 		"Event: Hangup\r\nUniqueid: 1.1\r\nLinkedid: 1.1\r\nCause: 16\r\n\r\n",
 		"Event: Hangup\r\nUniqueid: 1.1\r\nLinkedid: 1.1\r\nCause: 16\r\n\r\n",
 	}, "")), []byte("Action: Getvar\r\nActionID: g1\r\nChannel: PJSIP/201-1\r\nVariable: CHANNEL(rtp,dest)\r\n\r\n"))
+	f.Add([]byte(strings.Join([]string{
+		"Event: Newstate\r\nUniqueid: 1.1\r\nLinkedid: 1.1\r\nChannel: PJSIP/201-1\r\nChannelStateDesc: Up\r\n\r\n",
+		"Event: Newstate\r\nUniqueid: 1.2\r\nLinkedid: 1.1\r\nChannel: PJSIP/202-2\r\nChannelStateDesc: Up\r\n\r\n",
+		"Response: Success\r\nActionID: g1\r\nValue: 10.0.0.201:30000\r\n\r\n",
+		"Response: Success\r\nActionID: d1\r\nValue: 10.0.0.202:30002\r\n\r\n",
+		"Event: Hold\r\nUniqueid: 1.1\r\nLinkedid: 1.1\r\n\r\n",
+		"Event: BridgeLeave\r\nUniqueid: 1.1\r\nLinkedid: 1.1\r\nBridgeUniqueid: b\r\n\r\n",
+		"Response: Success\r\nActionID: d2\r\nValue: (null)\r\n\r\n",
+	}, "")), []byte("Action: Getvar\r\nActionID: g1\r\nChannel: PJSIP/201-1\r\nVariable: CHANNEL(rtp,dest)\r\n\r\n"+
+		"Action: Getvar\r\nActionID: d1\r\nChannel: PJSIP/201-1\r\nVariable: CHANNEL(rtp,direct)\r\n\r\n"+
+		"Action: Getvar\r\nActionID: d2\r\nChannel: PJSIP/202-2\r\nVariable: CHANNEL(rtp,direct)\r\n\r\n"))
 	f.Add([]byte("Response: Success\r\nActionID: s\r\nEventList: start\r\n\r\nEvent: CoreShowChannel\r\nActionID: s\r\nUniqueid: 2\r\nLinkedid: 2\r\n\r\nEvent: CoreShowChannelsComplete\r\nActionID: s\r\nEventList: Complete\r\n\r\n"),
 		[]byte("Action: CoreShowChannels\r\nActionID: s\r\n\r\n"))
 

@@ -154,6 +154,13 @@ func (t *Tracker) Apply(m ami.Message, now time.Time) []Event {
 		return t.onLocalBridge(m)
 	case "Rename":
 		return t.onRename(m)
+	case "Hold", "Unhold":
+		// The re-INVITEs of a hold can take a direct-media call back
+		// through Asterisk (music on hold) and out again.
+		if l := t.legs[m.Get("Uniqueid")]; l != nil {
+			t.checkDirect(l)
+		}
+		return nil
 	case "Hangup":
 		return t.onHangup(m, at)
 	case "RTCPSent", "RTCPReceived":

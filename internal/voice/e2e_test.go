@@ -423,6 +423,20 @@ func TestDirectMediaCallGetsEF(t *testing.T) {
 	if other.Packets < 40 || other.DSCP[0] != other.Packets {
 		t.Errorf("other UDP between the phones: %d packets, DSCP %v; want all best effort", other.Packets, other.DSCP)
 	}
+	// On hold Asterisk takes the media back (music on hold): the legs'
+	// flows go back through the PBX, and come out again on unhold.
+	if err := e.sim.Hold(simID, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range e.waitFlows(8, 5*time.Second) {
+		if f.Match["nw_src"] != "10.0.100.1" && f.Match["nw_dst"] != "10.0.100.1" {
+			t.Errorf("a direct flow outlived the hold: %s", f.Text)
+		}
+	}
+	if err := e.sim.Hold(simID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFlows(4, 5*time.Second)
 	if err := e.sim.Hangup(simID, 16); err != nil {
 		t.Fatal(err)
 	}
