@@ -53,6 +53,14 @@ func startSim(t *testing.T, opt amisim.Options) (*amisim.Server, string) {
 	return sim, ln.Addr().String()
 }
 
+// loggedIn dials the simulator and logs in as admin.
+func loggedIn(t *testing.T, addr string) *rawClient {
+	c := dial(t, addr)
+	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
+	c.until(response("l"))
+	return c
+}
+
 func dial(t *testing.T, addr string) *rawClient {
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -132,9 +140,7 @@ func TestLoginAndErrors(t *testing.T) {
 // channel after hangup, as in captures 15, 15b.
 func TestGetvarLifecycle(t *testing.T) {
 	sim, addr := startSim(t, amisim.Options{RTCPInterval: -1})
-	c := dial(t, addr)
-	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
-	c.until(response("l"))
+	c := loggedIn(t, addr)
 	phone := netip.MustParseAddrPort("10.254.0.201:20316")
 	id, _ := sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", FromRTP: phone, AnswerAfter: time.Hour})
 	nc := c.until(func(m ami.Message) bool { return m.Event() == "Newchannel" })
@@ -172,9 +178,7 @@ func TestGetvarLifecycle(t *testing.T) {
 // is bridged.
 func TestDirectMediaVariable(t *testing.T) {
 	sim, addr := startSim(t, amisim.Options{RTCPInterval: -1})
-	c := dial(t, addr)
-	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
-	c.until(response("l"))
+	c := loggedIn(t, addr)
 	a := netip.MustParseAddrPort("10.254.0.201:30000")
 	b := netip.MustParseAddrPort("10.254.0.202:30002")
 	for i, direct := range []bool{false, true} {
@@ -215,9 +219,7 @@ func TestFieldsMatchCaptures(t *testing.T) {
 		}
 	}
 	sim, addr := startSim(t, amisim.Options{RTCPInterval: 20 * time.Millisecond})
-	c := dial(t, addr)
-	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
-	c.until(response("l"))
+	c := loggedIn(t, addr)
 	id, _ := sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", AnswerAfter: time.Millisecond,
 		FromRTP: netip.MustParseAddrPort("10.254.0.201:20000"), ToRTP: netip.MustParseAddrPort("10.254.0.202:20000")})
 	got := map[string][]string{}
@@ -273,9 +275,7 @@ func TestOutcomesThroughTracker(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim, addr := startSim(t, amisim.Options{RTCPInterval: -1})
-	c := dial(t, addr)
-	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
-	c.until(response("l"))
+	c := loggedIn(t, addr)
 	if err := sim.RunScript(context.Background(), calls); err != nil {
 		t.Fatal(err)
 	}
@@ -316,9 +316,7 @@ func TestParseScriptErrors(t *testing.T) {
 // CHANNEL(rtp,direct) reads "(null)" in between.
 func TestHoldAnchorsDirectMedia(t *testing.T) {
 	sim, addr := startSim(t, amisim.Options{RTCPInterval: -1})
-	c := dial(t, addr)
-	c.send("Action: Login\nActionID: l\nUsername: admin\nSecret: s3cret\n")
-	c.until(response("l"))
+	c := loggedIn(t, addr)
 	b := netip.MustParseAddrPort("10.254.0.202:30002")
 	id, _ := sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", FromRTP: netip.MustParseAddrPort("10.254.0.201:30000"),
 		ToRTP: b, AnswerAfter: time.Hour, DirectMedia: true})
