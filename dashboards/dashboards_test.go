@@ -101,28 +101,6 @@ func TestEveryPanelHasQueryAndDatasource(t *testing.T) {
 	}
 }
 
-func TestFaucetDashboardsAreUnchanged(t *testing.T) {
-	for _, name := range []string{"faucet_instrumentation.json", "faucet_inventory.json", "faucet_port_statistics.json"} {
-		orig := filepath.Join("..", "..", "shared", "faucet-configs", "grafana-dashboards", name)
-		want, err := os.ReadFile(orig)
-		if err != nil {
-			// The shared tree sits beside the repository in CI; elsewhere
-			// there is nothing to compare against.
-			if os.Getenv("CI") == "" {
-				t.Skipf("no %s: %v", orig, err)
-			}
-			t.Fatal(err)
-		}
-		got, err := files.ReadFile("faucet/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("faucet/%s differs from Faucet's", name)
-		}
-	}
-}
-
 func TestResolveDatasource(t *testing.T) {
 	all, err := All()
 	if err != nil {
