@@ -40,17 +40,17 @@ conformance:
 		$(GO) test -tags conformance $(TESTFLAGS) -run Conformance $(CONFORMANCE_PKGS)
 
 # fuzz runs every fuzz target (found with `go test -list '^Fuzz'` in each
-# package) for FUZZTIME, one after another: go test fuzzes one target per
+# package whose tests define one) for FUZZTIME, one after another: go test fuzzes one target per
 # run. Seed corpora live in testdata/fuzz/FuzzX of each package; inputs that
 # make a target fail are written there too (commit them with the fix). The
 # working corpus the fuzzer grows stays in the Go build cache.
 FUZZTIME ?= 10s
 
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
-		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-			echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
+		for target in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz' || true); do \
+			echo "fuzz $$dir $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$dir; \
 		done; \
 	done
 
