@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite provisioning/faucet from faucet/")
+var update = flag.Bool("update", false, "rewrite generated files: provisioning/faucet from faucet/, testdata/metrics.golden")
 
 // panel is the part of a Grafana panel the tests read.
 type panel struct {
