@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/controller/oftable"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/faucetcorpus"
@@ -63,3 +64,6 @@ func TestConformanceCompileFaucetValidConfigs(t *testing.T) {
 		t.Fatal("nothing compiled")
 	}
 }
+
+func meterAdd(m of13.Meter) of13.MeterMod { return of13.MeterMod{Command: of13.ModAdd, Meter: m} }
+func groupAdd(g of13.Group) of13.GroupMod { return of13.GroupMod{Command: of13.ModAdd, Group: g} }
