@@ -10,7 +10,7 @@ PKGS     := ./...
 # serialises them with a lock file, so packages may still run in parallel.
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build test bench lint demo deps clean fuzz
+.PHONY: all build test conformance fuzz bench lint demo deps clean
 
 all: build
 
@@ -20,6 +20,39 @@ build:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+# conformance runs Faucet's own config test cases against voipsdn's config
+# validator, compiler and dashboards. The cases come from Faucet's test
+# suite, so they are not in this repository: CORPUS names their directory
+# (valid/, invalid/, expected.json, examples/, grafana-dashboards/), e.g.
+#   make conformance CORPUS=../shared/faucet-configs
+# The tests are built only with -tags conformance, so `make test` never
+# sees them. Without CORPUS they skip, except under CI=true where that is
+# an error.
+CORPUS ?=
+CONFORMANCE_PKGS := ./faucet/config ./faucet/pipeline ./dashboards
+
+conformance:
+	@if [ -z "$(CORPUS)" ] && [ "$$CI" = true ]; then \
+		echo "make conformance: CORPUS=dir is required under CI=true" >&2; exit 1; fi
+	$(GO) vet -tags conformance $(CONFORMANCE_PKGS)
+	VOIPSDN_FAUCET_CORPUS="$(if $(CORPUS),$(abspath $(CORPUS)))" \
+		$(GO) test -tags conformance $(TESTFLAGS) -run Conformance $(CONFORMANCE_PKGS)
+
+# fuzz runs every fuzz target (found with `go test -list '^Fuzz'` in each
+# package whose tests define one) for FUZZTIME, one after another: go test fuzzes one target per
+# run. Seed corpora live in testdata/fuzz/FuzzX of each package; inputs that
+# make a target fail are written there too (commit them with the fix). The
+# working corpus the fuzzer grows stays in the Go build cache.
+FUZZTIME ?= 10s
+
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
+		for target in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz' || true); do \
+			echo "fuzz $$dir $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$dir; \
+		done; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -26,7 +26,8 @@ var notExported = map[string]bool{"python_info": true}
 // targetLabels are attached by Prometheus at scrape time, not by exporters.
 var targetLabels = map[string]bool{"job": true, "instance": true, "__name__": true}
 
-// fakeStatsSwitch answers every stats request with one item.
+// fakeStatsSwitch answers every stats request with one item (two meters:
+// one of the config's and one of a call's).
 type fakeStatsSwitch struct{}
 
 func (fakeStatsSwitch) PortStats(context.Context) ([]stats.PortStats, error) {
@@ -39,7 +40,7 @@ func (fakeStatsSwitch) FlowStats(context.Context) ([]stats.FlowStats, error) {
 	return []stats.FlowStats{{TableID: 0, PacketCount: 1, ByteCount: 1}}, nil
 }
 func (fakeStatsSwitch) MeterStats(context.Context) ([]stats.MeterStats, error) {
-	return []stats.MeterStats{{MeterID: 1}}, nil
+	return []stats.MeterStats{{MeterID: 1}, {MeterID: 4096}}, nil
 }
 
 // exported registers every voipsdn collector, fed with fake sources that
@@ -90,7 +91,8 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_ = p.Run(ctx, stats.Target{DPID: 1, DPName: "sw1", Switch: fakeStatsSwitch{}})
+		_ = p.Run(ctx, stats.Target{DPID: 1, DPName: "sw1", Switch: fakeStatsSwitch{},
+			CallMeter: func(id uint32) bool { return id >= 4096 }})
 	}()
 	t.Cleanup(func() { cancel(); wg.Wait() })
 

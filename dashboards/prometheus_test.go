@@ -3,7 +3,6 @@ package dashboards
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/voipsdn/voipsdn/internal/promlab"
 )
+
+// prometheusOnExporters starts a real Prometheus scraping the exporters
+// (fed by fakes), with the given recording rule files.
+func prometheusOnExporters(t *testing.T, rules []string) *promlab.Server {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	exportedOn(t, reg)
+	ts := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	t.Cleanup(ts.Close)
+	return promlab.Start(t, promlab.Options{Targets: []string{strings.TrimPrefix(ts.URL, "http://")}, RuleFiles: rules})
+}
 
 // grafanaVars stands in for the dashboards' template variables.
 var grafanaVars = strings.NewReplacer("$dp_name", ".*", "$port", ".*", "$server", ".*", "$__rate_interval", "1m")
@@ -23,19 +33,7 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Prometheus")
 	}
-	reg := prometheus.NewRegistry()
-	exportedOn(t, reg)
-	ts := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	defer ts.Close()
-	// Faucet's recording rules (shared/, beside the repository) run too.
-	var rules []string
-	const rulesFile = "../../shared/faucet-configs/examples/prometheus/faucet.rules.yml"
-	if _, err := os.Stat(rulesFile); err == nil {
-		rules = append(rules, rulesFile)
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("no %s: %v", rulesFile, err)
-	}
-	p := promlab.Start(t, promlab.Options{Targets: []string{strings.TrimPrefix(ts.URL, "http://")}, RuleFiles: rules})
+	p := prometheusOnExporters(t, nil)
 
 	all, err := All()
 	if err != nil {
@@ -57,14 +55,6 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 			expr = grafanaVars.Replace(expr)
 			if _, err := p.WaitForSeries(ctx, expr); err != nil {
 				t.Errorf("%s: %q: %v", db.File, ql[0], err)
-			}
-		}
-	}
-	if len(rules) > 0 {
-		for _, rec := range []string{"instance_vlan:vlan_hosts_learned:sum", "instance_vlan_dpid:vlan_hosts_learned:sum",
-			"port_dpid:port_vlan_hosts_learned:sum", "port_vlan_dpid:port_vlan_hosts_learned:sum"} {
-			if _, err := p.WaitForSeries(ctx, rec); err != nil {
-				t.Errorf("Faucet recording rule %s: %v", rec, err)
 			}
 		}
 	}

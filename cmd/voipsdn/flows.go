@@ -8,11 +8,14 @@ import (
 	"io"
 	"strings"
 
+	dpctl "github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
 )
 
-// flowsCmd prints one DP's compiled program offline, in ovs-ofctl syntax:
+// flowsCmd prints one DP's compiled program offline, exactly what run
+// installs when the switch connects (before any host is learned), in
+// ovs-ofctl syntax:
 // the table layout as comments, then meters and groups (flows refer to
 // them), then the flows sorted by table and descending priority. The
 // output can be fed to ovs-ofctl -O OpenFlow13 add-meter/add-group/add-flows.
@@ -42,7 +45,8 @@ func flowsCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "voipsdn flows: %s: %v\n", *file, err)
 		return 1
 	}
-	prog, err := pipeline.Compile(dp, nil, pipeline.OptionsFor(cfg, dp)...)
+	// The same compilation run installs, standing voice flows included.
+	prog, err := dpctl.Compile(cfg, dp)
 	if err != nil {
 		fmt.Fprintf(stderr, "voipsdn flows: %s: %v\n", *file, err)
 		return 1

@@ -19,6 +19,15 @@ func compileOpts(q *config.QoS) []pipeline.Option {
 	return nil
 }
 
+// Compile returns the program DP d of cfg installs when its switch
+// connects, before any host is learned: the same compilation the running
+// DP does (compileDP), so with a voip section it includes the voice
+// table's standing flows. `voipsdn flows` prints it.
+func Compile(cfg *config.Config, d *config.DP) (*pipeline.Program, error) {
+	q := qosOf(cfg)
+	return compileDP(d, pipeline.NewLearned(compileOpts(q)...), q)
+}
+
 // compileDP compiles a DP's program. With a QoS policy the program has the
 // voip table and the policy's standing flows under OwnerVoIPStanding.
 func compileDP(d *config.DP, learned *pipeline.Learned, q *config.QoS) (*pipeline.Program, error) {

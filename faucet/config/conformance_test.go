@@ -1,3 +1,9 @@
+//go:build conformance
+
+// The conformance suite: Faucet's own config test cases, read from the
+// corpus directory that `make conformance CORPUS=dir` names (see
+// internal/faucetcorpus). Not part of `make test`.
+
 package config
 
 import (
@@ -6,20 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sharedDir locates /work/shared/faucet-configs relative to the package.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "faucet-configs")
-	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared faucet-configs not found at %s: %v", dir, err)
-		}
-		t.Skipf("shared faucet-configs not found at %s", dir)
-	}
-	return dir
-}
+	"github.com/voipsdn/voipsdn/internal/faucetcorpus"
+)
 
 type expectedCase struct {
 	File        string  `json:"file"`
@@ -111,8 +106,8 @@ var faucetProblem = map[string]string{
 	"203_arp_timeout_too_big.yaml":                                "L2 timeout must be > ARP timeout * 2",
 }
 
-func TestFaucetConformance(t *testing.T) {
-	dir := sharedDir(t)
+func TestConformanceFaucetCases(t *testing.T) {
+	dir := faucetcorpus.Dir(t)
 	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -166,4 +161,31 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// Faucet's shipped example (faucet.yaml including acls.yaml) loads and
+// resolves as Faucet resolves it.
+func TestConformanceFaucetExample(t *testing.T) {
+	dir := faucetcorpus.Dir(t)
+	cfg, err := LoadFile(filepath.Join(dir, "examples", "faucet.yaml"))
+	if err != nil {
+		t.Fatalf("Faucet's own example must be valid:\n%v", err)
+	}
+	if len(cfg.Files) != 2 {
+		t.Errorf("files = %v, want faucet.yaml and acls.yaml", cfg.Files)
+	}
+	sw1 := cfg.DP("sw1")
+	// "s1" is port 4 on sw1: the DNS redirect ACL must resolve to it.
+	for _, r := range sw1.ACL("access-port-protect").Rules {
+		if r.Actions.Output != nil {
+			for _, st := range r.Actions.Output.Steps {
+				if st.Kind == OutPort && st.Port.Number != 4 {
+					t.Errorf("port s1 resolved to %d on sw1, want 4", st.Port.Number)
+				}
+			}
+		}
+	}
+	if len(sw1.Routers) != 1 || len(sw1.Routers[0].VLANs) != 2 {
+		t.Errorf("router-office-guest not resolved: %+v", sw1.Routers)
+	}
 }

@@ -5,7 +5,10 @@
 //
 //   - Load reads the main file and everything it includes (include,
 //     include-optional; paths relative to the including file; loops are
-//     errors; a missing include-optional is skipped) into a Source.
+//     errors; a missing include-optional is skipped) into a Source. Each
+//     file must be a regular file of at most MaxFileBytes (4 MiB, or
+//     $VOIPSDN_CONFIG_MAX_BYTES), so a mistaken path cannot make a reload
+//     read without bound.
 //   - Parse checks every section against Faucet's schema (unknown keys and
 //     wrong types are errors, YAML 1.1 typing as in PyYAML) and fills in
 //     defaults, giving a Document.
@@ -34,6 +37,10 @@
 //	r := config.NewReloader(path, config.WithApply(ctrl.Apply), config.WithLogger(log))
 //	if _, err := r.Reload(ctx); err != nil { ... } // r.Current() stays nil
 //	go r.Watch(ctx, time.Second, report)          // owned by the caller
+//
+// Faucet's own config test cases are the conformance suite
+// (conformance_test.go, built with -tags conformance, run by `make
+// conformance CORPUS=dir`); they are not part of this repository.
 //
 // Concurrency: a *Config and everything reachable from it is immutable once
 // returned and may be shared by any number of goroutines. Reloader is safe

@@ -7,31 +7,6 @@ import (
 	"time"
 )
 
-func TestFaucetShippedExample(t *testing.T) {
-	dir := sharedDir(t)
-	cfg, err := LoadFile(filepath.Join(dir, "examples", "faucet.yaml"))
-	if err != nil {
-		t.Fatalf("Faucet's own example must be valid:\n%v", err)
-	}
-	if len(cfg.Files) != 2 {
-		t.Errorf("files = %v, want faucet.yaml and acls.yaml", cfg.Files)
-	}
-	sw1 := cfg.DP("sw1")
-	// "s1" is port 4 on sw1: the DNS redirect ACL must resolve to it.
-	for _, r := range sw1.ACL("access-port-protect").Rules {
-		if r.Actions.Output != nil {
-			for _, st := range r.Actions.Output.Steps {
-				if st.Kind == OutPort && st.Port.Number != 4 {
-					t.Errorf("port s1 resolved to %d on sw1, want 4", st.Port.Number)
-				}
-			}
-		}
-	}
-	if len(sw1.Routers) != 1 || len(sw1.Routers[0].VLANs) != 2 {
-		t.Errorf("router-office-guest not resolved: %+v", sw1.Routers)
-	}
-}
-
 func TestOurExample(t *testing.T) {
 	cfg, err := LoadFile(filepath.Join("..", "..", "examples", "faucet.yaml"))
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -43,12 +42,12 @@ type loader struct {
 type chainLink struct{ key, path string }
 
 // Load reads the main configuration file and all files it includes.
-// Includes are resolved relative to the including file; a loop is an
+// Each file must be a regular file of at most MaxFileBytes. Includes are resolved relative to the including file; a loop is an
 // error; a missing include-optional is skipped. Load does not check the
 // sections' content: that is Parse's job. The error, when not nil, is an
 // Errors value listing every problem found.
 func Load(path string) (*Source, error) {
-	return loadWith(path, os.ReadFile)
+	return loadWith(path, ReadFile)
 }
 
 // LoadBytes is Load with the main file's content supplied; includes are
@@ -58,7 +57,7 @@ func LoadBytes(name string, data []byte) (*Source, error) {
 		if p == name {
 			return data, nil
 		}
-		return os.ReadFile(p)
+		return ReadFile(p)
 	})
 }
 

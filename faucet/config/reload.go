@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -148,7 +147,7 @@ func (r *Reloader) recordFiles(src *Source) {
 }
 
 func statFile(path string) fileState {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return fileState{absent: true}
 	}

@@ -19,7 +19,7 @@ var asteriskSchema = schema{
 var qosSchema = schema{
 	"voice_dscp": tInt, "signalling_dscp": tInt, "sip_ports": tList, "queue": tInt,
 	"rtp_port_range": tList, "codec_kbps": tDict, "default_kbps": tInt | tFloat,
-	"headroom_percent": tInt | tFloat, "pinhole": tStr, "idle_timeout": tInt | tFloat,
+	"headroom_percent": tInt | tFloat, "pinhole": tStr | tBool, "idle_timeout": tInt | tFloat,
 	"max_calls": tInt, "pbx_addresses": tList, "apply_to": tDict,
 }
 
@@ -254,7 +254,16 @@ func (v *validator) qos(q *QoS, n *node) {
 		}
 	}
 	q.Pinhole = o.str("pinhole", PinholeMark)
-	if q.Pinhole != PinholeOff && q.Pinhole != PinholeMark && q.Pinhole != PinholeStrict {
+	if p := o.get("pinhole"); p != nil && p.kind == kBool {
+		// YAML 1.1 reads an unquoted off (or no, false) as a boolean;
+		// Faucet users write it unquoted, so false means off. True (on,
+		// yes) names no mode.
+		if p.b {
+			v.e.add(o.keyPos("pinhole"), "pinhole must be off, mark or strict, not %s (read as a YAML boolean)", p.raw())
+		} else {
+			q.Pinhole = PinholeOff
+		}
+	} else if q.Pinhole != PinholeOff && q.Pinhole != PinholeMark && q.Pinhole != PinholeStrict {
 		v.e.add(o.keyPos("pinhole"), "pinhole must be off, mark or strict, not %s", quote(q.Pinhole))
 	}
 	if it := o.get("idle_timeout"); it != nil {

@@ -194,6 +194,3 @@ func wantOuts(t testing.TB, what string, r oftable.Result, want ...string) {
 func mac(s string) net.HardwareAddr { return oftable.MAC(s) }
 
 var testTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func meterAdd(m of13.Meter) of13.MeterMod { return of13.MeterMod{Command: of13.ModAdd, Meter: m} }
-func groupAdd(g of13.Group) of13.GroupMod { return of13.GroupMod{Command: of13.ModAdd, Group: g} }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"sync"
 	"time"
 
@@ -105,7 +104,7 @@ func (c *configState) record(cfg *config.Config, err error) {
 	c.state.HashFunc = "sha256"
 	c.state.Files, c.state.Hashes = nil, nil
 	for _, f := range cfg.Files {
-		b, rerr := os.ReadFile(f)
+		b, rerr := config.ReadFile(f) // bounded: the file may have changed since the load
 		if rerr != nil {
 			continue
 		}
