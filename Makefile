@@ -59,7 +59,7 @@ bench:
 
 lint:
 	$(GO) vet $(PKGS)
-	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@2025.1.1
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	"$$($(GO) env GOPATH)/bin/staticcheck" $(PKGS)
 
 # deps installs the Debian packages the lab and the integration tests use.
