@@ -125,7 +125,7 @@ func NewClient(cfg ServerConfig, h Handler, opts ...Option) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.log = c.log.With("component", "ami", "server", cfg.Name)
-	c.q = newQueue(cfg.EventQueue)
+	c.q = newQueue(cfg.EventQueue, cfg.Name)
 	c.lastError.Store("")
 	return c, nil
 }

@@ -88,6 +88,9 @@ func (d *Driver) Run(ctx context.Context) error {
 	defer wg.Wait()
 	var backlog []Request
 	inFlight := 0
+	// resyncing: a CoreShowChannels is in flight; resyncDue: events were
+	// dropped after it was sent, so another follows it.
+	resyncing, resyncDue := false, false
 	start := func(req Request) {
 		inFlight++
 		wg.Add(1)
@@ -145,11 +148,21 @@ func (d *Driver) Run(ctx context.Context) error {
 				flush(t.Apply(dl.Msg, d.opt.Now()))
 			case ami.DeliveryConnected:
 				backlog = nil // requests from the old connection are moot
+				resyncing, resyncDue = true, false
 				start(t.ResyncRequest())
 				flush(nil)
 			case ami.DeliveryOverflow:
+				// Hangups may be among the lost events: ask the server
+				// for its channels now. A storm announces drops again and
+				// again; one resync in flight and one after it cover them
+				// all.
 				d.opt.Logger.Warn("events were dropped; resynchronising", "dropped", dl.Dropped)
-				start(t.ResyncRequest())
+				if resyncing {
+					resyncDue = true
+				} else {
+					resyncing = true
+					start(t.ResyncRequest())
+				}
 			case ami.DeliveryDisconnected:
 				calls, legs := t.Calls()
 				d.opt.Logger.Info("ami disconnected; will resync on reconnect", "calls", calls, "legs", legs)
@@ -163,6 +176,13 @@ func (d *Driver) Run(ctx context.Context) error {
 			flush(nil)
 		case r := <-d.results:
 			inFlight--
+			if r.req.Kind == KindResync {
+				resyncing = false
+				if resyncDue && r.err == nil {
+					resyncDue, resyncing = false, true
+					start(t.ResyncRequest())
+				}
+			}
 			if r.req.Kind == KindResync && r.err != nil {
 				if !errors.Is(r.err, ami.ErrNotConnected) {
 					d.opt.Logger.Warn("resync failed; retrying", "err", r.err)
