@@ -23,8 +23,16 @@ type Option func(*Client)
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
-// WithBackoff sets the reconnect backoff.
+// WithBackoff sets the backoff after sessions that failed once connected:
+// a refused login, or a session that ended before it was healthy.
 func WithBackoff(b Backoff) Option { return func(c *Client) { c.backoff = b } }
+
+// WithConnectBackoff sets the backoff after failed connection attempts.
+func WithConnectBackoff(b Backoff) Option { return func(c *Client) { c.connectBackoff = b } }
+
+// WithHealthyAfter sets how long a session must have been logged in for
+// its end to reset the session backoff (default DefaultHealthyAfter).
+func WithHealthyAfter(d time.Duration) Option { return func(c *Client) { c.healthyAfter = d } }
 
 // Client keeps one logged-in connection to one Asterisk server and
 // delivers its events, in order, to a Handler. Create it with NewClient
@@ -34,7 +42,11 @@ type Client struct {
 	handler  Handler
 	log      *slog.Logger
 	backoff  Backoff
-	idPrefix string
+	// connectBackoff paces failed dials; healthyAfter is the session
+	// length that resets backoff.
+	connectBackoff Backoff
+	healthyAfter   time.Duration
+	idPrefix       string
 	q        *queue
 
 	mu  sync.Mutex
@@ -117,7 +129,8 @@ func NewClient(cfg ServerConfig, h Handler, opts ...Option) (*Client, error) {
 	if h == nil {
 		h = func(Delivery) {}
 	}
-	c := &Client{cfg: cfg, handler: h, backoff: DefaultBackoff(), idPrefix: "voipsdn-", exits: map[string]uint64{}}
+	c := &Client{cfg: cfg, handler: h, backoff: DefaultBackoff(), connectBackoff: DefaultConnectBackoff(),
+		healthyAfter: DefaultHealthyAfter, idPrefix: "voipsdn-", exits: map[string]uint64{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -217,19 +230,34 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 	}()
 
-	attempt := 0
+	// Two paces. Failed dials (the PBX is down or restarting) retry at a
+	// low cap: reconnecting promptly when it is back matters, and a
+	// refused connection costs it nothing. Sessions that fail once
+	// connected (a refused login, a drop soon after login) back off up
+	// to the session cap, and only a session that stayed up for
+	// healthyAfter resets that.
+	dials, failures := 0, 0
 	for {
-		loggedIn, err := c.session(ctx)
+		connected, loggedInAt, err := c.session(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
-		}
-		if loggedIn {
-			attempt = 0
 		}
 		if err == nil {
 			err = errors.New("connection ended")
 		}
-		delay := c.backoff.Delay(attempt)
+		var delay time.Duration
+		attempt := 0
+		if !connected {
+			delay, attempt = c.connectBackoff.Delay(dials), dials
+			dials++
+		} else {
+			dials = 0
+			if !loggedInAt.IsZero() && time.Since(loggedInAt) >= c.healthyAfter {
+				failures = 0
+			}
+			delay, attempt = c.backoff.Delay(failures), failures
+			failures++
+		}
 		attempt++
 		c.lastError.Store(err.Error())
 		reason := ExitReason(err)
@@ -251,12 +279,12 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 }
 
-// session runs one connection from dial to its end and reports whether
-// the login succeeded.
-func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
+// session runs one connection from dial to its end. It reports whether
+// the connection was made and, if the login succeeded, when.
+func (c *Client) session(ctx context.Context) (connected bool, loggedInAt time.Time, err error) {
 	nc, err := c.dial(ctx)
 	if err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
 	k := newConn(c, nc)
 	go k.readLoop()
@@ -285,20 +313,20 @@ func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
 		c.log.Debug("ami greeting", "greeting", g)
 	case <-k.done:
 		t.Stop()
-		return false, fmt.Errorf("ami %s: before greeting: %w", c.cfg.Name, k.err)
+		return true, time.Time{}, fmt.Errorf("ami %s: before greeting: %w", c.cfg.Name, k.err)
 	case <-t.C:
-		return false, fmt.Errorf("ami %s: no greeting within %v", c.cfg.Name, c.cfg.ActionTimeout)
+		return true, time.Time{}, fmt.Errorf("ami %s: no greeting within %v", c.cfg.Name, c.cfg.ActionTimeout)
 	}
 
 	if err := c.login(ctx, k); err != nil {
 		if errors.Is(err, ErrAuthFailed) {
 			c.stats.loginFailures.Add(1)
 		}
-		return false, err
+		return true, time.Time{}, err
 	}
 	for _, f := range c.cfg.EventFilter {
 		if _, err := k.action(ctx, NewAction("Filter", "Operation", "Add", "Filter", f)); err != nil {
-			return true, fmt.Errorf("ami %s: filter %q: %w", c.cfg.Name, f, err)
+			return true, time.Time{}, fmt.Errorf("ami %s: filter %q: %w", c.cfg.Name, f, err)
 		}
 	}
 	c.mu.Lock()
@@ -309,7 +337,8 @@ func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
 	c.log.Info("ami logged in", "address", c.cfg.Address(), "auth", c.cfg.Auth, "events", c.cfg.EventMask())
 	c.q.push(Delivery{Server: c.cfg.Name, Kind: DeliveryConnected, Received: time.Now()}, true)
 	live = true
-	return true, c.keepalive(ctx, k)
+	at := time.Now()
+	return true, at, c.keepalive(ctx, k)
 }
 
 // keepalive pings until the connection or ctx ends.
