@@ -38,16 +38,16 @@ func WithHealthyAfter(d time.Duration) Option { return func(c *Client) { c.healt
 // delivers its events, in order, to a Handler. Create it with NewClient
 // and run it with Run; methods are safe for concurrent use.
 type Client struct {
-	cfg      ServerConfig
-	handler  Handler
-	log      *slog.Logger
-	backoff  Backoff
+	cfg     ServerConfig
+	handler Handler
+	log     *slog.Logger
+	backoff Backoff
 	// connectBackoff paces failed dials; healthyAfter is the session
 	// length that resets backoff.
 	connectBackoff Backoff
 	healthyAfter   time.Duration
 	idPrefix       string
-	q        *queue
+	q              *queue
 
 	mu  sync.Mutex
 	cur *conn // nil while disconnected
