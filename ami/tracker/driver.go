@@ -118,10 +118,26 @@ func (d *Driver) Run(ctx context.Context) error {
 		}
 	}
 	flush := func(evs []Event) {
-		for _, ev := range evs {
+		for i, ev := range evs {
+			// A resync can report tens of thousands of calls; shutdown
+			// must not wait for all of them to be acted on.
+			if i%checkEvery == 0 && ctx.Err() != nil {
+				return
+			}
 			d.emit(ev)
 		}
 		for _, req := range t.TakeRequests() {
+			if req.Kind == KindResync && req.Delay == 0 {
+				// Asked by the tracker (a limit was reached): one at a
+				// time, like the driver's own.
+				if resyncing {
+					resyncDue = true
+				} else {
+					resyncing = true
+					start(req)
+				}
+				continue
+			}
 			if req.Delay > 0 {
 				later(req)
 			} else {
@@ -192,7 +208,7 @@ func (d *Driver) Run(ctx context.Context) error {
 				flush(nil)
 				continue
 			}
-			flush(t.Answer(r.req, r.resp, r.err, d.opt.Now()))
+			flush(t.AnswerContext(ctx, r.req, r.resp, r.err, d.opt.Now()))
 		}
 	}
 }

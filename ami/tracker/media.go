@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"slices"
@@ -14,6 +15,12 @@ import (
 // Answer feeds the response to a request (err is the action's error, if
 // any) and returns the lifecycle events it causes.
 func (t *Tracker) Answer(req Request, resp ami.Response, err error, now time.Time) []Event {
+	return t.AnswerContext(context.Background(), req, resp, err, now)
+}
+
+// AnswerContext is Answer for owners that can be stopped: a resync of a
+// large server stops early when ctx ends.
+func (t *Tracker) AnswerContext(ctx context.Context, req Request, resp ami.Response, err error, now time.Time) []Event {
 	switch req.Kind {
 	case KindGetvar:
 		return t.answerGetvar(req, resp, err, now)
@@ -23,7 +30,7 @@ func (t *Tracker) Answer(req Request, resp ami.Response, err error, now time.Tim
 		if err != nil {
 			return nil
 		}
-		return t.resync(req, resp.Events, now)
+		return t.resync(ctx, req, resp.Events, now)
 	case KindOriginate:
 		if err == nil {
 			return nil // success: OriginateResponse (async) or channel events follow
