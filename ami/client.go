@@ -46,6 +46,7 @@ type Client struct {
 	// length that resets backoff.
 	connectBackoff Backoff
 	healthyAfter   time.Duration
+	onPanic        func(server, component string)
 	idPrefix       string
 	q              *queue
 
@@ -62,7 +63,7 @@ type Client struct {
 type clientStats struct {
 	connects, disconnects, loginFailures atomic.Uint64
 	received, delivered, dropped         atomic.Uint64
-	garbage, stray                       atomic.Uint64
+	garbage, stray, panics               atomic.Uint64
 	maxStall                             atomic.Int64
 	connected                            atomic.Bool
 }
@@ -81,6 +82,9 @@ type Stats struct {
 	QueueMax        int
 	GarbageLines    uint64
 	StrayResponses  uint64
+	// Panics counts bugs recovered at the client's goroutine boundaries;
+	// each cost the connection.
+	Panics uint64
 	// MaxReaderStall is the longest time the socket reader spent between
 	// finishing one message and reading the next.
 	MaxReaderStall time.Duration
@@ -162,6 +166,7 @@ func (c *Client) Stats() Stats {
 		QueueMax:        maxLen,
 		GarbageLines:    c.stats.garbage.Load(),
 		StrayResponses:  c.stats.stray.Load(),
+		Panics:          c.stats.panics.Load(),
 		MaxReaderStall:  time.Duration(c.stats.maxStall.Load()),
 		LastError:       c.lastError.Load().(string),
 		Exits:           c.exitCounts(),
@@ -226,7 +231,7 @@ func (c *Client) Run(ctx context.Context) error {
 			if d.Kind == DeliveryEvent {
 				c.stats.delivered.Add(1)
 			}
-			c.handler(d)
+			c.deliver(d)
 		}
 	}()
 
@@ -238,7 +243,7 @@ func (c *Client) Run(ctx context.Context) error {
 	// healthyAfter resets that.
 	dials, failures := 0, 0
 	for {
-		connected, loggedInAt, err := c.session(ctx)
+		connected, loggedInAt, err := c.safeSession(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -277,6 +282,34 @@ func (c *Client) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// deliver hands one delivery to the handler. A panic there (a consumer's
+// bug met with unexpected input) loses that delivery, so the connection is
+// dropped: the reconnect's resync puts the consumer right again.
+func (c *Client) deliver(d Delivery) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.recovered(PanicDelivery, v)
+			c.mu.Lock()
+			if k := c.cur; k != nil {
+				_ = k.nc.Close()
+			}
+			c.mu.Unlock()
+		}
+	}()
+	c.handler(d)
+}
+
+// safeSession is session with a recover: session's own deferred clean-up
+// runs first, then the panic ends this connection like any error.
+func (c *Client) safeSession(ctx context.Context) (connected bool, loggedInAt time.Time, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			connected, loggedInAt, err = true, time.Time{}, c.recovered(PanicSession, v)
+		}
+	}()
+	return c.session(ctx)
 }
 
 // session runs one connection from dial to its end. It reports whether

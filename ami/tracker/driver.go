@@ -3,8 +3,11 @@ package tracker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voipsdn/voipsdn/ami"
@@ -27,7 +30,13 @@ type DriverOptions struct {
 	Logger *slog.Logger
 	// Now is the clock for events without Timestamp (default time.Now).
 	Now func() time.Time
+	// OnPanic, if set, is told of every panic the driver recovers (for a
+	// metric); component is PanicComponent.
+	OnPanic func(server, component string)
 }
+
+// PanicComponent names the driver in OnPanic.
+const PanicComponent = "tracker"
 
 // Driver connects a Tracker to a live client. Give Handle to the client
 // as its ami.Handler and run Run; emit is called from Run's goroutine.
@@ -39,7 +48,11 @@ type Driver struct {
 	results chan result
 	stopped chan struct{}
 	once    sync.Once
+	panics  atomic.Uint64
 }
+
+// Panics returns how many panics the driver recovered.
+func (d *Driver) Panics() uint64 { return d.panics.Load() }
 
 type result struct {
 	req  Request
@@ -154,10 +167,30 @@ func (d *Driver) Run(ctx context.Context) error {
 			backlog = nil
 		}
 	}
-	for {
+	// step handles one thing. A panic in it (a tracker bug met with odd
+	// input, or in emit) is logged and counted, and answered with a
+	// resync instead of taking the process down: the tracker's view may
+	// have lost an event, and the server's channel list puts it right.
+	step := func() (done bool, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				d.panics.Add(1)
+				d.opt.Logger.Error("recovered from a panic in the call tracker; resynchronising",
+					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if d.opt.OnPanic != nil {
+					d.opt.OnPanic(d.opt.Tracker.Server, PanicComponent)
+				}
+				if resyncing {
+					resyncDue = true
+				} else {
+					resyncing = true
+					start(t.ResyncRequest())
+				}
+			}
+		}()
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return true, ctx.Err()
 		case dl := <-d.in:
 			switch dl.Kind {
 			case ami.DeliveryEvent:
@@ -206,9 +239,15 @@ func (d *Driver) Run(ctx context.Context) error {
 					later(r.req)
 				}
 				flush(nil)
-				continue
+				return false, nil
 			}
 			flush(t.AnswerContext(ctx, r.req, r.resp, r.err, d.opt.Now()))
+		}
+		return false, nil
+	}
+	for {
+		if done, err := step(); done {
+			return err
 		}
 	}
 }

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.load.AnswerAfter, "answer-after", 100*time.Millisecond, "generated load: ring time per call")
 	fs.DurationVar(&o.rtcp, "rtcp-interval", 5*time.Second, "RTCP report interval per leg (negative: none)")
 	fs.DurationVar(&o.dropEvery, "drop-every", 0, "drop all client connections this often")
-	fs.StringVar(&o.malformed, "malformed", "", "send malformed input: garbage, lf or huge")
+	fs.StringVar(&o.malformed, "malformed", "", "send malformed input: garbage, lf, utf8 or huge")
 	fs.DurationVar(&o.malformedEvery, "malformed-every", 10*time.Second, "how often to send --malformed input")
 	fs.BoolVar(&o.noTimestamps, "no-timestamps", false, "leave out Timestamp (timestampevents = no)")
 	fs.BoolVar(&o.bench, "bench", false, "run voipsdn's AMI client and tracker against the simulator and report")
