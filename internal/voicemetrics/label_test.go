@@ -42,7 +42,7 @@ func TestHostileLabelValues(t *testing.T) {
 func TestLabel(t *testing.T) {
 	for in, want := range map[string]string{
 		"Newchannel": "Newchannel", "\xff": "\uFFFD", "a\xffb": "a\uFFFDb", "": "",
-		strings.Repeat("x", 200):                  strings.Repeat("x", MaxLabelBytes),
+		strings.Repeat("x", 200):                   strings.Repeat("x", MaxLabelBytes),
 		strings.Repeat("x", MaxLabelBytes-1) + "é": strings.Repeat("x", MaxLabelBytes-1),
 	} {
 		if got := Label(in); got != want {
