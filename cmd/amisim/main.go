@@ -1,5 +1,5 @@
 // Command amisim runs the AMI simulator: a TCP server that behaves like
-// the Asterisk 22 of shared/ami-captures, driven by a JSON call script or
+// the Asterisk 22 of ami/testdata/captures, driven by a JSON call script or
 // a generated load. With --bench it also runs voipsdn's AMI client and
 // call tracker against itself and reports dropped events and the reader's
 // longest stall.
