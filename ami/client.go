@@ -315,9 +315,11 @@ func (c *Client) safeSession(ctx context.Context) (connected bool, loggedInAt ti
 // session runs one connection from dial to its end. It reports whether
 // the connection was made and, if the login succeeded, when.
 func (c *Client) session(ctx context.Context) (connected bool, loggedInAt time.Time, err error) {
-	nc, err := c.dial(ctx)
+	nc, tcpUp, err := c.dial(ctx)
 	if err != nil {
-		return false, time.Time{}, err
+		// A failed TLS handshake reached the server: it paces like a
+		// failed login, not like a refused connection.
+		return tcpUp, time.Time{}, err
 	}
 	k := newConn(c, nc)
 	go k.readLoop()
@@ -434,32 +436,38 @@ func MD5Key(challenge string, s Secret) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+// dial connects, with TLS if configured. tcpUp reports whether the TCP
+// connection was made, even if the TLS handshake then failed.
+func (c *Client) dial(ctx context.Context) (nc net.Conn, tcpUp bool, err error) {
 	d := net.Dialer{Timeout: c.cfg.ActionTimeout, KeepAlive: 30 * time.Second}
 	addr := c.cfg.Address()
+	nc, err = d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, fmt.Errorf("ami %s: %w", c.cfg.Name, err)
+	}
 	if !c.cfg.TLS {
-		nc, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("ami %s: %w", c.cfg.Name, err)
-		}
-		return nc, nil
+		return nc, true, nil
 	}
 	tc := &tls.Config{ServerName: c.cfg.Host, InsecureSkipVerify: c.cfg.TLSSkipVerify, MinVersion: tls.VersionTLS12}
 	if c.cfg.TLSCAFile != "" {
 		pem, err := os.ReadFile(c.cfg.TLSCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("ami %s: tls_ca_file: %w", c.cfg.Name, err)
+			_ = nc.Close()
+			return nil, true, fmt.Errorf("ami %s: tls_ca_file: %w", c.cfg.Name, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ami %s: tls_ca_file %s: no certificates", c.cfg.Name, c.cfg.TLSCAFile)
+			_ = nc.Close()
+			return nil, true, fmt.Errorf("ami %s: tls_ca_file %s: no certificates", c.cfg.Name, c.cfg.TLSCAFile)
 		}
 		tc.RootCAs = pool
 	}
-	td := tls.Dialer{NetDialer: &d, Config: tc}
-	nc, err := td.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("ami %s: tls: %w", c.cfg.Name, err)
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.ActionTimeout)
+	defer cancel()
+	conn := tls.Client(nc, tc)
+	if err := conn.HandshakeContext(hctx); err != nil {
+		_ = nc.Close()
+		return nil, true, fmt.Errorf("ami %s: tls: %w", c.cfg.Name, err)
 	}
-	return nc, nil
+	return conn, true, nil
 }
