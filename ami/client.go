@@ -23,19 +23,32 @@ type Option func(*Client)
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
-// WithBackoff sets the reconnect backoff.
+// WithBackoff sets the backoff after sessions that failed once connected:
+// a refused login, or a session that ended before it was healthy.
 func WithBackoff(b Backoff) Option { return func(c *Client) { c.backoff = b } }
+
+// WithConnectBackoff sets the backoff after failed connection attempts.
+func WithConnectBackoff(b Backoff) Option { return func(c *Client) { c.connectBackoff = b } }
+
+// WithHealthyAfter sets how long a session must have been logged in for
+// its end to reset the session backoff (default DefaultHealthyAfter).
+func WithHealthyAfter(d time.Duration) Option { return func(c *Client) { c.healthyAfter = d } }
 
 // Client keeps one logged-in connection to one Asterisk server and
 // delivers its events, in order, to a Handler. Create it with NewClient
 // and run it with Run; methods are safe for concurrent use.
 type Client struct {
-	cfg      ServerConfig
-	handler  Handler
-	log      *slog.Logger
-	backoff  Backoff
-	idPrefix string
-	q        *queue
+	cfg     ServerConfig
+	handler Handler
+	log     *slog.Logger
+	backoff Backoff
+	// connectBackoff paces failed dials; healthyAfter is the session
+	// length that resets backoff.
+	connectBackoff Backoff
+	healthyAfter   time.Duration
+	onPanic        func(server, component string)
+	idPrefix       string
+	q              *queue
 
 	mu  sync.Mutex
 	cur *conn // nil while disconnected
@@ -50,7 +63,7 @@ type Client struct {
 type clientStats struct {
 	connects, disconnects, loginFailures atomic.Uint64
 	received, delivered, dropped         atomic.Uint64
-	garbage, stray                       atomic.Uint64
+	garbage, stray, panics               atomic.Uint64
 	maxStall                             atomic.Int64
 	connected                            atomic.Bool
 }
@@ -69,6 +82,9 @@ type Stats struct {
 	QueueMax        int
 	GarbageLines    uint64
 	StrayResponses  uint64
+	// Panics counts bugs recovered at the client's goroutine boundaries;
+	// each cost the connection.
+	Panics uint64
 	// MaxReaderStall is the longest time the socket reader spent between
 	// finishing one message and reading the next.
 	MaxReaderStall time.Duration
@@ -117,7 +133,8 @@ func NewClient(cfg ServerConfig, h Handler, opts ...Option) (*Client, error) {
 	if h == nil {
 		h = func(Delivery) {}
 	}
-	c := &Client{cfg: cfg, handler: h, backoff: DefaultBackoff(), idPrefix: "voipsdn-", exits: map[string]uint64{}}
+	c := &Client{cfg: cfg, handler: h, backoff: DefaultBackoff(), connectBackoff: DefaultConnectBackoff(),
+		healthyAfter: DefaultHealthyAfter, idPrefix: "voipsdn-", exits: map[string]uint64{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -125,7 +142,7 @@ func NewClient(cfg ServerConfig, h Handler, opts ...Option) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.log = c.log.With("component", "ami", "server", cfg.Name)
-	c.q = newQueue(cfg.EventQueue)
+	c.q = newQueue(cfg.EventQueue, cfg.Name)
 	c.lastError.Store("")
 	return c, nil
 }
@@ -149,6 +166,7 @@ func (c *Client) Stats() Stats {
 		QueueMax:        maxLen,
 		GarbageLines:    c.stats.garbage.Load(),
 		StrayResponses:  c.stats.stray.Load(),
+		Panics:          c.stats.panics.Load(),
 		MaxReaderStall:  time.Duration(c.stats.maxStall.Load()),
 		LastError:       c.lastError.Load().(string),
 		Exits:           c.exitCounts(),
@@ -213,23 +231,38 @@ func (c *Client) Run(ctx context.Context) error {
 			if d.Kind == DeliveryEvent {
 				c.stats.delivered.Add(1)
 			}
-			c.handler(d)
+			c.deliver(d)
 		}
 	}()
 
-	attempt := 0
+	// Two paces. Failed dials (the PBX is down or restarting) retry at a
+	// low cap: reconnecting promptly when it is back matters, and a
+	// refused connection costs it nothing. Sessions that fail once
+	// connected (a refused login, a drop soon after login) back off up
+	// to the session cap, and only a session that stayed up for
+	// healthyAfter resets that.
+	dials, failures := 0, 0
 	for {
-		loggedIn, err := c.session(ctx)
+		connected, loggedInAt, err := c.safeSession(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
-		}
-		if loggedIn {
-			attempt = 0
 		}
 		if err == nil {
 			err = errors.New("connection ended")
 		}
-		delay := c.backoff.Delay(attempt)
+		var delay time.Duration
+		attempt := 0
+		if !connected {
+			delay, attempt = c.connectBackoff.Delay(dials), dials
+			dials++
+		} else {
+			dials = 0
+			if !loggedInAt.IsZero() && time.Since(loggedInAt) >= c.healthyAfter {
+				failures = 0
+			}
+			delay, attempt = c.backoff.Delay(failures), failures
+			failures++
+		}
 		attempt++
 		c.lastError.Store(err.Error())
 		reason := ExitReason(err)
@@ -251,12 +284,42 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 }
 
-// session runs one connection from dial to its end and reports whether
-// the login succeeded.
-func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
-	nc, err := c.dial(ctx)
+// deliver hands one delivery to the handler. A panic there (a consumer's
+// bug met with unexpected input) loses that delivery, so the connection is
+// dropped: the reconnect's resync puts the consumer right again.
+func (c *Client) deliver(d Delivery) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.recovered(PanicDelivery, v)
+			c.mu.Lock()
+			if k := c.cur; k != nil {
+				_ = k.nc.Close()
+			}
+			c.mu.Unlock()
+		}
+	}()
+	c.handler(d)
+}
+
+// safeSession is session with a recover: session's own deferred clean-up
+// runs first, then the panic ends this connection like any error.
+func (c *Client) safeSession(ctx context.Context) (connected bool, loggedInAt time.Time, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			connected, loggedInAt, err = true, time.Time{}, c.recovered(PanicSession, v)
+		}
+	}()
+	return c.session(ctx)
+}
+
+// session runs one connection from dial to its end. It reports whether
+// the connection was made and, if the login succeeded, when.
+func (c *Client) session(ctx context.Context) (connected bool, loggedInAt time.Time, err error) {
+	nc, tcpUp, err := c.dial(ctx)
 	if err != nil {
-		return false, err
+		// A failed TLS handshake reached the server: it paces like a
+		// failed login, not like a refused connection.
+		return tcpUp, time.Time{}, err
 	}
 	k := newConn(c, nc)
 	go k.readLoop()
@@ -285,20 +348,20 @@ func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
 		c.log.Debug("ami greeting", "greeting", g)
 	case <-k.done:
 		t.Stop()
-		return false, fmt.Errorf("ami %s: before greeting: %w", c.cfg.Name, k.err)
+		return true, time.Time{}, fmt.Errorf("ami %s: before greeting: %w", c.cfg.Name, k.err)
 	case <-t.C:
-		return false, fmt.Errorf("ami %s: no greeting within %v", c.cfg.Name, c.cfg.ActionTimeout)
+		return true, time.Time{}, fmt.Errorf("ami %s: no greeting within %v", c.cfg.Name, c.cfg.ActionTimeout)
 	}
 
 	if err := c.login(ctx, k); err != nil {
 		if errors.Is(err, ErrAuthFailed) {
 			c.stats.loginFailures.Add(1)
 		}
-		return false, err
+		return true, time.Time{}, err
 	}
 	for _, f := range c.cfg.EventFilter {
 		if _, err := k.action(ctx, NewAction("Filter", "Operation", "Add", "Filter", f)); err != nil {
-			return true, fmt.Errorf("ami %s: filter %q: %w", c.cfg.Name, f, err)
+			return true, time.Time{}, fmt.Errorf("ami %s: filter %q: %w", c.cfg.Name, f, err)
 		}
 	}
 	c.mu.Lock()
@@ -309,7 +372,8 @@ func (c *Client) session(ctx context.Context) (loggedIn bool, err error) {
 	c.log.Info("ami logged in", "address", c.cfg.Address(), "auth", c.cfg.Auth, "events", c.cfg.EventMask())
 	c.q.push(Delivery{Server: c.cfg.Name, Kind: DeliveryConnected, Received: time.Now()}, true)
 	live = true
-	return true, c.keepalive(ctx, k)
+	at := time.Now()
+	return true, at, c.keepalive(ctx, k)
 }
 
 // keepalive pings until the connection or ctx ends.
@@ -372,32 +436,38 @@ func MD5Key(challenge string, s Secret) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+// dial connects, with TLS if configured. tcpUp reports whether the TCP
+// connection was made, even if the TLS handshake then failed.
+func (c *Client) dial(ctx context.Context) (nc net.Conn, tcpUp bool, err error) {
 	d := net.Dialer{Timeout: c.cfg.ActionTimeout, KeepAlive: 30 * time.Second}
 	addr := c.cfg.Address()
+	nc, err = d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, fmt.Errorf("ami %s: %w", c.cfg.Name, err)
+	}
 	if !c.cfg.TLS {
-		nc, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("ami %s: %w", c.cfg.Name, err)
-		}
-		return nc, nil
+		return nc, true, nil
 	}
 	tc := &tls.Config{ServerName: c.cfg.Host, InsecureSkipVerify: c.cfg.TLSSkipVerify, MinVersion: tls.VersionTLS12}
 	if c.cfg.TLSCAFile != "" {
 		pem, err := os.ReadFile(c.cfg.TLSCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("ami %s: tls_ca_file: %w", c.cfg.Name, err)
+			_ = nc.Close()
+			return nil, true, fmt.Errorf("ami %s: tls_ca_file: %w", c.cfg.Name, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ami %s: tls_ca_file %s: no certificates", c.cfg.Name, c.cfg.TLSCAFile)
+			_ = nc.Close()
+			return nil, true, fmt.Errorf("ami %s: tls_ca_file %s: no certificates", c.cfg.Name, c.cfg.TLSCAFile)
 		}
 		tc.RootCAs = pool
 	}
-	td := tls.Dialer{NetDialer: &d, Config: tc}
-	nc, err := td.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("ami %s: tls: %w", c.cfg.Name, err)
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.ActionTimeout)
+	defer cancel()
+	conn := tls.Client(nc, tc)
+	if err := conn.HandshakeContext(hctx); err != nil {
+		_ = nc.Close()
+		return nil, true, fmt.Errorf("ami %s: tls: %w", c.cfg.Name, err)
 	}
-	return nc, nil
+	return conn, true, nil
 }

@@ -42,7 +42,23 @@ func newConn(c *Client, nc net.Conn) *conn {
 // readLoop owns the socket's read side. It never blocks on consumers:
 // responses go to buffered per-action channels, events to the bounded
 // queue. It measures its own longest gap between reads.
+//
+// A panic while parsing or routing ends the connection with a PanicError,
+// as a read error would: the session sees done close and reconnects.
 func (k *conn) readLoop() {
+	defer func() {
+		if v := recover(); v != nil {
+			perr := k.c.recovered(PanicReader, v)
+			_ = k.nc.Close()
+			select {
+			case <-k.done: // the panic came after the reader's own end
+			default:
+				k.err = perr
+				close(k.done)
+			}
+			k.failWaiters()
+		}
+	}()
 	rd := NewReader(k.nc, k.c.cfg.MaxMessageBytes)
 	st := &k.c.stats
 	var lastGarbage uint64

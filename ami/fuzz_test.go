@@ -24,12 +24,12 @@ func FuzzReader(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
-	if dir := filepath.Join("..", "..", "shared", "ami-captures"); true {
-		for _, name := range []string{"17-actions-before-login-and-events-off.txt", "12-originate-failures-unavailable-and-sync.txt"} {
-			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-				f.Add(b)
-			}
+	for _, name := range []string{"17-actions-before-login-and-events-off.txt", "12-originate-failures-unavailable-and-sync.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "captures", name))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastMatchesSlow(t, data)

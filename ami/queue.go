@@ -3,6 +3,7 @@ package ami
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // queue is the bounded hand-off between the socket reader and the
@@ -17,6 +18,10 @@ type queue struct {
 	dropped uint64 // not yet announced
 	maxLen  int
 	signal  chan struct{}
+	// server names the client in the DeliveryOverflow items the queue
+	// makes itself: consumers route deliveries by server, and an overflow
+	// without one reaches no tracker, so nothing resynchronises.
+	server string
 }
 
 // The ring starts at initialQueue items, doubles as needed, and is
@@ -26,8 +31,8 @@ const (
 	shrinkAbove  = 1024
 )
 
-func newQueue(limit int) *queue {
-	return &queue{items: make([]Delivery, initialQueue), limit: limit, signal: make(chan struct{}, 1)}
+func newQueue(limit int, server string) *queue {
+	return &queue{items: make([]Delivery, initialQueue), limit: limit, signal: make(chan struct{}, 1), server: server}
 }
 
 func (q *queue) grow() {
@@ -68,7 +73,7 @@ func (q *queue) pop(ctx context.Context) (Delivery, bool) {
 	for {
 		q.mu.Lock()
 		if q.dropped > 0 {
-			d := Delivery{Kind: DeliveryOverflow, Dropped: q.dropped}
+			d := Delivery{Server: q.server, Kind: DeliveryOverflow, Dropped: q.dropped, Received: time.Now()}
 			q.dropped = 0
 			q.mu.Unlock()
 			return d, true

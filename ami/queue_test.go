@@ -8,7 +8,7 @@ import (
 // The delivery ring grows for a burst and is let go once drained, so a
 // client does not hold its peak for the life of the connection.
 func TestQueueShrinksAfterBurst(t *testing.T) {
-	q := newQueue(1 << 16)
+	q := newQueue(1<<16, "pbx")
 	const burst = 5000
 	for i := range burst {
 		if !q.push(Delivery{Kind: DeliveryEvent, Dropped: uint64(i)}, false) {

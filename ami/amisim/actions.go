@@ -146,9 +146,12 @@ func (s *Server) status(c *session, m ami.Message, id string) {
 	for _, ch := range list {
 		e := (&msg{}).add("Event", "Status").add("Privilege", "Call")
 		e.chanFields("", ch)
-		e.add("Type", "PJSIP").add("DNID", "").add("TimeToHangup", "0").add("BridgeID", ch.bridge())
-		e.add("Nativeformats", "("+ch.call.codec+")").add("Readformat", ch.call.codec).add("Readtrans", "")
-		e.add("Writeformat", ch.call.codec).add("Writetrans", "").add("Callgroup", "0").add("Pickupgroup", "0")
+		e.add("Type", "PJSIP").add("DNID", "").add("EffectiveConnectedLineNum", ch.connNum).
+			add("EffectiveConnectedLineName", ch.connName).add("TimeToHangup", "0").add("BridgeID", ch.bridge()).
+			add("Application", ch.app).add("Data", ch.appData())
+		native, read, readTrans, write, writeTrans := ch.formats()
+		e.add("Nativeformats", "("+native+")").add("Readformat", read).add("Readtrans", readTrans)
+		e.add("Writeformat", write).add("Writetrans", writeTrans).add("Callgroup", "0").add("Pickupgroup", "0")
 		e.add("Seconds", strconv.Itoa(int(now.Sub(ch.created)/time.Second))).add("ActionID", id)
 		c.send(e.bytes(), false)
 	}

@@ -27,8 +27,14 @@ type CallSpec struct {
 	// FromRTP and ToRTP are the phones' RTP addresses (what
 	// CHANNEL(rtp,dest) returns on each leg once answered).
 	FromRTP, ToRTP netip.AddrPort
-	Codec          string  // default "ulaw"
-	Outcome        Outcome // default Answer
+	Codec          string // default "ulaw"; the caller's wire codec
+	// CalleeCodec is the callee leg's wire codec (default Codec). When it
+	// differs, Asterisk transcodes: each leg's Status then shows its own
+	// codec in Nativeformats and the other leg's in Readformat and
+	// Writeformat, with the translation paths in Readtrans and Writetrans,
+	// as a real Asterisk 22 shows a PCMA leg bridged to a PCMU one.
+	CalleeCodec string
+	Outcome     Outcome // default Answer
 	// AnswerAfter: from placement to answer, or to giving up for
 	// NoAnswer and Cancel (default 1 s).
 	AnswerAfter time.Duration
@@ -75,6 +81,43 @@ type simChan struct {
 	phone    netip.AddrPort // remote RTP
 	local    netip.AddrPort // PBX RTP
 	hungup   bool
+	codec    string // on the wire between the phone and Asterisk
+}
+
+// appData is the argument of the channel's application, as Status shows it.
+func (ch *simChan) appData() string {
+	switch ch.app {
+	case "Dial":
+		return "PJSIP/" + ch.call.spec.To + ",30"
+	case "AppDial":
+		return "(Outgoing Line)"
+	}
+	return ""
+}
+
+// formats returns what Status shows for a channel's formats: its own codec
+// natively, and, while the bridge transcodes, the peer's codec as the
+// core's read and write formats with the translation paths between them.
+func (ch *simChan) formats() (native, read, readTrans, write, writeTrans string) {
+	native, read, write = ch.codec, ch.codec, ch.codec
+	o := ch.call.other(ch)
+	if o == nil || ch.bridge() == "" || o.codec == ch.codec {
+		return native, read, "", write, ""
+	}
+	read, write = o.codec, o.codec
+	mine, theirs := withRate(ch.codec), withRate(o.codec)
+	return native, read, "(" + mine + ")->(" + theirs + ")", write, "(" + theirs + ")->(" + mine + ")"
+}
+
+// withRate is a codec as Asterisk names it in a translation path.
+func withRate(codec string) string {
+	switch codec {
+	case "g722", "slin16":
+		return codec + "@16000"
+	case "opus":
+		return codec + "@48000"
+	}
+	return codec + "@8000"
 }
 
 func (ch *simChan) bridge() string {
@@ -169,7 +212,7 @@ func (s *Server) newChan(c *simCall, endpoint string, state chanState, exten str
 		call: c, name: fmt.Sprintf("PJSIP/%s-%08x", endpoint, s.chanSeq),
 		uid:   strconv.FormatInt(s.epoch, 10) + "." + strconv.FormatUint(s.uidSeq, 10),
 		state: state, cidNum: endpoint, cidName: endpoint, connNum: "<unknown>", connName: "<unknown>",
-		exten: exten, created: s.now(),
+		exten: exten, created: s.now(), codec: c.codec,
 	}
 	s.portSeq = (s.portSeq + 1) % 500
 	ch.local = netip.AddrPortFrom(s.opt.PBXAddr, uint16(s.opt.RTPPortBase+2*s.portSeq))
@@ -211,6 +254,9 @@ func (s *Server) PlaceCall(spec CallSpec) (string, error) {
 	if spec.Codec == "" {
 		spec.Codec = "ulaw"
 	}
+	if spec.CalleeCodec == "" {
+		spec.CalleeCodec = spec.Codec
+	}
 	if spec.Outcome == "" {
 		spec.Outcome = Answer
 	}
@@ -225,7 +271,7 @@ func (s *Server) PlaceCall(spec CallSpec) (string, error) {
 	c := &simCall{spec: spec, codec: spec.Codec}
 	c.caller = s.newChan(c, spec.From, stateRing, spec.To)
 	c.caller.linkedid, c.caller.app = c.caller.uid, "Dial"
-	c.caller.phone = spec.FromRTP
+	c.caller.phone, c.caller.codec = spec.FromRTP, spec.Codec
 	c.id = c.caller.uid
 	s.calls[c.id] = c
 	s.placed.Add(1)
@@ -240,7 +286,7 @@ func (s *Server) PlaceCall(spec CallSpec) (string, error) {
 	}
 	c.callee = s.newChan(c, spec.To, stateDown, "s")
 	c.callee.linkedid, c.callee.app = c.id, "AppDial"
-	c.callee.phone = spec.ToRTP
+	c.callee.phone, c.callee.codec = spec.ToRTP, spec.CalleeCodec
 	c.callee.cidNum, c.callee.cidName = spec.To, spec.To
 	s.broadcast(classCall, s.chanEvent("Newchannel", c.callee).bytes())
 	s.dialEvent("DialBegin", c, "")

@@ -1,5 +1,5 @@
 // Package amisim is an AMI server that behaves like the Asterisk 22 of
-// the captures in shared/ami-captures: same greeting, login with plain
+// the captures in ami/testdata/captures: same greeting, login with plain
 // secret or MD5 challenge, responses, event order and fields, Getvar
 // answers (empty before answer, the RTP address after, "No such channel"
 // after hangup), Status, CoreShowChannels, Ping, Events, Permission

@@ -13,7 +13,7 @@ import (
 //
 //	{"calls": [{"at": "0s", "from": "201", "to": "202",
 //	  "from_rtp": "10.254.0.201:20000", "to_rtp": "10.254.0.202:20002",
-//	  "codec": "ulaw", "outcome": "answer", "answer_after": "2s",
+//	  "codec": "ulaw", "callee_codec": "alaw", "outcome": "answer", "answer_after": "2s",
 //	  "hold": "25s", "callee_hangs_up": false, "direct_media": false}]}
 type Script struct {
 	Calls []ScriptCall `json:"calls"`
@@ -27,6 +27,7 @@ type ScriptCall struct {
 	FromRTP       string `json:"from_rtp"`
 	ToRTP         string `json:"to_rtp"`
 	Codec         string `json:"codec"`
+	CalleeCodec   string `json:"callee_codec"` // differs from codec: the PBX transcodes
 	Outcome       string `json:"outcome"`
 	AnswerAfter   string `json:"answer_after"`
 	Hold          string `json:"hold"`
@@ -85,7 +86,7 @@ func (c ScriptCall) timed() (TimedCall, error) {
 	if tc.At, err = dur("at", c.At); err != nil {
 		return tc, err
 	}
-	s := CallSpec{From: c.From, To: c.To, Codec: c.Codec, Outcome: Outcome(c.Outcome), CalleeHangsUp: c.CalleeHangsUp, DirectMedia: c.DirectMedia}
+	s := CallSpec{From: c.From, To: c.To, Codec: c.Codec, CalleeCodec: c.CalleeCodec, Outcome: Outcome(c.Outcome), CalleeHangsUp: c.CalleeHangsUp, DirectMedia: c.DirectMedia}
 	if s.From == "" || s.To == "" {
 		return tc, fmt.Errorf("from and to are required")
 	}

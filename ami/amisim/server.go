@@ -3,9 +3,11 @@ package amisim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,7 +139,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sess.run(ctx)
+			s.runSession(ctx, sess)
 			s.mu.Lock()
 			delete(s.sessions, sess)
 			s.mu.Unlock()
@@ -147,6 +149,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	s.timers.Wait()
 	return err
+}
+
+// runSession serves one client. A panic on what the client sent ends that
+// session, logged, not the simulator.
+func (s *Server) runSession(ctx context.Context, sess *session) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("recovered from a panic; closing the session", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			sess.close()
+		}
+	}()
+	sess.run(ctx)
 }
 
 // shutdown stops all calls' timers and closes sessions.

@@ -200,16 +200,16 @@ func TestDirectMediaVariable(t *testing.T) {
 	}
 }
 
+// capturesDir is the repository's copy of the real Asterisk recordings
+// (ami/testdata/captures, see its PROVENANCE.md).
+var capturesDir = filepath.Join("..", "testdata", "captures")
+
 // TestFieldsMatchCaptures compares the field names (in order) of the
 // simulator's events with those of the real Asterisk.
 func TestFieldsMatchCaptures(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "ami-captures")
-	data, err := os.ReadFile(filepath.Join(dir, "02-call-201-to-202-bridged-25s-caller-hangup.txt"))
+	data, err := os.ReadFile(filepath.Join(capturesDir, "02-call-201-to-202-bridged-25s-caller-hangup.txt"))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip("captures not found")
+		t.Fatal(err)
 	}
 	real := map[string][]string{}
 	msgs, _ := ami.ReadAll(strings.NewReader(string(data)), 0)

@@ -3,8 +3,11 @@ package tracker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voipsdn/voipsdn/ami"
@@ -27,7 +30,13 @@ type DriverOptions struct {
 	Logger *slog.Logger
 	// Now is the clock for events without Timestamp (default time.Now).
 	Now func() time.Time
+	// OnPanic, if set, is told of every panic the driver recovers (for a
+	// metric); component is PanicComponent.
+	OnPanic func(server, component string)
 }
+
+// PanicComponent names the driver in OnPanic.
+const PanicComponent = "tracker"
 
 // Driver connects a Tracker to a live client. Give Handle to the client
 // as its ami.Handler and run Run; emit is called from Run's goroutine.
@@ -39,7 +48,11 @@ type Driver struct {
 	results chan result
 	stopped chan struct{}
 	once    sync.Once
+	panics  atomic.Uint64
 }
+
+// Panics returns how many panics the driver recovered.
+func (d *Driver) Panics() uint64 { return d.panics.Load() }
 
 type result struct {
 	req  Request
@@ -88,6 +101,9 @@ func (d *Driver) Run(ctx context.Context) error {
 	defer wg.Wait()
 	var backlog []Request
 	inFlight := 0
+	// resyncing: a CoreShowChannels is in flight; resyncDue: events were
+	// dropped after it was sent, so another follows it.
+	resyncing, resyncDue := false, false
 	start := func(req Request) {
 		inFlight++
 		wg.Add(1)
@@ -115,10 +131,26 @@ func (d *Driver) Run(ctx context.Context) error {
 		}
 	}
 	flush := func(evs []Event) {
-		for _, ev := range evs {
+		for i, ev := range evs {
+			// A resync can report tens of thousands of calls; shutdown
+			// must not wait for all of them to be acted on.
+			if i%checkEvery == 0 && ctx.Err() != nil {
+				return
+			}
 			d.emit(ev)
 		}
 		for _, req := range t.TakeRequests() {
+			if req.Kind == KindResync && req.Delay == 0 {
+				// Asked by the tracker (a limit was reached): one at a
+				// time, like the driver's own.
+				if resyncing {
+					resyncDue = true
+				} else {
+					resyncing = true
+					start(req)
+				}
+				continue
+			}
 			if req.Delay > 0 {
 				later(req)
 			} else {
@@ -135,21 +167,51 @@ func (d *Driver) Run(ctx context.Context) error {
 			backlog = nil
 		}
 	}
-	for {
+	// step handles one thing. A panic in it (a tracker bug met with odd
+	// input, or in emit) is logged and counted, and answered with a
+	// resync instead of taking the process down: the tracker's view may
+	// have lost an event, and the server's channel list puts it right.
+	step := func() (done bool, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				d.panics.Add(1)
+				d.opt.Logger.Error("recovered from a panic in the call tracker; resynchronising",
+					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if d.opt.OnPanic != nil {
+					d.opt.OnPanic(d.opt.Tracker.Server, PanicComponent)
+				}
+				if resyncing {
+					resyncDue = true
+				} else {
+					resyncing = true
+					start(t.ResyncRequest())
+				}
+			}
+		}()
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return true, ctx.Err()
 		case dl := <-d.in:
 			switch dl.Kind {
 			case ami.DeliveryEvent:
 				flush(t.Apply(dl.Msg, d.opt.Now()))
 			case ami.DeliveryConnected:
 				backlog = nil // requests from the old connection are moot
+				resyncing, resyncDue = true, false
 				start(t.ResyncRequest())
 				flush(nil)
 			case ami.DeliveryOverflow:
+				// Hangups may be among the lost events: ask the server
+				// for its channels now. A storm announces drops again and
+				// again; one resync in flight and one after it cover them
+				// all.
 				d.opt.Logger.Warn("events were dropped; resynchronising", "dropped", dl.Dropped)
-				start(t.ResyncRequest())
+				if resyncing {
+					resyncDue = true
+				} else {
+					resyncing = true
+					start(t.ResyncRequest())
+				}
 			case ami.DeliveryDisconnected:
 				calls, legs := t.Calls()
 				d.opt.Logger.Info("ami disconnected; will resync on reconnect", "calls", calls, "legs", legs)
@@ -163,6 +225,13 @@ func (d *Driver) Run(ctx context.Context) error {
 			flush(nil)
 		case r := <-d.results:
 			inFlight--
+			if r.req.Kind == KindResync {
+				resyncing = false
+				if resyncDue && r.err == nil {
+					resyncDue, resyncing = false, true
+					start(t.ResyncRequest())
+				}
+			}
 			if r.req.Kind == KindResync && r.err != nil {
 				if !errors.Is(r.err, ami.ErrNotConnected) {
 					d.opt.Logger.Warn("resync failed; retrying", "err", r.err)
@@ -170,9 +239,15 @@ func (d *Driver) Run(ctx context.Context) error {
 					later(r.req)
 				}
 				flush(nil)
-				continue
+				return false, nil
 			}
-			flush(t.Answer(r.req, r.resp, r.err, d.opt.Now()))
+			flush(t.AnswerContext(ctx, r.req, r.resp, r.err, d.opt.Now()))
+		}
+		return false, nil
+	}
+	for {
+		if done, err := step(); done {
+			return err
 		}
 	}
 }

@@ -7,7 +7,8 @@ import (
 
 // Event is one lifecycle event. The concrete types are CallStarted,
 // LegAdded, LegAnswered, MediaKnown, QualityReport, LegEnded, CallEnded,
-// OriginateResult and Resynced; switch on them.
+// OriginateResult, Resynced and ChannelRefused; switch on them, ignoring
+// types you do not know.
 type Event interface {
 	// EventHeader returns the fields every event has.
 	EventHeader() Header
@@ -152,6 +153,21 @@ type Resynced struct {
 // ReasonDisconnected marks calls closed by a resync: they ended while the
 // AMI connection was down.
 const ReasonDisconnected = "ended while disconnected"
+
+// ChannelRefused: a channel was not tracked because the server's call or
+// leg limit (Options.MaxCalls, MaxLegs) was reached. Its events are
+// ignored; it is reported once (while recent).
+type ChannelRefused struct {
+	Header
+	Uniqueid string
+	Limit    string // LimitCalls or LimitLegs
+}
+
+// Limits named by ChannelRefused.
+const (
+	LimitCalls = "max_calls"
+	LimitLegs  = "max_legs"
+)
 
 // OriginateResult reports the outcome of an Originate action.
 type OriginateResult struct {

@@ -17,7 +17,7 @@ import (
 // flows on these events, so an inconsistency here is a leaked or a missing
 // flow there.
 func FuzzReplay(f *testing.F) {
-	dir := filepath.Join("..", "..", "..", "shared", "ami-captures")
+	dir := filepath.Join("..", "testdata", "captures")
 	for _, name := range []string{
 		"02-call-201-to-202-bridged-25s-caller-hangup",
 		"11-originate-local-407-milliwatt-to-echo",
@@ -25,7 +25,7 @@ func FuzzReplay(f *testing.F) {
 	} {
 		capture, err := os.ReadFile(filepath.Join(dir, name+".txt"))
 		if err != nil {
-			continue // the seeds below still exercise the tracker
+			f.Fatal(err)
 		}
 		sent, _ := os.ReadFile(filepath.Join(dir, "sent", name+".sent"))
 		f.Add(capture, sent)

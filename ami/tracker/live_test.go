@@ -205,3 +205,10 @@ func TestFollowTwoServers(t *testing.T) {
 		t.Fatal("Follow without servers succeeded")
 	}
 }
+
+// all returns a copy of the events so far.
+func (c *collector) all() []tracker.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]tracker.Event(nil), c.evs...)
+}

@@ -1,8 +1,10 @@
 package tracker
 
 import (
+	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,12 @@ import (
 // Answer feeds the response to a request (err is the action's error, if
 // any) and returns the lifecycle events it causes.
 func (t *Tracker) Answer(req Request, resp ami.Response, err error, now time.Time) []Event {
+	return t.AnswerContext(context.Background(), req, resp, err, now)
+}
+
+// AnswerContext is Answer for owners that can be stopped: a resync of a
+// large server stops early when ctx ends.
+func (t *Tracker) AnswerContext(ctx context.Context, req Request, resp ami.Response, err error, now time.Time) []Event {
 	switch req.Kind {
 	case KindGetvar:
 		return t.answerGetvar(req, resp, err, now)
@@ -22,7 +30,7 @@ func (t *Tracker) Answer(req Request, resp ami.Response, err error, now time.Tim
 		if err != nil {
 			return nil
 		}
-		return t.resync(req, resp.Events, now)
+		return t.resync(ctx, req, resp.Events, now)
 	case KindOriginate:
 		if err == nil {
 			return nil // success: OriginateResponse (async) or channel events follow
@@ -137,17 +145,71 @@ func (t *Tracker) answerStatus(req Request, resp ami.Response, err error, now ti
 	return evs
 }
 
-// codecOf reads the codec from a Status event: Readformat/Writeformat
-// ("ulaw"), else the first of Nativeformats ("(ulaw|alaw)").
+// codecOf reads the codec on the leg's wire from a Status event.
+//
+// Nativeformats is what the endpoint sends and receives: "(ulaw)" on an
+// answered pjsip leg. Readformat and Writeformat are the core's side of
+// the channel; when Asterisk transcodes (a PCMA leg bridged to a PCMU one)
+// they hold the peer's codec, with the translation in Readtrans
+// ("(alaw@8000)->(ulaw@8000)": wire first) and Writetrans (wire last), so
+// they must not size a meter. With several native formats, the one a
+// translation path starts or ends at, or else the untranslated read or
+// write format, is the one in use; failing that, the first.
 func codecOf(m ami.Message) string {
-	for _, k := range []string{"Writeformat", "Readformat"} {
-		if v := strings.TrimSpace(m.Get(k)); v != "" && v != "(nothing)" && v != "nothing" {
-			return v
+	natives := formatList(m.Get("Nativeformats"))
+	if len(natives) == 1 {
+		return natives[0]
+	}
+	candidates := []string{
+		transEnd(m.Get("Writetrans"), false), transEnd(m.Get("Readtrans"), true),
+	}
+	if strings.TrimSpace(m.Get("Writetrans")) == "" {
+		candidates = append(candidates, format(m.Get("Writeformat")))
+	}
+	if strings.TrimSpace(m.Get("Readtrans")) == "" {
+		candidates = append(candidates, format(m.Get("Readformat")))
+	}
+	for _, c := range candidates {
+		if c != "" && (len(natives) == 0 || slices.Contains(natives, c)) {
+			return c
 		}
 	}
-	v := strings.Trim(strings.TrimSpace(m.Get("Nativeformats")), "()")
-	v, _, _ = strings.Cut(v, "|")
-	return strings.TrimSpace(v)
+	if len(natives) > 0 {
+		return natives[0]
+	}
+	return ""
+}
+
+// formatList splits a format capability such as "(ulaw|alaw)".
+func formatList(v string) []string {
+	var out []string
+	for f := range strings.SplitSeq(strings.Trim(strings.TrimSpace(v), "()"), "|") {
+		if f = format(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// format cleans one format name; "nothing" (no format) gives "".
+func format(v string) string {
+	v = strings.Trim(strings.TrimSpace(v), "()")
+	if v == "nothing" {
+		return ""
+	}
+	return v
+}
+
+// transEnd returns the first (first true) or last format of a translation
+// path such as "(ulaw@8000)->(slin@8000)->(alaw@8000)", without its rate.
+func transEnd(path string, first bool) string {
+	steps := strings.Split(strings.TrimSpace(path), "->")
+	step := steps[len(steps)-1]
+	if first {
+		step = steps[0]
+	}
+	name, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(step), "()"), "@")
+	return format(name)
 }
 
 // mediaEvents emits MediaKnown when a leg's addresses are complete, no

@@ -45,6 +45,7 @@ type Record struct {
 	Success     *bool    `json:"success,omitempty"`
 	OrigReason  *int     `json:"originate_reason,omitempty"`
 	Message     string   `json:"message,omitempty"`
+	Limit       string   `json:"limit,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -75,6 +76,8 @@ func TypeName(ev Event) string {
 		return "originate"
 	case Resynced:
 		return "resynced"
+	case ChannelRefused:
+		return "channel_refused"
 	}
 	return "unknown"
 }
@@ -133,6 +136,8 @@ func ToRecord(ev Event) Record {
 		}
 	case Resynced:
 		r.LiveCalls = e.Calls
+	case ChannelRefused:
+		r.Leg, r.Limit = e.Uniqueid, e.Limit
 	case OriginateResult:
 		r.Channel, r.Leg, r.ActionID = e.Channel, e.Leg, e.ActionID
 		r.Success, r.OrigReason, r.Message = ptr(e.Success), ptr(e.Reason), e.Message

@@ -11,15 +11,12 @@ import (
 	"github.com/voipsdn/voipsdn/ami/tracker"
 )
 
-// capturesDir locates shared/ami-captures from this package's directory.
-// In CI (CI=true) a missing directory fails; elsewhere it skips.
+// capturesDir is the repository's copy of the real Asterisk recordings
+// (ami/testdata/captures, see its PROVENANCE.md).
 func capturesDir(t testing.TB) string {
-	dir := filepath.Join("..", "..", "..", "shared", "ami-captures")
+	dir := filepath.Join("..", "testdata", "captures")
 	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ami captures missing in CI: %v", err)
-		}
-		t.Skipf("ami captures not found at %s", dir)
+		t.Fatalf("ami captures missing: %v", err)
 	}
 	return dir
 }

@@ -1,6 +1,8 @@
 package tracker
 
 import (
+	"cmp"
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,10 +14,18 @@ import (
 // resync reconciles the tracker with a CoreShowChannels snapshot: legs it
 // knew that are gone ended while the connection was down; channels it did
 // not know are added; live answered legs have their media asked again.
-func (t *Tracker) resync(req Request, snapshot []ami.Message, now time.Time) []Event {
+//
+// A server with tens of thousands of channels makes this a long loop: it
+// stops when ctx ends (shutdown), returning what it did so far; the
+// tracker is then left as it was mid-way, which matters not, as its owner
+// is going away. A cancelled resync is not reported as Resynced.
+func (t *Tracker) resync(ctx context.Context, req Request, snapshot []ami.Message, now time.Time) []Event {
 	var evs []Event
-	present := map[string]bool{}
-	for _, m := range snapshot {
+	present := make(map[string]bool, len(snapshot))
+	for i, m := range snapshot {
+		if i%checkEvery == 0 && ctx.Err() != nil {
+			return evs
+		}
 		uid := m.Get("Uniqueid")
 		if uid == "" || t.ended[uid] {
 			continue
@@ -56,8 +66,12 @@ func (t *Tracker) resync(req Request, snapshot []ami.Message, now time.Time) []E
 			}
 		}
 	}
-	sortLegs(gone)
-	for _, l := range gone {
+	// Sequence numbers are unique: the order is total, and stable.
+	slices.SortFunc(gone, func(a, b *leg) int { return cmp.Compare(a.seen, b.seen) })
+	for i, l := range gone {
+		if i%checkEvery == 0 && ctx.Err() != nil {
+			return evs
+		}
 		evs = append(evs, t.endLeg(l, 0, "", ReasonDisconnected, now)...)
 	}
 	calls := t.CallIDs()
@@ -65,13 +79,9 @@ func (t *Tracker) resync(req Request, snapshot []ami.Message, now time.Time) []E
 	return append(evs, Resynced{Header: t.header("", now), Calls: calls})
 }
 
-func sortLegs(ls []*leg) {
-	for i := 1; i < len(ls); i++ {
-		for j := i; j > 0 && ls[j].seen < ls[j-1].seen; j-- {
-			ls[j], ls[j-1] = ls[j-1], ls[j]
-		}
-	}
-}
+// checkEvery is how many items a long loop handles between looks at its
+// context.
+const checkEvery = 1024
 
 // parseHMS parses CoreShowChannel's Duration ("00:01:07").
 func parseHMS(s string) time.Duration {

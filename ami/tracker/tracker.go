@@ -29,7 +29,24 @@ type Options struct {
 	// Default 500 ms; negative never asks (every endpoint has
 	// direct_media = no).
 	DirectMediaDelay time.Duration
+	// MaxCalls bounds the calls tracked at once (default DefaultMaxCalls)
+	// and MaxLegs the channels (default 4 per call: two phones and a
+	// Local pair). A channel past either limit is refused: not tracked,
+	// reported once as ChannelRefused, and a resync is asked (at most
+	// every limitResyncGap) so that calls the server no longer has make
+	// room. One server announcing channels without end cannot grow the
+	// process without end.
+	MaxCalls int
+	MaxLegs  int
 }
+
+// DefaultMaxCalls is the default bound on calls tracked per server.
+const DefaultMaxCalls = 10000
+
+// limitResyncGap spaces the resyncs asked because a limit was reached: a
+// server whose calls are all real and over the limit is not asked for its
+// whole channel list on every new channel.
+const limitResyncGap = 30 * time.Second
 
 // maxGetvarRetries keeps a leg's count of Getvar retries (two variables)
 // in a byte.
@@ -50,6 +67,12 @@ type Tracker struct {
 	endedQ []string
 	reqs   []Request
 	seq    uint64
+	// refused remembers recently refused Uniqueids, so that a refused
+	// channel's every later event is not reported again.
+	refused  map[string]bool
+	refusedQ []string
+	// lastLimitResync is when a limit last asked a resync (event time).
+	lastLimitResync time.Time
 }
 
 type call struct {
@@ -108,9 +131,15 @@ func New(opt Options) *Tracker {
 	if opt.DirectMediaDelay == 0 {
 		opt.DirectMediaDelay = 500 * time.Millisecond
 	}
+	if opt.MaxCalls <= 0 {
+		opt.MaxCalls = DefaultMaxCalls
+	}
+	if opt.MaxLegs <= 0 {
+		opt.MaxLegs = 4 * opt.MaxCalls
+	}
 	return &Tracker{
 		opt: opt, calls: map[string]*call{}, legs: map[string]*leg{},
-		ended: map[string]bool{},
+		ended: map[string]bool{}, refused: map[string]bool{},
 	}
 }
 
@@ -189,13 +218,16 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 		}
 		return l, nil
 	}
-	if t.ended[uid] {
+	if t.ended[uid] || t.refused[uid] {
 		return nil, nil
 	}
-	uid = own(uid)
 	// The call's id is shared by its legs: copied once, with its first.
 	linked := m.Get(prefix + "Linkedid")
 	c := t.calls[linked]
+	if len(t.legs) >= t.opt.MaxLegs || (c == nil && len(t.calls) >= t.opt.MaxCalls) {
+		return nil, t.refuse(uid, linked, at)
+	}
+	uid = own(uid)
 	switch {
 	case c != nil:
 		linked = c.id
@@ -261,6 +293,27 @@ func eventTime(m ami.Message, now time.Time) time.Time {
 		ns = n
 	}
 	return time.Unix(s, ns).UTC()
+}
+
+// refuse records a channel turned away by a limit, asks a resync to expire
+// what the server no longer has, and reports the refusal.
+func (t *Tracker) refuse(uid, linked string, at time.Time) []Event {
+	uid = own(uid)
+	t.refused[uid] = true
+	t.refusedQ = append(t.refusedQ, uid)
+	if len(t.refusedQ) > endedMemory {
+		delete(t.refused, t.refusedQ[0])
+		t.refusedQ = t.refusedQ[1:]
+	}
+	if !t.opt.Passive && (t.lastLimitResync.IsZero() || at.Sub(t.lastLimitResync) >= limitResyncGap || at.Before(t.lastLimitResync)) {
+		t.lastLimitResync = at
+		t.reqs = append(t.reqs, t.ResyncRequest())
+	}
+	limit := LimitLegs
+	if len(t.legs) < t.opt.MaxLegs {
+		limit = LimitCalls
+	}
+	return []Event{ChannelRefused{Header: t.header(own(linked), at), Uniqueid: uid, Limit: limit}}
 }
 
 func (t *Tracker) remember(uid string) {

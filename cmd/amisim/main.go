@@ -1,5 +1,5 @@
 // Command amisim runs the AMI simulator: a TCP server that behaves like
-// the Asterisk 22 of shared/ami-captures, driven by a JSON call script or
+// the Asterisk 22 of ami/testdata/captures, driven by a JSON call script or
 // a generated load. With --bench it also runs voipsdn's AMI client and
 // call tracker against itself and reports dropped events and the reader's
 // longest stall.
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.load.AnswerAfter, "answer-after", 100*time.Millisecond, "generated load: ring time per call")
 	fs.DurationVar(&o.rtcp, "rtcp-interval", 5*time.Second, "RTCP report interval per leg (negative: none)")
 	fs.DurationVar(&o.dropEvery, "drop-every", 0, "drop all client connections this often")
-	fs.StringVar(&o.malformed, "malformed", "", "send malformed input: garbage, lf or huge")
+	fs.StringVar(&o.malformed, "malformed", "", "send malformed input: garbage, lf, utf8 or huge")
 	fs.DurationVar(&o.malformedEvery, "malformed-every", 10*time.Second, "how often to send --malformed input")
 	fs.BoolVar(&o.noTimestamps, "no-timestamps", false, "leave out Timestamp (timestampevents = no)")
 	fs.BoolVar(&o.bench, "bench", false, "run voipsdn's AMI client and tracker against the simulator and report")

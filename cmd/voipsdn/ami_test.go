@@ -11,13 +11,11 @@ import (
 )
 
 func TestAMIReplayCommand(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "ami-captures")
+	// The repository's copy of the real Asterisk recordings.
+	dir := filepath.Join("..", "..", "ami", "testdata", "captures")
 	capture := filepath.Join(dir, "05-call-201-to-404-busy-486.txt")
 	if _, err := os.Stat(capture); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip("captures not found")
+		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
 	code := amiCmd(context.Background(), []string{"replay", capture,

@@ -42,7 +42,12 @@ type AsteriskServer struct {
 	// legs are asked where their media went (one Getvar per leg). false
 	// saves those actions where every endpoint has direct_media = no.
 	DirectMedia bool `json:"direct_media"`
-	Pos         Pos  `json:"-"`
+	// MaxCalls and MaxLegs bound the calls and channels the call tracker
+	// follows for this server; channels past them are refused (counted in
+	// voipsdn_ami_channels_refused_total).
+	MaxCalls int `json:"max_calls"`
+	MaxLegs  int `json:"max_legs"`
+	Pos      Pos `json:"-"`
 }
 
 // Pinhole modes.

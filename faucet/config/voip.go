@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/voipsdn/voipsdn/ami"
+	"github.com/voipsdn/voipsdn/ami/tracker"
 )
 
 var voipSchema = schema{"asterisk": tDict, "qos": tDict}
@@ -14,6 +17,7 @@ var asteriskSchema = schema{
 	"host": tStr, "port": tInt, "username": tStr, "secret_file": tStr, "secret_env": tStr,
 	"tls": tBool, "tls_ca_file": tStr, "tls_skip_verify": tBool, "auth": tStr,
 	"events": tList, "event_filter": tList, "ping_interval": tInt | tFloat, "direct_media": tBool,
+	"max_calls": tInt, "max_legs": tInt,
 }
 
 var qosSchema = schema{
@@ -101,7 +105,7 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 		TLSSkipVerify: o.boolean("tls_skip_verify", false), Auth: o.str("auth", AuthMD5),
 		DirectMedia:  o.boolean("direct_media", true),
 		Events:       []string{"call", "reporting", "system"},
-		PingInterval: 10 * time.Second,
+		PingInterval: ami.DefaultPingInterval,
 		Pos:          key.pos(path),
 	}
 	if s.Host == "" {
@@ -154,6 +158,11 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 		}
 		s.EventFilter = append(s.EventFilter, f.s)
 	}
+	// The tracker's bounds: a server cannot make the controller follow
+	// calls without end. The call default is the tracker's; legs default
+	// to four a call (two phones and a Local pair).
+	s.MaxCalls = intRange(v.e, o, "max_calls", tracker.DefaultMaxCalls, 1, 10000000, "max_calls must be 1-10000000")
+	s.MaxLegs = intRange(v.e, o, "max_legs", 4*s.MaxCalls, 1, 40000000, "max_legs must be 1-40000000")
 	if p := o.get("ping_interval"); p != nil {
 		secs := numberOf(p)
 		if secs <= 0 || secs > 3600 {

@@ -80,23 +80,30 @@ func New(opts Options) (*Service, error) {
 		cfgs = append(cfgs, sc)
 		s.live[a.Name] = make(map[uint64]uint32)
 	}
-	amiOpts := append([]ami.Option{ami.WithLogger(opts.Logger)}, opts.AMIOptions...)
+	amiOpts := []ami.Option{ami.WithLogger(opts.Logger)}
+	var onPanic func(server, component string)
+	if m := opts.Metrics; m != nil {
+		onPanic = m.PanicRecovered
+		amiOpts = append(amiOpts, ami.WithPanicHook(onPanic))
+	}
+	amiOpts = append(amiOpts, opts.AMIOptions...)
 	mgr, err := ami.NewManager(cfgs, s.deliver, amiOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("voice: %w", err)
 	}
 	s.mgr = mgr
-	direct := make(map[string]bool, len(opts.VoIP.Asterisk))
+	byName := make(map[string]*config.AsteriskServer, len(opts.VoIP.Asterisk))
 	for _, a := range opts.VoIP.Asterisk {
-		direct[a.Name] = a.DirectMedia
+		byName[a.Name] = a
 	}
 	for _, name := range mgr.Names() {
-		topt := tracker.Options{Server: name}
-		if !direct[name] {
+		a := byName[name]
+		topt := tracker.Options{Server: name, MaxCalls: a.MaxCalls, MaxLegs: a.MaxLegs}
+		if !a.DirectMedia {
 			topt.DirectMediaDelay = -1
 		}
 		s.drivers[name] = tracker.NewDriver(mgr.Client(name), tracker.DriverOptions{
-			Tracker: topt, Logger: opts.Logger,
+			Tracker: topt, Logger: opts.Logger, OnPanic: onPanic,
 		}, s.emit)
 	}
 	s.engine = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
@@ -239,6 +246,9 @@ func (s *Service) emit(ev tracker.Event) {
 	case tracker.LegEnded:
 		s.engine.LegEnded(ctx, h.Server, h.Call, e.Leg.Uniqueid) //nolint:errcheck // only fails at shutdown
 	case tracker.CallEnded:
+		if m := s.opts.Metrics; m != nil {
+			m.CallEnded(h.Server, tracker.Outcome(e))
+		}
 		s.setLive(h.Server, h.Call, false)
 		s.engine.CallEnded(ctx, h.Server, h.Call) //nolint:errcheck // only fails at shutdown
 	case tracker.QualityReport:
@@ -247,6 +257,10 @@ func (s *Service) emit(ev tracker.Event) {
 		}
 	case tracker.Resynced:
 		s.resynced(ctx, h.Server, e.Calls)
+	case tracker.ChannelRefused:
+		if m := s.opts.Metrics; m != nil {
+			m.ChannelRefused(h.Server, e.Limit)
+		}
 	}
 	if s.opts.Events != nil {
 		s.opts.Events(ev)

@@ -2,6 +2,7 @@ package voicemetrics
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +25,12 @@ const (
 // unbounded series.
 const MaxEventNames = 200
 
+// CallOutcomes is the vocabulary of voipsdn_calls_total's outcome label,
+// as the call tracker tells it (tracker.Outcome): answered, busy, noanswer
+// (rang out), cancelled (the caller gave up), failed (unavailable,
+// congestion, rejected) and unknown. Any other value counts as unknown.
+var CallOutcomes = []string{"answered", "busy", "noanswer", "cancelled", "failed", "unknown"}
+
 // Options configures New.
 type Options struct {
 	// Servers are the configured AMI server names; their series exist (at
@@ -37,6 +44,9 @@ type Options struct {
 // VoiceMetrics holds the voice metrics. The zero value is not usable; call New.
 type VoiceMetrics struct {
 	callsActive    prometheus.Gauge
+	callsTotal     *prometheus.CounterVec
+	refused        *prometheus.CounterVec
+	panics         *prometheus.CounterVec
 	callsQoS       prometheus.Gauge
 	mediaFlows     prometheus.Gauge
 	fallbacks      *prometheus.CounterVec
@@ -57,6 +67,15 @@ func New(reg prometheus.Registerer, opts Options) (*VoiceMetrics, error) {
 	m := &VoiceMetrics{
 		callsActive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "voipsdn_calls_active", Help: "Calls currently up, as tracked from AMI."}),
+		callsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "voipsdn_calls_total", Help: "Calls ended, as tracked from AMI, by server and outcome (answered, busy, noanswer, cancelled, failed, unknown)."},
+			[]string{"server", "outcome"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "voipsdn_ami_channels_refused_total", Help: "AMI channels not tracked because the server's max_calls or max_legs was reached, by server and limit."},
+			[]string{"server", "limit"}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "voipsdn_recovered_panics_total", Help: "Bugs caught at a goroutine boundary that handles peer input; each cost a connection or a resync, not the process."},
+			[]string{"server", "component"}),
 		callsQoS: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "voipsdn_calls_qos_active", Help: "Calls currently up whose media has per-call QoS flows installed."}),
 		mediaFlows: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -85,7 +104,7 @@ func New(reg prometheus.Registerer, opts Options) (*VoiceMetrics, error) {
 		eventNames: make(map[string]map[string]bool),
 	}
 	for _, c := range []prometheus.Collector{
-		m.callsActive, m.callsQoS, m.mediaFlows, m.fallbacks, m.amiState, m.amiEvents,
+		m.callsActive, m.callsTotal, m.refused, m.panics, m.callsQoS, m.mediaFlows, m.fallbacks, m.amiState, m.amiEvents,
 		m.amiDropped, m.installLatency, m.jitter, m.loss, m.rtt,
 	} {
 		if err := reg.Register(c); err != nil {
@@ -96,8 +115,12 @@ func New(reg prometheus.Registerer, opts Options) (*VoiceMetrics, error) {
 		m.fallbacks.WithLabelValues(r)
 	}
 	for _, s := range opts.Servers {
+		s = Label(s)
 		m.amiState.WithLabelValues(s).Set(float64(AMIDisconnected))
 		m.amiDropped.WithLabelValues(s)
+		for _, o := range CallOutcomes {
+			m.callsTotal.WithLabelValues(s, o)
+		}
 	}
 	return m, nil
 }
@@ -115,7 +138,44 @@ func (m *VoiceMetrics) SetMediaFlowsInstalled(n int) { m.mediaFlows.Set(float64(
 
 // Fallback counts one call leg that fell back to best effort. reason must
 // come from a fixed vocabulary (qos.Reason).
-func (m *VoiceMetrics) Fallback(reason string) { m.fallbacks.WithLabelValues(reason).Inc() }
+func (m *VoiceMetrics) Fallback(reason string) { m.fallbacks.WithLabelValues(Label(reason)).Inc() }
+
+// CallEnded counts one ended call of server by outcome (one of
+// CallOutcomes; anything else counts as "unknown").
+func (m *VoiceMetrics) CallEnded(server, outcome string) {
+	if !slices.Contains(CallOutcomes, outcome) {
+		outcome = "unknown"
+	}
+	m.callsTotal.WithLabelValues(Label(server), outcome).Inc()
+}
+
+// CallsTotal returns the voipsdn_calls_total counter of server and
+// outcome (for tests and tools).
+func (m *VoiceMetrics) CallsTotal(server, outcome string) prometheus.Counter {
+	return m.callsTotal.WithLabelValues(Label(server), outcome)
+}
+
+// AMIEventsCounter returns the voipsdn_ami_events_total counter of server
+// and event name, sanitised as AMIEvent does (for tests and tools).
+func (m *VoiceMetrics) AMIEventsCounter(server, event string) prometheus.Counter {
+	return m.amiEvents.WithLabelValues(Label(server), Label(event))
+}
+
+// ChannelRefused counts one channel of server that the call tracker did
+// not follow because limit ("max_calls" or "max_legs") was reached.
+func (m *VoiceMetrics) ChannelRefused(server, limit string) {
+	if limit != "max_calls" && limit != "max_legs" {
+		limit = "other"
+	}
+	m.refused.WithLabelValues(Label(server), limit).Inc()
+}
+
+// PanicRecovered counts one bug caught at the boundary of a goroutine that
+// handles input from server; component is a fixed name ("ami_reader",
+// "ami_delivery", "tracker").
+func (m *VoiceMetrics) PanicRecovered(server, component string) {
+	m.panics.WithLabelValues(Label(server), Label(component)).Inc()
+}
 
 // ObserveInstallLatency records the time from media known to barrier confirmed.
 func (m *VoiceMetrics) ObserveInstallLatency(d time.Duration) {
@@ -138,13 +198,14 @@ func (m *VoiceMetrics) ObserveRTCP(jitter time.Duration, lossRatio float64, rtt 
 
 // SetAMIState records a server's connection state.
 func (m *VoiceMetrics) SetAMIState(server string, s AMIState) {
-	m.amiState.WithLabelValues(server).Set(float64(s))
+	m.amiState.WithLabelValues(Label(server)).Set(float64(s))
 }
 
 // AMIEvent counts one event from server. Past MaxEventNames distinct names
 // per server, new names count as "other".
 func (m *VoiceMetrics) AMIEvent(server, event string) {
-	m.amiEvents.WithLabelValues(server, m.eventLabel(server, event)).Inc()
+	server = Label(server)
+	m.amiEvents.WithLabelValues(server, m.eventLabel(server, Label(event))).Inc()
 }
 
 func (m *VoiceMetrics) eventLabel(server, event string) string {
@@ -167,5 +228,5 @@ func (m *VoiceMetrics) eventLabel(server, event string) string {
 
 // AMIEventsDropped counts n events dropped for server.
 func (m *VoiceMetrics) AMIEventsDropped(server string, n int) {
-	m.amiDropped.WithLabelValues(server).Add(float64(n))
+	m.amiDropped.WithLabelValues(Label(server)).Add(float64(n))
 }

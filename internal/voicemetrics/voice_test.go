@@ -134,7 +134,10 @@ func TestNoPerCallLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowed := map[string]bool{"reason": true, "server": true, "event": true, "le": true}
+	// Fixed vocabularies only: outcome, limit and component come from
+	// lists in code.
+	allowed := map[string]bool{"reason": true, "server": true, "event": true, "le": true,
+		"outcome": true, "limit": true, "component": true}
 	for _, mf := range mfs {
 		for _, mt := range mf.GetMetric() {
 			for _, lp := range mt.GetLabel() {
