@@ -59,8 +59,9 @@ func exported(t *testing.T) map[string]map[string]bool {
 
 // exportedOn registers every collector on reg, with fakes, and returns once
 // the stats poller has filled its cache.
-func exportedOn(t *testing.T, reg *prometheus.Registry) {
+func exportedOn(t *testing.T, reg *prometheus.Registry) []string {
 	t.Helper()
+	rec := &describing{Registerer: reg}
 	dp := metrics.DP{
 		ID: 1, Name: "sw1", Connected: true, Desc: &metrics.DescStats{},
 		Ports:  []metrics.Port{{Number: 1, Up: true}},
@@ -71,19 +72,21 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) {
 			fn(metrics.Host{Port: 1, VID: 100, MAC: net.HardwareAddr{0, 0, 0, 0, 0, 1}})
 		},
 	}
-	c, err := metrics.Register(reg, metrics.Options{DPs: metrics.StaticDPs{dp}, Config: metrics.StaticConfig{HashFunc: "sha256"}})
+	c, err := metrics.Register(rec, metrics.Options{DPs: metrics.StaticDPs{dp}, Config: metrics.StaticConfig{HashFunc: "sha256"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.DP(1, "sw1")
-	vm, err := voicemetrics.New(reg, voicemetrics.Options{Servers: []string{"pbx1"}, FallbackReasons: []string{"switch_down"}})
+	vm, err := voicemetrics.New(rec, voicemetrics.Options{Servers: []string{"pbx1"}, FallbackReasons: []string{"switch_down"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	vm.AMIEvent("pbx1", "Newchannel")
+	vm.ChannelRefused("pbx1", "max_calls")
+	vm.PanicRecovered("pbx1", "reader")
 
 	p := stats.New(stats.Options{PortInterval: time.Hour, FlowInterval: time.Hour, MeterInterval: time.Hour})
-	if err := p.Register(reg); err != nil {
+	if err := p.Register(rec); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -104,13 +107,46 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) {
 			t.Fatal(err)
 		}
 		if countSeries(mfs, "voipsdn_stats_poll_success") == 3 {
-			return
+			return rec.names()
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("stats poller never polled")
 		}
 	}
 }
+
+// describing records the name of every metric a collector describes as it
+// is registered, so that a test can tell a metric that exports no series
+// (a vector nobody fed) from one that does not exist.
+type describing struct {
+	prometheus.Registerer
+	described []string
+}
+
+func (d *describing) Register(c prometheus.Collector) error {
+	ch := make(chan *prometheus.Desc)
+	go func() { c.Describe(ch); close(ch) }()
+	for desc := range ch {
+		// Desc keeps its name private; its String form starts
+		// Desc{fqName: "name", ...}.
+		s := desc.String()
+		if _, rest, ok := strings.Cut(s, `fqName: "`); ok {
+			name, _, _ := strings.Cut(rest, `"`)
+			d.described = append(d.described, name)
+		}
+	}
+	return d.Registerer.Register(c)
+}
+
+func (d *describing) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := d.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func (d *describing) names() []string { return d.described }
 
 func countSeries(mfs []*dto.MetricFamily, name string) int {
 	for _, mf := range mfs {

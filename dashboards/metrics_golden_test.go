@@ -94,12 +94,23 @@ func readGolden(t *testing.T) map[string]string {
 // tests feed them) with testdata/metrics.golden, in full.
 func TestExportedMetricsGolden(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	exportedOn(t, reg)
+	described := exportedOn(t, reg)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := goldenLines(mfs)
+	// A vector that was never fed exports nothing, so it would be missing
+	// from got without anyone noticing: every described metric must have
+	// been given a series by exportedOn.
+	if len(described) == 0 {
+		t.Fatal("no collector described any metric")
+	}
+	for _, name := range described {
+		if _, ok := got[name]; !ok && !runtimeMetric(name) {
+			t.Errorf("%s is described but exportedOn gives it no series: feed it there", name)
+		}
+	}
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(metricsGolden), 0o755); err != nil {
 			t.Fatal(err)
