@@ -11,7 +11,8 @@ import (
 // and must return quickly.
 type TimingHook interface {
 	// QueueWait is how long a Send or request waited for room in the
-	// bounded send queue.
+	// bounded send queue; it is called for every chunk taken, with 0 when
+	// there was room at once.
 	QueueWait(dpid uint64, d time.Duration)
 	// BatchWritten reports one write syscall carrying msgs messages.
 	BatchWritten(dpid uint64, msgs, bytes int, d time.Duration)
