@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -39,6 +40,14 @@ func (s *syncBuffer) String() string {
 // ends.
 func runApp(t *testing.T, content string, opts Options) *App {
 	t.Helper()
+	a, run := newApp(t, content, opts)
+	run()
+	return a
+}
+
+// newApp makes an App whose listeners are open; run starts it.
+func newApp(t *testing.T, content string, opts Options) (*App, func()) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "faucet.yaml")
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
@@ -51,16 +60,17 @@ func runApp(t *testing.T, content string, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return a
+	return a, func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -188,4 +198,66 @@ func metricValue(body, series string) float64 {
 		}
 	}
 	return -1
+}
+
+// At cold start the controller deletes the flows on the switch that are not
+// its own (a cookie-0 flow added before it connected), as Faucet does, but
+// keeps per-call voice flows (their cookies are the voice service's); with
+// keep_foreign_flows the foreign flow stays too.
+func TestForeignFlowsOnOVS(t *testing.T) {
+	lab := ovslab.New(t)
+	for i, keep := range []bool{false, true} {
+		cfg := goodConfig
+		if keep {
+			cfg = strings.Replace(cfg, "dp_id: 1,", "dp_id: 1, keep_foreign_flows: true,", 1)
+		}
+		// OVS flushes a bridge's flows when it gets its first
+		// controller, so the bridge points at the controller from the
+		// start, and the flows are added before the controller runs (its
+		// listener is open: OVS connects and waits for the hello).
+		a, run := newApp(t, cfg, Options{})
+		name := fmt.Sprintf("sw%d", i)
+		if _, err := lab.AddBridge(name, 1, ovslab.WithController("tcp:"+a.OFAddr().String())); err != nil {
+			t.Fatal(err)
+		}
+		if err := lab.AddFlow(name, "cookie=0,table=0,priority=60000,in_port=77,actions=drop"); err != nil {
+			t.Fatal(err)
+		}
+		if err := lab.AddFlow(name, "cookie=0x5643000000000009,table=0,priority=59999,in_port=78,actions=drop"); err != nil {
+			t.Fatal(err)
+		}
+		if fs, err := lab.DumpFlows(name); err != nil || len(fs) != 2 {
+			t.Fatalf("before the controller runs, the switch has %d flows (%v), want the 2 added", len(fs), err)
+		}
+		run()
+		waitFor(t, "the controller's flows", func() bool {
+			fs, err := lab.DumpFlows(name)
+			return err == nil && len(fs) > 5 && a.Manager() != nil && dpSynced(a)
+		})
+		fs, err := lab.DumpFlows(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var foreign, call bool
+		for _, f := range fs {
+			foreign = foreign || f.Match["in_port"] == "77"
+			call = call || f.Match["in_port"] == "78"
+		}
+		if foreign != keep {
+			t.Errorf("keep_foreign_flows %v: the cookie-0 flow is there: %v", keep, foreign)
+		}
+		if !call {
+			t.Errorf("keep_foreign_flows %v: the per-call flow was deleted", keep)
+		}
+		if err := lab.DelBridge(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// dpSynced reports whether DP 1 has been reconciled at least once.
+func dpSynced(a *App) bool {
+	synced := false
+	a.Manager().EachDP(func(s dp.Status) { synced = synced || s.Connected && s.Syncs > 0 })
+	return synced
 }
