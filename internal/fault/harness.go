@@ -33,7 +33,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +61,8 @@ func Binary(t testing.TB) string {
 		}
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			// CI puts the toolchain here (.ci/run) even when PATH lacks it.
+			goTool = "/usr/local/go/bin/go"
 		}
 		buildPath = filepath.Join(buildDir, "voipsdn")
 		out, err := exec.Command(goTool, "build", "-o", buildPath, "github.com/voipsdn/voipsdn/cmd/voipsdn").CombinedOutput()
