@@ -75,12 +75,25 @@ func LoadSecret(file, env string) (Secret, error) {
 	case env != "":
 		v, ok := os.LookupEnv(env)
 		if !ok {
-			return Secret{}, fmt.Errorf("ami: secret_env: $%s is not set", env)
+			return Secret{}, fmt.Errorf("ami: secret_env: %s is not set", envRef(env))
 		}
 		if v == "" {
-			return Secret{}, fmt.Errorf("ami: secret_env: $%s is empty", env)
+			return Secret{}, fmt.Errorf("ami: secret_env: %s is empty", envRef(env))
 		}
 		return Secret{v: v}, nil
 	}
 	return Secret{}, errors.New("ami: secret: no secret_file or secret_env given")
+}
+
+// envRef names the variable secret_env gives for an error message, but only
+// if it looks like a conventional variable name (upper case, digits,
+// underscores): anything else may be the secret itself, pasted by mistake,
+// and is not echoed.
+func envRef(env string) string {
+	for i, r := range env {
+		if !(r >= 'A' && r <= 'Z' || r == '_' || i > 0 && r >= '0' && r <= '9') {
+			return "the variable secret_env names (name not shown: it does not look like a variable name; is it the secret itself?)"
+		}
+	}
+	return "$" + env
 }

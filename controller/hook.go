@@ -11,7 +11,8 @@ import (
 // and must return quickly.
 type TimingHook interface {
 	// QueueWait is how long a Send or request waited for room in the
-	// bounded send queue.
+	// bounded send queue; it is called for every chunk taken, with 0 when
+	// there was room at once.
 	QueueWait(dpid uint64, d time.Duration)
 	// BatchWritten reports one write syscall carrying msgs messages.
 	BatchWritten(dpid uint64, msgs, bytes int, d time.Duration)
@@ -35,6 +36,10 @@ type Stats struct {
 	Writes           uint64 // write syscalls
 	BytesSent        uint64
 	Errors           uint64 // OpenFlow error messages received
+	AcceptErrors     uint64 // failed accepts (EMFILE, ENFILE...), each retried
+	Refused          uint64 // connections closed at accept: over a cap (admit.go)
+	Takeovers        uint64 // sessions replaced by a new connection claiming the same datapath
+	BindingRefused   uint64 // TLS switches whose certificate did not name their datapath id
 }
 
 // counters are the live values behind Stats.
@@ -42,6 +47,7 @@ type counters struct {
 	connected, connects, disconnects, rejected  atomic.Int64
 	packetIns, packetInsDropped, flowMods, msgs atomic.Uint64
 	writes, bytes, errors                       atomic.Uint64
+	acceptErrors, refused, takeovers, unbound   atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -51,6 +57,8 @@ func (c *counters) snapshot() Stats {
 		PacketIns: c.packetIns.Load(), PacketInsDropped: c.packetInsDropped.Load(),
 		FlowMods: c.flowMods.Load(), MessagesSent: c.msgs.Load(), Writes: c.writes.Load(),
 		BytesSent: c.bytes.Load(), Errors: c.errors.Load(),
+		AcceptErrors: c.acceptErrors.Load(), Refused: c.refused.Load(),
+		Takeovers: c.takeovers.Load(), BindingRefused: c.unbound.Load(),
 	}
 }
 

@@ -36,6 +36,10 @@ type DiffOptions struct {
 	// (per-call flows are removed by their owner) and are never touched.
 	// Empty owns no flow.
 	Owned []CookieMask
+	// Keep lists cookies that are never deleted, even when Owned selects
+	// them: flows another component of the controller installs and removes
+	// itself (per-call voice flows), when Owned is "every flow".
+	Keep []CookieMask
 	// OwnsMeter and OwnsGroup say which unwanted meters and groups may be
 	// deleted; nil owns none. A meter or group still used by a flow that
 	// stays is never deleted, owned or not: the switch would delete the
@@ -48,6 +52,11 @@ type DiffOptions struct {
 func AnyID(uint32) bool { return true }
 
 func (o *DiffOptions) ownsFlow(cookie uint64) bool {
+	for _, c := range o.Keep {
+		if c.Matches(cookie) {
+			return false
+		}
+	}
 	for _, c := range o.Owned {
 		if c.Matches(cookie) {
 			return true

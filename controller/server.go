@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,8 +58,31 @@ type Server struct {
 	// Hook receives timings; nil discards them.
 	Hook TimingHook
 
-	stats    counters
-	sentRing int // messages remembered for error reports; tests shrink it
+	// MaxPendingHandshakes caps the connections still in their handshake
+	// (TLS and OpenFlow), from all addresses (default 256).
+	// MaxPendingPerAddr caps them per source address (default 32), and
+	// MaxConnsPerAddr caps all connections per source address (default
+	// 1024). A connection over a cap is closed at once and counted in
+	// Stats.Refused; see admit.go.
+	MaxPendingHandshakes int
+	MaxPendingPerAddr    int
+	MaxConnsPerAddr      int
+
+	// TLSConfig, if set, makes every connection TLS (Faucet's
+	// --ctl-privkey, --ctl-cert, --ca-certs); ServerTLSConfig builds one
+	// that verifies the switch's certificate.
+	TLSConfig *tls.Config
+	// BindDPID, with TLSConfig, accepts a switch only if its certificate
+	// names the datapath id it claims (CertNamesDPID), so that no other
+	// certificate holder can claim a configured datapath and push the real
+	// switch off.
+	BindDPID bool
+
+	stats     counters
+	adm       admission
+	refuseLog burstLog
+	takeLog   burstLog
+	sentRing  int // messages remembered for error reports; tests shrink it
 
 	mu       sync.Mutex
 	switches map[uint64]*Switch
@@ -146,6 +170,7 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	var err error
 	var backoff time.Duration
+	failures := 0
 	for {
 		conn, aerr := ln.Accept()
 		if aerr != nil {
@@ -158,25 +183,43 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 				continue
 			default:
 			}
-			var ne net.Error
-			if errors.As(aerr, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				srv.logger().Warn("accept failed; retrying", "error", aerr, "in", backoff)
-				select {
-				case <-time.After(backoff):
-				case <-ctx.Done():
-				}
-				continue
+			if errors.Is(aerr, net.ErrClosed) {
+				err = fmt.Errorf("controller: accept: %w", aerr)
+				break
 			}
-			err = fmt.Errorf("controller: accept: %w", aerr)
-			break
+			// Anything else (EMFILE and ENFILE above all) passes: wait
+			// and try again, as net/http does, rather than take the
+			// controller down. One line per burst, then one a minute.
+			srv.stats.acceptErrors.Add(1)
+			failures++
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if failures == 1 || failures%60 == 0 {
+				srv.logger().Warn("accept failing; retrying with backoff", "error", aerr, "failures", failures)
+			}
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		if failures > 0 {
+			srv.logger().Info("accept recovered", "failures", failures)
+			failures = 0
 		}
 		backoff = 0
+		sl, reason := srv.admit(conn)
+		if sl == nil {
+			srv.stats.refused.Add(1)
+			srv.refuseLog.log(srv.logger(), slog.LevelWarn, "connection refused: too many",
+				"limit", reason, "remote", conn.RemoteAddr().String())
+			conn.Close()
+			continue
+		}
 		if tc, ok := conn.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
 		srv.wg.Add(1)
-		go srv.serveConn(ctx, conn)
+		go srv.serveConn(ctx, conn, sl)
 	}
 	cancel(ErrShutdown)
 	ln.Close()
@@ -247,7 +290,18 @@ func (srv *Server) register(s *Switch) error {
 	srv.switches[s.DPID()] = s
 	srv.mu.Unlock()
 	if old != nil {
-		s.log.Info("replacing previous connection", "old", old.RemoteAddr().String())
+		// Faucet lets the newest connection of a datapath win, and a switch
+		// that reconnects before its old session timed out needs that. But
+		// without TLS and BindDPID anyone who can reach the port can take a
+		// configured datapath this way: say so loudly and count it.
+		srv.stats.takeovers.Add(1)
+		bound := srv.TLSConfig != nil && srv.BindDPID
+		level := slog.LevelWarn
+		if bound {
+			level = slog.LevelInfo
+		}
+		srv.takeLog.log(s.log, level, "new connection takes over the datapath from its previous connection",
+			"old", old.RemoteAddr().String(), "new", s.RemoteAddr().String(), "certificate_bound", bound)
 		old.cancel(ErrReplaced)
 		select {
 		case <-old.done:

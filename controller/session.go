@@ -3,6 +3,7 @@ package controller
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,13 +13,37 @@ import (
 	"github.com/voipsdn/voipsdn/controller/of13"
 )
 
-// serveConn owns one connection from accept to close.
-func (srv *Server) serveConn(ctx context.Context, conn net.Conn) {
+// handshakeBuf is the reader buffer of a connection in its handshake;
+// hello, features reply and echoes fit, and a longer message grows it. The
+// 64 KiB buffers of a session are allocated only once the handshake is done,
+// so that connections that never finish one cost little.
+const handshakeBuf = 512
+
+// serveConn owns one connection from accept to close; sl is its place in
+// the admission counts.
+func (srv *Server) serveConn(ctx context.Context, conn net.Conn, sl *slot) {
 	defer srv.wg.Done()
+	defer sl.release()
 	log := srv.logger().With("remote", conn.RemoteAddr().String())
-	br := bufio.NewReaderSize(conn, 64<<10)
-	r := wire.NewReader(br)
-	feat, err := srv.handshake(ctx, conn, r)
+	var tlsState *tls.ConnectionState
+	if srv.TLSConfig != nil {
+		tc := tls.Server(conn, srv.TLSConfig)
+		hctx, cancel := context.WithTimeout(ctx, srv.handshakeTimeout())
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			srv.stats.rejected.Add(1)
+			srv.refuseLog.log(log, slog.LevelWarn, "TLS handshake failed; closing connection", "error", err)
+			conn.Close()
+			return
+		}
+		st := tc.ConnectionState()
+		tlsState = &st
+		conn = tc
+	}
+	// Unbuffered: the handshake reads exactly its messages, so nothing is
+	// left behind in a buffer when the session's reader takes over.
+	feat, err := srv.handshake(ctx, conn, wire.NewSmallReader(conn, handshakeBuf))
 	if err != nil {
 		srv.stats.rejected.Add(1)
 		log.Warn("handshake failed; closing connection", "error", err)
@@ -26,11 +51,21 @@ func (srv *Server) serveConn(ctx context.Context, conn net.Conn) {
 		return
 	}
 	log = log.With("dpid", fmt.Sprintf("%016x", feat.DatapathID))
+	if err := srv.checkBinding(tlsState, feat.DatapathID); err != nil {
+		srv.stats.rejected.Add(1)
+		srv.stats.unbound.Add(1)
+		log.Warn("datapath claim refused; closing connection", "error", err)
+		conn.Close()
+		return
+	}
+	sl.established()
 	if srv.Accept != nil && !srv.Accept(feat.DatapathID) {
 		srv.stats.rejected.Add(1)
 		if srv.Unknown == IgnoreUnknown {
 			log.Warn("unknown datapath; ignoring it")
-			srv.newSwitch(ctx, conn, log, feat).ignore(r)
+			// An ignored switch keeps the small reader: it is never
+			// sent anything that would make it talk much.
+			srv.newSwitch(ctx, conn, log, feat).ignore(wire.NewSmallReader(conn, handshakeBuf))
 			return
 		}
 		log.Warn("unknown datapath; closing connection")
@@ -38,7 +73,7 @@ func (srv *Server) serveConn(ctx context.Context, conn net.Conn) {
 		return
 	}
 	sw := srv.newSwitch(ctx, conn, log, feat)
-	sw.run(r)
+	sw.run(wire.NewReader(bufio.NewReaderSize(conn, 64<<10)))
 }
 
 // handshake exchanges hellos and features (OpenFlow 1.3 §6.3.1) under the

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 
+	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/internal/app"
 )
@@ -26,7 +28,12 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 	promListen := fs.String("prom-listen", "", `Prometheus listen address; default $FAUCET_PROMETHEUS_ADDR:$FAUCET_PROMETHEUS_PORT or ":9302"; "off" disables`)
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	pprof := fs.Bool("pprof", false, "also serve Go's profiler under /debug/pprof/ on the Prometheus address")
+	pprof := fs.Bool("pprof", false, "serve Go's profiler under /debug/pprof/ on "+defaultPprofListen+" (shorthand for --pprof-listen "+defaultPprofListen+")")
+	pprofListen := fs.String("pprof-listen", "", "serve Go's profiler under /debug/pprof/ on this address only (never on the Prometheus address); default off")
+	ctlKey := fs.String("ctl-privkey", os.Getenv("FAUCET_CTL_PRIVKEY"), "OpenFlow TLS: the controller's private key, PEM (default $FAUCET_CTL_PRIVKEY)")
+	ctlCert := fs.String("ctl-cert", os.Getenv("FAUCET_CTL_CERT"), "OpenFlow TLS: the controller's certificate, PEM (default $FAUCET_CTL_CERT)")
+	caCerts := fs.String("ca-certs", os.Getenv("FAUCET_CA_CERTS"), "OpenFlow TLS: CA certificates switch certificates must chain to, PEM (default $FAUCET_CA_CERTS)")
+	bindDPID := fs.Bool("of-bind-dpid", envBool("VOIPSDN_OF_BIND_DPID"), "OpenFlow TLS: accept a switch only if its certificate names its datapath id (see docs/security.md; default $VOIPSDN_OF_BIND_DPID)")
 	watch := fs.Duration("watch", 0, "poll the configuration files for changes this often (e.g. 1s); 0 reloads on SIGHUP only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -46,14 +53,29 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 			return 2
 		}
 	}
-	a, err := app.New(app.Options{
-		ConfigPath: *cfgPath, OFListen: *ofListen, PromListen: prom, Pprof: *pprof, Watch: *watch, Logger: log,
-	})
+	if *pprof && *pprofListen == "" {
+		*pprofListen = defaultPprofListen
+	}
+	opts := app.Options{
+		ConfigPath: *cfgPath, OFListen: *ofListen, PromListen: prom, PprofListen: *pprofListen, Watch: *watch, Logger: log,
+	}
+	if *ctlKey != "" || *ctlCert != "" || *caCerts != "" {
+		if opts.OFTLS, err = controller.ServerTLSConfig(*ctlCert, *ctlKey, *caCerts, os.ReadFile); err != nil {
+			fmt.Fprintln(stderr, "voipsdn run:", err)
+			return 2
+		}
+		opts.OFBindDPID = *bindDPID
+	} else if *bindDPID {
+		fmt.Fprintln(stderr, "voipsdn run: --of-bind-dpid needs OpenFlow TLS (--ctl-privkey, --ctl-cert, --ca-certs)")
+		return 2
+	}
+	a, err := app.New(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "voipsdn run:", err)
 		return 1
 	}
-	log.Info("voipsdn running", "openflow", a.OFAddr().String(), "config", *cfgPath)
+	log.Info("voipsdn running", "openflow", a.OFAddr().String(), "openflow_tls", opts.OFTLS != nil,
+		"bind_dpid", opts.OFBindDPID, "config", *cfgPath)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -79,6 +101,16 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// defaultPprofListen is where --pprof serves the profiler: loopback only.
+const defaultPprofListen = "127.0.0.1:6060"
+
+// envBool reads a boolean environment variable; unset or unparsable is
+// false.
+func envBool(name string) bool {
+	v, err := strconv.ParseBool(os.Getenv(name))
+	return err == nil && v
 }
 
 // newLogger builds the process logger.

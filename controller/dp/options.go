@@ -2,6 +2,8 @@ package dp
 
 import (
 	"context"
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/qos"
 	"log/slog"
 	"time"
 )
@@ -34,6 +36,12 @@ type Options struct {
 	SwitchUp func(ctx context.Context, dpid uint64)
 	// Events receives event counts; nil discards them.
 	Events Events
+	// KeepCookies are the cookies of flows that another component of the
+	// controller installs and removes itself (per-call voice flows): a
+	// resync never deletes them. Every other flow the DP does not want is
+	// deleted, unless the DP's keep_foreign_flows is set. Nil keeps the
+	// per-call cookies of package qos.
+	KeepCookies []controller.CookieMask
 }
 
 // Defaults applied by New to zero Options fields.
@@ -51,6 +59,11 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Clock == nil {
 		o.Clock = systemClock{}
+	}
+	if o.KeepCookies == nil {
+		// Per-call flows are the voice service's: it adopts those of
+		// live calls after a restart and removes the rest itself.
+		o.KeepCookies = []controller.CookieMask{{Cookie: qos.CookieCategory, Mask: qos.CookieCategoryMask}}
 	}
 	if o.LearnPPS == 0 {
 		o.LearnPPS = DefaultLearnPPS

@@ -44,10 +44,12 @@ func (r *runner) disconnect() {
 // groups and sends only what differs from the desired state, so flows that
 // are still wanted are never deleted and keep their counters.
 //
-// The DP owns the flows whose cookie is the DP's or any cookie its desired
-// flows carry (ACL rules may have their own, ApplyOwner flows theirs).
-// Flows with other cookies belong to someone else (per-call flows) and are
-// left alone, and so are the meters and groups those flows use.
+// The DP owns every flow on the switch except those with the manager's
+// KeepCookies (per-call voice flows, which their owner adopts or removes),
+// and deletes what it does not want, as Faucet does at cold start. With the
+// DP's keep_foreign_flows it owns only the DP's cookie and the cookies its
+// desired flows carry (ACL rules may have their own, ApplyOwner flows
+// theirs); other flows, and the meters and groups they use, stay.
 func (r *runner) resync(ctx context.Context) error {
 	if r.st.sw == nil {
 		return nil
@@ -99,9 +101,17 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 			owned[s.Flows[i].Cookie] = true
 		}
 	}
-	opts := controller.DiffOptions{OwnsMeter: controller.AnyID, OwnsGroup: controller.AnyID}
-	for c := range owned {
-		opts.Owned = append(opts.Owned, controller.CookieMask{Cookie: c, Mask: ^uint64(0)})
+	opts := controller.DiffOptions{OwnsMeter: controller.AnyID, OwnsGroup: controller.AnyID,
+		Keep: r.m.opts.KeepCookies}
+	if r.st.dp.KeepForeignFlows {
+		// A switch shared with another controller: only our cookies.
+		for c := range owned {
+			opts.Owned = append(opts.Owned, controller.CookieMask{Cookie: c, Mask: ^uint64(0)})
+		}
+	} else {
+		// We own the tables, as Faucet does at cold start: a stale foreign
+		// flow could bypass every ACL on a fail_mode=secure switch.
+		opts.Owned = []controller.CookieMask{{}}
 	}
 
 	plan := controller.Diff(desired, actual, opts)

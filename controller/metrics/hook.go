@@ -15,10 +15,19 @@ import (
 // With Hook installed as controller.Server.Hook, the runtime must not also
 // count Errors or observe PacketInSecs itself. Events from a DP that
 // Counters.DP has not bound (an unconfigured switch) are not counted.
-type Hook struct{ c *Counters }
+type Hook struct {
+	c *Counters
+	// noPacketInSecs leaves faucet_packet_in_secs to the runtime.
+	noPacketInSecs bool
+}
 
 // Hook returns the controller.TimingHook that feeds c.
-func (c *Counters) Hook() Hook { return Hook{c} }
+func (c *Counters) Hook() Hook { return Hook{c: c} }
+
+// SessionHook is Hook for a runtime that observes faucet_packet_in_secs
+// itself (the DP manager times the whole packet-in, which the session layer
+// only queues): everything else is the same.
+func (c *Counters) SessionHook() Hook { return Hook{c: c, noPacketInSecs: true} }
 
 var _ controller.TimingHook = Hook{}
 
@@ -53,7 +62,7 @@ func (h Hook) HandlerDone(dpid uint64, event string, d time.Duration) {
 	if o, ok := dp.handler[event]; ok {
 		o.Observe(d.Seconds())
 	}
-	if event == "packet_in" {
+	if event == "packet_in" && !h.noPacketInSecs {
 		dp.PacketInSecs.Observe(d.Seconds())
 	}
 }

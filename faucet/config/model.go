@@ -76,9 +76,14 @@ type DP struct {
 	DropBroadcastSourceAddress bool `json:"drop_broadcast_source_address"`
 	DropSpoofedFaucetMAC       bool `json:"drop_spoofed_faucet_mac"`
 	GroupTable                 bool `json:"group_table"`
-	MaxHostsPerResolveCycle    int  `json:"max_hosts_per_resolve_cycle"`
-	MaxHostFIBRetryCount       int  `json:"max_host_fib_retry_count"`
-	MaxResolveBackoffTime      int  `json:"max_resolve_backoff_time"`
+	// KeepForeignFlows (voipsdn's keep_foreign_flows, default false) keeps
+	// flows, meters and groups the controller did not install, for a
+	// switch shared with another controller. By default the controller
+	// owns every table, as Faucet does, and deletes what is not its own.
+	KeepForeignFlows        bool `json:"keep_foreign_flows,omitempty"`
+	MaxHostsPerResolveCycle int  `json:"max_hosts_per_resolve_cycle"`
+	MaxHostFIBRetryCount    int  `json:"max_host_fib_retry_count"`
+	MaxResolveBackoffTime   int  `json:"max_resolve_backoff_time"`
 	// PacketInPPS and SlowpathPPS are 0 when not configured.
 	PacketInPPS            int              `json:"packetin_pps,omitempty"`
 	SlowpathPPS            int              `json:"slowpath_pps,omitempty"`

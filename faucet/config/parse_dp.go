@@ -26,6 +26,8 @@ var dpSchema = schema{
 	"max_wildcard_table_size": tInt, "port_table_scale_factor": tFloat, "global_vlan": tInt,
 	"cache_update_guard_time": tInt, "use_classification": tBool, "egress_pipeline": tBool,
 	"strict_packet_in_cookie": tBool, "multi_out": tBool, "lacp_timeout": tInt, "idle_dst": tBool,
+	// voipsdn's own: see DP.KeepForeignFlows.
+	"keep_foreign_flows": tBool,
 }
 
 var tableSizesSchema = schema{
@@ -145,6 +147,7 @@ func parseDP(e *errList, key, conf *node) *dpConf {
 	dp.DropBroadcastSourceAddress = o.boolean("drop_broadcast_source_address", true)
 	dp.DropSpoofedFaucetMAC = o.boolean("drop_spoofed_faucet_mac", true)
 	dp.GroupTable = o.boolean("group_table", false)
+	dp.KeepForeignFlows = o.boolean("keep_foreign_flows", false)
 	dp.MaxHostsPerResolveCycle = o.integer("max_hosts_per_resolve_cycle", 5)
 	dp.MaxHostFIBRetryCount = o.integer("max_host_fib_retry_count", 10)
 	dp.MaxResolveBackoffTime = o.integer("max_resolve_backoff_time", 64)

@@ -132,7 +132,9 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 	case (s.SecretFile == "") == (s.SecretEnv == ""):
 		v.e.add(s.Pos, "exactly one of secret_file or secret_env is required")
 	case s.SecretEnv != "" && !envNameRE.MatchString(s.SecretEnv):
-		v.e.add(o.keyPos("secret_env"), "secret_env %s is not a valid environment variable name", quote(s.SecretEnv))
+		// The value is not echoed: what is pasted here by mistake is
+		// usually the secret itself.
+		v.e.add(o.keyPos("secret_env"), "secret_env is not a valid environment variable name (it names the variable that holds the secret; the value is not shown)")
 	}
 	if !s.TLS && (s.TLSCAFile != "" || s.TLSSkipVerify) {
 		v.e.add(s.Pos, "tls_ca_file and tls_skip_verify need tls: true")

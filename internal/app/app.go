@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/controller/stats"
 	"github.com/voipsdn/voipsdn/faucet/config"
 )
@@ -26,10 +28,16 @@ type Options struct {
 	OFListener net.Listener
 	// PromListen is the Prometheus listen address; empty disables it.
 	PromListen string
-	// Pprof also serves Go's profiler under /debug/pprof/ on the
-	// Prometheus address. It is off by default: a profile costs the
-	// controller CPU, so only an operator who asks for it gets it.
-	Pprof bool
+	// PprofListen, if set, serves Go's profiler under /debug/pprof/ on
+	// this address, never on the Prometheus one: the profiler reveals the
+	// command line and costs the controller CPU, so it is off unless an
+	// operator names an address for it (loopback, normally).
+	PprofListen string
+	// OFTLS, if set, makes the OpenFlow port TLS-only (see
+	// controller.ServerTLSConfig); OFBindDPID then requires each switch's
+	// certificate to name its datapath id.
+	OFTLS      *tls.Config
+	OFBindDPID bool
 	// Watch polls the configuration files for changes this often; zero
 	// reloads only on Reload (and while no valid config is loaded).
 	Watch time.Duration
@@ -48,6 +56,7 @@ type App struct {
 	srv      *controller.Server
 	ofLn     net.Listener
 	promLn   net.Listener
+	pprofLn  net.Listener
 	reg      *prometheus.Registry
 	poller   *stats.Poller
 
@@ -95,6 +104,13 @@ func New(opts Options) (*App, error) {
 		Handler: handler{Handler: a.mgr, a: a},
 		Logger:  opts.Logger.With("component", "controller"),
 		Accept:  a.mgr.Accepts,
+		// The DP manager times packet-ins itself (events.go).
+		Hook:      counters.SessionHook(),
+		TLSConfig: opts.OFTLS,
+		BindDPID:  opts.OFBindDPID,
+	}
+	if err := a.reg.Register(metrics.ServerStats(a.srv.Stats)); err != nil {
+		return nil, err
 	}
 	a.ofLn = opts.OFListener
 	if a.ofLn == nil {
@@ -112,6 +128,17 @@ func New(opts Options) (*App, error) {
 		}
 		a.promLn = ln
 	}
+	if opts.PprofListen != "" {
+		ln, err := net.Listen("tcp", opts.PprofListen)
+		if err != nil {
+			a.ofLn.Close()
+			if a.promLn != nil {
+				a.promLn.Close()
+			}
+			return nil, fmt.Errorf("pprof listen: %w", err)
+		}
+		a.pprofLn = ln
+	}
 	return a, nil
 }
 
@@ -124,6 +151,14 @@ func (a *App) Registry() *prometheus.Registry { return a.reg }
 
 // OFAddr is the OpenFlow listen address.
 func (a *App) OFAddr() net.Addr { return a.ofLn.Addr() }
+
+// PprofAddr is the profiler's listen address, nil when disabled.
+func (a *App) PprofAddr() net.Addr {
+	if a.pprofLn == nil {
+		return nil
+	}
+	return a.pprofLn.Addr()
+}
 
 // PromAddr is the Prometheus listen address, nil when disabled.
 func (a *App) PromAddr() net.Addr {
@@ -151,7 +186,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	a.runCtx = ctx
 	wg := &a.wg
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	wg.Go(func() { _ = a.mgr.Run(ctx) })
 	a.reload(ctx)
 	wg.Go(func() {
@@ -161,8 +196,15 @@ func (a *App) Run(ctx context.Context) error {
 	})
 	if a.promLn != nil {
 		wg.Go(func() {
-			if err := serveMetrics(ctx, a.promLn, a.reg, a.log, a.opts.Pprof); err != nil && ctx.Err() == nil {
+			if err := serveHTTP(ctx, a.promLn, metricsMux(a.reg, a.log), a.log, "metrics"); err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("prometheus: %w", err)
+			}
+		})
+	}
+	if a.pprofLn != nil {
+		wg.Go(func() {
+			if err := serveHTTP(ctx, a.pprofLn, pprofMux(), a.log, "pprof"); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("pprof: %w", err)
 			}
 		})
 	}

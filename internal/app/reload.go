@@ -82,6 +82,7 @@ func (a *App) apply(ctx context.Context, _, cfg *config.Config, changes *config.
 	if err := a.mgr.SetConfig(ctx, cfg); err != nil {
 		return err
 	}
+	warnSecretFiles(a.log, cfg)
 	a.applyVoice(ctx, cfg, changes)
 	return nil
 }

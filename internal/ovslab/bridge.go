@@ -262,3 +262,14 @@ func (l *Lab) targetUsers() (map[string]int, error) {
 	}
 	return users, nil
 }
+
+// SetSSL gives OVS the private key, certificate and CA certificate (PEM
+// files) it uses for "ssl:" controller targets: it presents cert to the
+// controller and accepts only a controller certificate signed by caCert.
+// The setting is the switch's, for all bridges; new connections use it.
+func (l *Lab) SetSSL(key, cert, caCert string) error {
+	if _, err := l.vsctl("set-ssl", key, cert, caCert); err != nil {
+		return fmt.Errorf("ovslab: set-ssl: %w", err)
+	}
+	return nil
+}

@@ -90,6 +90,14 @@ type Reader struct {
 // NewReader returns a Reader on r; wrap r in a bufio.Reader first.
 func NewReader(r io.Reader) *Reader { return &Reader{r: r, buf: make([]byte, 1<<16)} }
 
+// NewSmallReader returns a Reader whose buffer starts at size bytes and
+// grows only when a longer message arrives. It is for connections that
+// have not proved themselves yet (the handshake), so that an idle or
+// hostile peer costs little memory.
+func NewSmallReader(r io.Reader, size int) *Reader {
+	return &Reader{r: r, buf: make([]byte, max(size, HeaderLen))}
+}
+
 // Next reads one message and returns its header and body. The body is only
 // valid until the next call. Any version is returned; the caller checks it.
 func (r *Reader) Next() (Header, []byte, error) {
@@ -99,6 +107,12 @@ func (r *Reader) Next() (Header, []byte, error) {
 	h := ParseHeader(r.buf)
 	if h.Length < HeaderLen {
 		return h, nil, fmt.Errorf("%s xid %d: length %d: %w", h.Type, h.XID, h.Length, ErrBadLength)
+	}
+	if int(h.Length) > len(r.buf) {
+		// Only a small reader grows; a message is at most 64 KiB.
+		nb := make([]byte, min(max(int(h.Length), 2*len(r.buf)), 1<<16))
+		copy(nb, r.buf[:HeaderLen])
+		r.buf = nb
 	}
 	body := r.buf[HeaderLen:h.Length]
 	if _, err := io.ReadFull(r.r, body); err != nil {
