@@ -3,6 +3,7 @@ package dashboards
 import (
 	"context"
 	"encoding/json"
+	"github.com/voipsdn/voipsdn/controller"
 	"net"
 	"regexp"
 	"sort"
@@ -77,6 +78,9 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) []string {
 		t.Fatal(err)
 	}
 	c.DP(1, "sw1")
+	if err := rec.Register(metrics.ServerStats(func() controller.Stats { return controller.Stats{} })); err != nil {
+		t.Fatal(err)
+	}
 	vm, err := voicemetrics.New(rec, voicemetrics.Options{Servers: []string{"pbx1"}, FallbackReasons: []string{"switch_down"}})
 	if err != nil {
 		t.Fatal(err)
