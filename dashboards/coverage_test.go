@@ -3,7 +3,6 @@ package dashboards
 import (
 	"context"
 	"encoding/json"
-	"github.com/voipsdn/voipsdn/controller"
 	"net"
 	"regexp"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/controller/stats"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
