@@ -94,7 +94,10 @@ type leg struct {
 	seen uint64
 	// unicast: an externalMedia (chan_rtp UnicastRTP) channel, whose
 	// media is its variables and its name, not CHANNEL(rtp,...).
-	unicast  bool
+	unicast bool
+	// bridged: an external media channel streams only while bridged
+	// (with none it sends nothing), so its media waits for this.
+	bridged  bool
 	answered bool
 	// hangup cause from ChannelHangupRequest, for a ChannelDestroyed
 	// without one.
@@ -177,16 +180,17 @@ func (f *Follower) Apply(ev Event, now time.Time) []call.Event {
 	evs = append(evs, f.resolve(l, l.info.Uniqueid, at)...)
 	switch ev.Type {
 	case "ChannelStateChange", "StasisStart", "ChannelEnteredBridge":
+		if l.info.State == "Up" && !l.answered {
+			evs = append(evs, f.answer(l, at)...)
+		}
 		if ev.Type == "ChannelEnteredBridge" && ev.Bridge != nil {
-			l.info.Bridge = ev.Bridge.ID
+			l.info.Bridge, l.bridged = ev.Bridge.ID, true
 			if l.answered && !l.reported && len(l.pending) == 0 {
 				// Media may settle only once bridged: ask again.
 				l.tries = 0
 				f.askMedia(l, 0)
 			}
-		}
-		if l.info.State == "Up" && !l.answered {
-			evs = append(evs, f.answer(l, at)...)
+			evs = append(evs, f.mediaEvents(l, at)...)
 		}
 	case "ChannelLeftBridge":
 		l.info.Bridge = ""

@@ -157,6 +157,9 @@ func (f *Follower) mediaEvents(l *leg, at time.Time) []call.Event {
 	src := call.SourceGetvar
 	remote := l.remote
 	if l.unicast {
+		if !l.bridged {
+			return nil
+		}
 		src = call.SourceChannelVars
 		remote, _ = UnicastRemote(l.info.Channel)
 		if !l.codecDone && !l.pending[VarFormat] {

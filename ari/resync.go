@@ -66,6 +66,9 @@ func (f *Follower) Resync(s Snapshot, gen uint64, now time.Time) []call.Event {
 			}
 		}
 		l.info.Bridge = bridgeOf[ch.ID]
+		if l.info.Bridge != "" {
+			l.bridged = true
+		}
 		if ch.State == "Up" {
 			if l.answered {
 				// The media may have moved while we were away.
