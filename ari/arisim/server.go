@@ -27,6 +27,7 @@ type Server struct {
 	clients map[*client]struct{}
 	joined  chan struct{} // closed and replaced when a client connects
 	closed  bool
+	down    bool
 	wg      sync.WaitGroup
 }
 
@@ -114,6 +115,14 @@ func (s *Server) Drop() {
 		c.stop()
 		delete(s.clients, c)
 	}
+}
+
+// SetDown makes /ari/events refuse new clients (503) while down, as a PBX
+// that is restarting does; Drop disconnects the ones connected.
+func (s *Server) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
 }
 
 // Close disconnects the clients and waits for their writers.
@@ -206,9 +215,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.down {
 		s.mu.Unlock()
-		http.Error(w, "closed", http.StatusServiceUnavailable)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	s.wg.Add(1)
