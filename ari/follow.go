@@ -266,14 +266,29 @@ func (f *Follower) resolve(l *leg, callID string, at time.Time) []call.Event {
 		return f.refuse(l.info.Uniqueid, call.LimitCalls, at)
 	}
 	l.call = callID
+	var evs []call.Event
 	if c == nil {
 		c = &callState{id: callID, start: at}
 		f.calls[callID] = c
-		c.legs = append(c.legs, l)
-		return []call.Event{call.CallStarted{Header: f.header(callID, at), Leg: l.info}}
+		evs = []call.Event{call.CallStarted{Header: f.header(callID, at), Leg: l.info}}
+	} else {
+		evs = []call.Event{call.LegAdded{Header: f.header(callID, at), Leg: l.info}}
 	}
 	c.legs = append(c.legs, l)
-	return []call.Event{call.LegAdded{Header: f.header(callID, at), Leg: l.info}}
+	// Asterisk creates a Local pair together, with the requester's
+	// Linkedid on both halves: the ;2 created before its ;1 was dialled
+	// joins the ;1's call now.
+	if l.info.Local && strings.HasSuffix(l.info.Channel, ";1") {
+		two := strings.TrimSuffix(l.info.Channel, ";1") + ";2"
+		for _, o := range f.legs {
+			if o.info.Channel == two && o.call == "" {
+				l.info.LocalPeer, o.info.LocalPeer = o.info.Uniqueid, l.info.Uniqueid
+				evs = append(evs, f.resolve(o, callID, at)...)
+				break
+			}
+		}
+	}
+	return evs
 }
 
 func (f *Follower) refuse(id, limit string, at time.Time) []call.Event {
