@@ -154,8 +154,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveEvents(w, r)
 		return
 	}
+	if r.Method == http.MethodPost && strings.HasPrefix(path, "bridges/") && strings.HasSuffix(path, "/addChannel") {
+		s.addChannel(w, strings.TrimSuffix(strings.TrimPrefix(path, "bridges/"), "/addChannel"), r.URL.Query().Get("channel"))
+		return
+	}
 	if r.Method != http.MethodGet {
-		// voipsdn only reads; nothing else is simulated.
+		// voipsdn only reads; of the rest only addChannel's checks are
+		// simulated.
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "not simulated"})
 		return
 	}
@@ -262,4 +267,27 @@ func (s *Server) Variable(id, name string) (value string, status int, message st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pbx.variable(s.rec, id, name)
+}
+
+// addChannel answers POST /ari/bridges/{id}/addChannel as Asterisk did in
+// the recordings: 204, or 422 "Channel not in Stasis application" for a
+// channel whose StasisStart has not come yet, as an externalMedia channel
+// added right after its creation (recording 04). The state does not
+// change: the recording's events say what the PBX did.
+func (s *Server) addChannel(w http.ResponseWriter, bridgeID, channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pbx.bridges[bridgeID]; !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Bridge not found"})
+		return
+	}
+	if _, ok := s.pbx.channels[channel]; !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Channel not found"})
+		return
+	}
+	if !s.pbx.stasis[channel] {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Channel not in Stasis application"})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

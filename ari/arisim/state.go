@@ -16,6 +16,7 @@ type pbx struct {
 	bridgeQ  []string
 	linked   map[string]string // Linkedid
 	vars     map[string]map[string]string
+	stasis   map[string]bool // channels between StasisStart and StasisEnd
 }
 
 type bridge struct {
@@ -27,6 +28,7 @@ func newPBX() *pbx {
 	return &pbx{
 		channels: map[string]json.RawMessage{}, names: map[string]string{}, states: map[string]string{},
 		bridges: map[string]*bridge{}, linked: map[string]string{}, vars: map[string]map[string]string{},
+		stasis: map[string]bool{},
 	}
 }
 
@@ -102,6 +104,10 @@ func (p *pbx) apply(frame []byte) {
 				}
 			}
 		}
+	case "StasisStart":
+		p.stasis[ch.ID] = true
+	case "StasisEnd":
+		delete(p.stasis, ch.ID)
 	case "ChannelVarset":
 		if ch.ID != "" {
 			p.setVar(ch.ID, ev.Variable, ev.Value)
