@@ -3,6 +3,7 @@ module github.com/voipsdn/voipsdn
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.14
 	github.com/goccy/go-yaml v1.19.2
 	github.com/grafana/grafana-openapi-client-go v0.0.0-20260724161645-6029e6c64947
 	github.com/netrack/openflow v0.1.0

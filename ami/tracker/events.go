@@ -26,6 +26,7 @@ type (
 const (
 	SourceGetvar       = callev.SourceGetvar
 	SourceRTCP         = callev.SourceRTCP
+	SourceChannelVars  = callev.SourceChannelVars
 	ReasonDisconnected = callev.ReasonDisconnected
 	LimitCalls         = callev.LimitCalls
 	LimitLegs          = callev.LimitLegs

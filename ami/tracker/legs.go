@@ -30,13 +30,22 @@ func (t *Tracker) answer(l *leg, at time.Time) []Event {
 		c.answeredAt = at
 	}
 	t.queryMedia(l)
-	return []Event{LegAnswered{Header: t.header(l.linkedid, at), Leg: l.info}}
+	evs := []Event{LegAnswered{Header: t.header(l.linkedid, at), Leg: l.info}}
+	if isUnicast(l) {
+		// Its ends may all be known already (VarSet, DialBegin).
+		evs = append(evs, t.unicastEvents(l, at)...)
+	}
+	return evs
 }
 
 // queryMedia queues Getvar rtp,dest / rtp,src and Status for a leg.
 // Local channels have no RTP of their own and are skipped.
 func (t *Tracker) queryMedia(l *leg) {
 	if t.opt.Passive || l.info.Local || l.info.Channel == "" {
+		return
+	}
+	if isUnicast(l) {
+		t.queryUnicast(l)
 		return
 	}
 	l.tries = 0
@@ -53,6 +62,11 @@ func (t *Tracker) onDial(m ami.Message, at time.Time) []Event {
 	if _, more := t.ensure(m, "", at, false); more != nil {
 		evs = append(evs, more...)
 	}
+	if dest != nil && dest.codec == "" && isUnicast(dest) {
+		if c := dialCodec(m.Get("DialString")); c != "" {
+			dest.codec, dest.reported = t.names.get(c), false
+		}
+	}
 	status := m.Get("DialStatus")
 	if dest == nil || status == "" {
 		return evs
@@ -66,6 +80,9 @@ func (t *Tracker) onDial(m ami.Message, at time.Time) []Event {
 }
 
 func (t *Tracker) onVarSet(m ami.Message, at time.Time) []Event {
+	if v := m.Get("Variable"); v == VarUnicastLocalAddress || v == VarUnicastLocalPort {
+		return t.onUnicastVarSet(m, at)
+	}
 	if m.Get("Variable") != "DIALSTATUS" {
 		return nil
 	}
@@ -107,6 +124,10 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 	if m.Get("ChannelStateDesc") == "Up" {
 		evs = append(evs, t.answer(l, at)...)
 	}
+	if isUnicast(l) {
+		// An external media stream flows once bridged, never direct.
+		return append(evs, t.unicastEvents(l, at)...)
+	}
 	t.checkDirect(l)
 	return evs
 }
@@ -136,7 +157,7 @@ func (t *Tracker) checkDirect(l *leg) {
 
 // askDirect queues Getvar CHANNEL(rtp,direct) for a leg after delay.
 func (t *Tracker) askDirect(l *leg, delay time.Duration) {
-	if t.opt.Passive || t.opt.DirectMediaDelay < 0 || l.info.Local || l.info.Channel == "" || l.directPending {
+	if t.opt.Passive || t.opt.DirectMediaDelay < 0 || l.info.Local || l.info.Channel == "" || l.directPending || isUnicast(l) {
 		return
 	}
 	l.directPending = true

@@ -63,18 +63,24 @@ func (t *Tracker) legFor(req Request) *leg {
 }
 
 func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now time.Time) []Event {
-	if req.Variable != VarRTPDest && req.Variable != VarRTPSrc && req.Variable != VarRTPDirect {
+	unicastVar := req.Variable == VarUnicastLocalAddress || req.Variable == VarUnicastLocalPort
+	if req.Variable != VarRTPDest && req.Variable != VarRTPSrc && req.Variable != VarRTPDirect && !unicastVar {
 		return nil
 	}
 	l := t.legFor(req)
 	if l == nil {
 		return nil
 	}
+	if isUnicast(l) != unicastVar {
+		// CHANNEL(rtp,...) of an external media channel (empty), or its
+		// variables read on another channel: nothing to learn.
+		return nil
+	}
 	if req.Variable == VarRTPDirect {
 		return t.answerDirect(l, strings.TrimSpace(resp.Get("Value")), err, now)
 	}
 	pending := &l.destPending
-	if req.Variable == VarRTPSrc {
+	if req.Variable == VarRTPSrc || req.Variable == VarUnicastLocalPort {
 		pending = &l.srcPending
 	}
 	v := strings.TrimSpace(resp.Get("Value"))
@@ -92,8 +98,12 @@ func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now ti
 		*pending = false
 		return t.mediaEvents(l, now)
 	}
-	ap, perr := netip.ParseAddrPort(v)
 	*pending = false
+	if unicastVar {
+		setUnicastLocal(l, req.Variable, v)
+		return t.mediaEvents(l, now)
+	}
+	ap, perr := netip.ParseAddrPort(v)
 	if perr == nil {
 		addr := &l.local
 		if req.Variable == VarRTPDest {
@@ -215,6 +225,9 @@ func transEnd(path string, first bool) string {
 // mediaEvents emits MediaKnown when a leg's addresses are complete, no
 // answer is outstanding, and something changed since the last one.
 func (t *Tracker) mediaEvents(l *leg, at time.Time) []Event {
+	if isUnicast(l) {
+		return t.unicastEvents(l, at)
+	}
 	if l.destPending || l.srcPending || l.statusPending {
 		return nil
 	}

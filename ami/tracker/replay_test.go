@@ -146,6 +146,43 @@ var wantReplay = map[string][]string{
 	"18-DEADLOCK-manager-channelvars-CHANNEL-rtp": {
 		`open 1795501855.46`,
 	},
+	// What an AMI observer sees of ARI calls (ari/testdata/captures has
+	// the ARI side). The external media (UnicastRTP) channel is a call of
+	// its own (its Linkedid when first seen), answered through a Dial with
+	// only Dest* headers; its stream is PBX UNICASTRTP_LOCAL_* <-> the
+	// address in its name, codec from the DialString, reported once it is
+	// bridged, so never in ari04, where it was never bridged.
+	"ari01-extmedia-201-to-501-app-hangs-up": {
+		`call 1796624903.0 ended cause=16 dial= answered=true reason="" legs=1`,
+		`call 1796624903.1 ended cause=16 dial=ANSWER answered=true reason="" legs=1`,
+		`leg 1796624903.0 PJSIP/201-00000000 call=1796624903.0 cause=16 answered=true local=false peer=`,
+		`leg 1796624903.1 UnicastRTP/10.0.100.204:40000-0x7f106c0026f0 call=1796624903.1 cause=16 answered=true local=false peer=`,
+		`media 1796624903.0 local=10.0.100.1:10980 remote=10.0.100.201:25064 codec= source=getvar`,
+		`media 1796624903.1 local=10.0.100.1:10054 remote=10.0.100.204:40000 codec=ulaw source=channelvars`,
+	},
+	"ari02-extmedia-201-to-501-caller-hangs-up": {
+		`call 1796624920.2 ended cause=16 dial= answered=true reason="" legs=1`,
+		`call 1796624920.3 ended cause=16 dial=ANSWER answered=true reason="" legs=1`,
+		`leg 1796624920.2 PJSIP/201-00000001 call=1796624920.2 cause=16 answered=true local=false peer=`,
+		`leg 1796624920.3 UnicastRTP/10.0.100.204:40000-0x55a9990032f0 call=1796624920.3 cause=16 answered=true local=false peer=`,
+		`media 1796624920.2 local=10.0.100.1:10446 remote=10.0.100.201:25062 codec= source=getvar`,
+		`media 1796624920.3 local=10.0.100.1:10026 remote=10.0.100.204:40000 codec=ulaw source=channelvars`,
+	},
+	"ari03-b2bua-201-to-502-app-originates-202": {
+		`call 1796624936.4 ended cause=16 dial= answered=true reason="" legs=1`,
+		`call 1796624936.5 ended cause=16 dial=ANSWER answered=true reason="" legs=1`,
+		`leg 1796624936.4 PJSIP/201-00000002 call=1796624936.4 cause=16 answered=true local=false peer=`,
+		`leg 1796624936.5 PJSIP/202-00000003 call=1796624936.5 cause=16 answered=true local=false peer=`,
+		`media 1796624936.4 local=10.0.100.1:10410 remote=10.0.100.201:25064 codec= source=getvar`,
+		`media 1796624936.5 local=10.0.100.1:10780 remote=10.0.100.202:25060 codec= source=getvar`,
+	},
+	"ari04-extmedia-addChannel-too-early-422": {
+		`call 1796624751.4 ended cause=16 dial= answered=true reason="" legs=1`,
+		`call 1796624751.5 ended cause=16 dial=ANSWER answered=true reason="" legs=1`,
+		`leg 1796624751.4 PJSIP/201-00000003 call=1796624751.4 cause=16 answered=true local=false peer=`,
+		`leg 1796624751.5 UnicastRTP/10.0.100.204:40000-0x7f8bc80111b0 call=1796624751.5 cause=16 answered=true local=false peer=`,
+		`media 1796624751.4 local=10.0.100.1:10786 remote=10.0.100.201:25062 codec= source=getvar`,
+	},
 }
 
 func TestReplayCaptures(t *testing.T) {

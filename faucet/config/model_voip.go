@@ -20,11 +20,15 @@ const (
 	AuthPlain = "plain"
 )
 
-// AsteriskServer is one AMI connection. The secret itself is never read
-// here: the AMI client reads SecretFile or the environment variable
-// SecretEnv when it connects.
+// AsteriskServer is one PBX, followed through AMI (Host, Username, ...),
+// through ARI (ARI), or both. The secrets themselves are never read here:
+// the clients read SecretFile/SecretEnv (AMI) or ARI.PasswordFile/
+// PasswordEnv when they connect.
 type AsteriskServer struct {
-	Name          string   `json:"name"`
+	Name string `json:"name"`
+	// AMI: the AMI keys (host, username, secret) are set. false for an
+	// ARI-only server, whose AMI fields are then all zero.
+	AMI           bool     `json:"ami"`
 	Host          string   `json:"host"`
 	Port          uint16   `json:"port"`
 	Username      string   `json:"username"`
@@ -47,7 +51,25 @@ type AsteriskServer struct {
 	// voipsdn_ami_channels_refused_total).
 	MaxCalls int `json:"max_calls"`
 	MaxLegs  int `json:"max_legs"`
-	Pos      Pos `json:"-"`
+	// ARI is nil when the server is not followed through ARI.
+	ARI *AsteriskARI `json:"ari,omitempty"`
+	Pos Pos          `json:"-"`
+}
+
+// AsteriskARI is the `ari:` key of an Asterisk server: its REST interface
+// and events WebSocket.
+type AsteriskARI struct {
+	// URL is the HTTP base, e.g. http://10.0.100.1:8088 (no /ari suffix).
+	URL          string `json:"url"`
+	Username     string `json:"username"`
+	PasswordFile string `json:"password_file,omitempty"`
+	PasswordEnv  string `json:"password_env,omitempty"`
+	// App is the Stasis application name voipsdn registers. It must not
+	// be the name of an application the PBX runs: Asterisk keeps one
+	// WebSocket per application name and would take it from its owner.
+	App          string `json:"app"`
+	SubscribeAll bool   `json:"subscribe_all"`
+	Pos          Pos    `json:"-"`
 }
 
 // Pinhole modes.

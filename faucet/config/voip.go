@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -17,8 +18,17 @@ var asteriskSchema = schema{
 	"host": tStr, "port": tInt, "username": tStr, "secret_file": tStr, "secret_env": tStr,
 	"tls": tBool, "tls_ca_file": tStr, "tls_skip_verify": tBool, "auth": tStr,
 	"events": tList, "event_filter": tList, "ping_interval": tInt | tFloat, "direct_media": tBool,
-	"max_calls": tInt, "max_legs": tInt,
+	"max_calls": tInt, "max_legs": tInt, "ari": tDict,
 }
+
+var ariSchema = schema{
+	"url": tStr, "username": tStr, "password_file": tStr, "password_env": tStr,
+	"app": tStr, "subscribe_all": tBool,
+}
+
+// ariAppRE: a Stasis application name travels in a URL query and in the
+// dialplan's Stasis() arguments; keep it to a safe alphabet.
+var ariAppRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 var qosSchema = schema{
 	"voice_dscp": tInt, "signalling_dscp": tInt, "sip_ports": tList, "queue": tInt,
@@ -85,6 +95,8 @@ func (v *validator) validateVoIP(n *node) *VoIP {
 		for _, s := range vo.Asterisk {
 			if a, err := netip.ParseAddr(s.Host); err == nil {
 				vo.QoS.PBXAddresses = append(vo.QoS.PBXAddresses, a)
+			} else if a, ok := s.ARI.host(); ok && !s.AMI {
+				vo.QoS.PBXAddresses = append(vo.QoS.PBXAddresses, a)
 			}
 		}
 	}
@@ -107,6 +119,26 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 		Events:       []string{"call", "reporting", "system"},
 		PingInterval: ami.DefaultPingInterval,
 		Pos:          key.pos(path),
+	}
+	if an := o.get("ari"); an != nil {
+		s.ARI = v.ari(path+".ari", an, o.keyPos("ari"))
+	}
+	// A server is followed through AMI when any AMI key is given, and
+	// must then have them all; without one it needs ari.
+	s.AMI = o.get("host") != nil || o.get("username") != nil || o.get("secret_file") != nil || o.get("secret_env") != nil
+	if !s.AMI {
+		if o.get("ari") == nil {
+			v.e.add(s.Pos, "host, username and secret_file or secret_env (AMI), or ari, are required")
+		}
+		for _, k := range []string{"port", "tls", "tls_ca_file", "tls_skip_verify", "auth", "events", "event_filter", "ping_interval"} {
+			if o.get(k) != nil {
+				v.e.add(o.keyPos(k), "%s is an AMI key: it needs host, username and a secret", k)
+			}
+		}
+		s.Auth, s.Events, s.PingInterval, s.TLS = "", nil, 0, false
+		s.MaxCalls = intRange(v.e, o, "max_calls", tracker.DefaultMaxCalls, 1, 10000000, "max_calls must be 1-10000000")
+		s.MaxLegs = intRange(v.e, o, "max_legs", 4*s.MaxCalls, 1, 40000000, "max_legs must be 1-40000000")
+		return s
 	}
 	if s.Host == "" {
 		v.e.add(s.Pos, "host is required")
@@ -174,6 +206,49 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 		}
 	}
 	return s
+}
+
+// ari validates the `ari:` key of an Asterisk server.
+func (v *validator) ari(path string, n *node, pos Pos) *AsteriskARI {
+	o := checkObj(v.e, n, path, "ari", ariSchema)
+	a := &AsteriskARI{
+		URL: o.str("url", ""), Username: o.str("username", ""),
+		PasswordFile: o.str("password_file", ""), PasswordEnv: o.str("password_env", ""),
+		App: o.str("app", "voipsdn"), SubscribeAll: o.boolean("subscribe_all", true), Pos: pos,
+	}
+	if a.URL == "" {
+		v.e.add(pos, "ari url is required")
+	} else if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		// The URL is printed: it must not carry credentials, and a
+		// rejected one is not echoed in case it does.
+		v.e.add(o.keyPos("url"), "ari url must be http:// or https://host[:port][/path], without credentials, query or fragment")
+	}
+	if a.Username == "" {
+		v.e.add(pos, "ari username is required")
+	}
+	switch {
+	case (a.PasswordFile == "") == (a.PasswordEnv == ""):
+		v.e.add(pos, "exactly one of ari password_file or password_env is required")
+	case a.PasswordEnv != "" && !envNameRE.MatchString(a.PasswordEnv):
+		v.e.add(o.keyPos("password_env"), "password_env %s is not a valid environment variable name", quote(a.PasswordEnv))
+	}
+	if !ariAppRE.MatchString(a.App) {
+		v.e.add(o.keyPos("app"), "ari app %s must be 1-64 letters, digits, '_', '.' or '-'", quote(a.App))
+	}
+	return a
+}
+
+// host returns the ARI URL's host when it is an IP literal.
+func (a *AsteriskARI) host() (netip.Addr, bool) {
+	if a == nil {
+		return netip.Addr{}, false
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	return ip.Unmap(), err == nil
 }
 
 func numberOf(n *node) float64 {
