@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // benchFlows returns n distinct flows shaped like Faucet's eth_dst table:

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // BenchmarkSendFlowMods measures the session layer alone: encoding,

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 const captureFile = "testdata/ovs-session.bin"

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // readLoop decodes messages in arrival order until the connection fails

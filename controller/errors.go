@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Reasons a session ends, reported to Handler.Disconnected and returned by

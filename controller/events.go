@@ -3,7 +3,7 @@ package controller
 import (
 	"sync"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // event is one switch event waiting for the session owner.

@@ -4,7 +4,7 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // sampleFlows covers the matches and instructions voipsdn's pipeline uses,

@@ -3,7 +3,7 @@ package controller
 import (
 	"context"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Handler receives one switch's events, sequentially, on the goroutine that

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // maxMultipartBytes bounds an aggregated multipart reply, so a switch

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // The reconciler turns "what the switch should hold" and "what it holds"

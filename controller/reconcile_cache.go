@@ -3,7 +3,7 @@ package controller
 import (
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Cache holds, per owner key ("dp", "vlan:100", "port:3", "call:<id>"),

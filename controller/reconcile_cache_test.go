@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
-	"github.com/voipsdn/voipsdn/controller/oftable"
+	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 // send applies a cache plan to the model switch and commits it.

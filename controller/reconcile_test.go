@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
-	"github.com/voipsdn/voipsdn/controller/oftable"
+	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 const (

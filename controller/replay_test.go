@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // TestReplayOVSCapture decodes the bytes Open vSwitch 3.1 sent in

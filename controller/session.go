@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // handshakeBuf is the reader buffer of a connection in its handshake;

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // The tests in this file run Open vSwitch through internal/ovslab, whose

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Switch is one connected switch's session. It is created by Server after

@@ -4,7 +4,7 @@ import (
 	"sync"
 
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // defaultSentRing bounds how many sent messages are remembered for error

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/voipsdn/voipsdn/controller/internal/wire"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // A barrier's reply releases the messages sent before it, and only those:

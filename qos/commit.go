@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // The engine decides on its own goroutine but does not wait for switches:

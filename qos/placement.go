@@ -3,8 +3,8 @@ package qos
 import (
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Placement says where in a datapath's pipeline voice flows live. The

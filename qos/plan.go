@@ -4,8 +4,8 @@ import (
 	"math"
 	"net/netip"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Location is where a host is learned.

@@ -1,7 +1,7 @@
 package qos
 
 import (
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // portRangeFields covers the inclusive range [lo, hi] of a transport port

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 func testPolicy(mode string) *config.QoS {

@@ -3,8 +3,8 @@ package qos
 import (
 	"net/netip"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // StandingFlows returns the voice table's configuration-derived flows for

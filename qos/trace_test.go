@@ -4,9 +4,9 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
-	"github.com/voipsdn/voipsdn/controller/oftable"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 // voiceTable builds a small switch: table 0 goes to the voice table (3) holding the

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/dp"
-	"github.com/voipsdn/voipsdn/controller/of13"
-	"github.com/voipsdn/voipsdn/controller/oftable"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 // memSwitch is an in-memory switch for the DP manager: what it is sent is
@@ -141,8 +141,8 @@ func TestFlowsPrintsWhatRunInstalls(t *testing.T) {
 			// above covers them.
 			all := strings.Join(printed, "\n")
 			want := map[string]bool{
-				"udp_dst=5060,actions=set_field:24->ip_dscp": true,
-				"tcp_src=5060,actions=set_field:24->ip_dscp": true,
+				"udp_dst=5060,actions=set_field:24->ip_dscp":         true,
+				"tcp_src=5060,actions=set_field:24->ip_dscp":         true,
 				"udp_dst=10000/0xfff0,actions=set_field:46->ip_dscp": mode == "mark",
 				"udp_dst=10000/0xfff0,actions=drop":                  mode == "strict",
 			}

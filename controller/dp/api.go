@@ -6,8 +6,8 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // ApplyOwner makes flows the complete set of flows of owner on DP dpid and

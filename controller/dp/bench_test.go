@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // nullSwitch accepts everything and holds nothing.

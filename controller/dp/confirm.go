@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Learning is confirmed without waiting. A batch of learned hosts is sent

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // By default the DP owns its switch's tables, as Faucet does at cold

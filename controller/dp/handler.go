@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // The Manager is the session layer's Handler. The session calls it on the

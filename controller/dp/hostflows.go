@@ -4,7 +4,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Learned hosts are the one kind of owner that comes and goes at packet-in

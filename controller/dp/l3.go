@@ -6,10 +6,10 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/controller/route"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // l3State is a DP's routing: the pure route.Router (ARP/ND/ICMP for the

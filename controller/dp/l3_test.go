@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/bgp"
-	"github.com/voipsdn/voipsdn/controller/of13"
-	"github.com/voipsdn/voipsdn/controller/oftable"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 const routedDP = `

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // packetIn is a classified packet-in waiting in a DP's queue.

@@ -2,7 +2,7 @@ package dp
 
 import (
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Phases of a batch, in the order the reconciler's plans use them: a

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/controller/route"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // probeInterval bounds how often one address is probed per DP, so a burst

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // probeConfig is twoVLANs with a voice policy on the voice VLAN only.

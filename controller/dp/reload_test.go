@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // changedOwners lists the owners whose flows differ between two programs.

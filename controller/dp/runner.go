@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // maxBatch bounds the packet-ins handled before the DP's changes are sent

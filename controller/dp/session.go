@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // session adapts the session layer's switch to Switch. It is a comparable

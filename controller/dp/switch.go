@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Switch is what a DP needs from one OpenFlow session. The session layer's

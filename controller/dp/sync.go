@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // ownerMeters owns the program's meters and groups in the cache.

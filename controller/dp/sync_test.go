@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 const twoVLANs = `

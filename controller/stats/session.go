@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Session adapts a session-layer switch to Switch.

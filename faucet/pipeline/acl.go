@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // ACL flows start at the filter priority and count down one per rule, so

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // flowSpec describes one flow by table name; builder.build checks it

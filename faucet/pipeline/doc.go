@@ -30,7 +30,7 @@
 // accepts them and the switch then refuses the flow.
 //
 // The tests push packets through the compiled program on the in-memory
-// switch (controller/oftable) and, when Open vSwitch is installed, on a
+// switch (openflow/oftable) and, when Open vSwitch is installed, on a
 // real OVS with a dummy datapath (ovs_test.go), asserting packet fates.
 //
 // # Owners

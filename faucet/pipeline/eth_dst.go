@@ -3,8 +3,8 @@ package pipeline
 import (
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // outputActions send a frame of VLAN v out of port p: mirror copies

@@ -5,8 +5,8 @@ import (
 	"net"
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // floodDst is one class of destination flooded within a VLAN

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Host is one learned host: a MAC on a VLAN, seen on a port.

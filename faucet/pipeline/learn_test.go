@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 func TestUnknownSourceGoesToController(t *testing.T) {

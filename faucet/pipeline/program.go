@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Priorities Faucet's managers use (faucet/valve_manager_base.py). The

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/oftable"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 const routedConfig = `

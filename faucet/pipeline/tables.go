@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Table names, as Faucet names them (plus voipsdn's voip table).

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // OwnerVIP owns the vip table's flows. They match no VLAN, and VLANs

@@ -3,8 +3,8 @@ package pipeline
 import (
 	"net"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Well-known destination MACs (faucet/valve_packet.py).

@@ -3,7 +3,7 @@ package pipeline
 import (
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Four ports: 1 and 2 untagged in office (100), 3 tagged office+voice,

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/voipsdn/voipsdn/controller"
-	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/controller/stats"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 

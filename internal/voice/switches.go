@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/dp"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 

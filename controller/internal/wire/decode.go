@@ -7,7 +7,7 @@ import (
 	"net"
 
 	"github.com/netrack/openflow/ofp"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Hello is a decoded hello message.

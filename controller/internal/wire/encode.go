@@ -3,7 +3,7 @@ package wire
 import (
 	"fmt"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 const (

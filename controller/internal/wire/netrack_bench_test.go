@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/netrack/openflow/ofp"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // BenchmarkNetrackFlowMod encodes the flow-mod of BenchmarkAppendFlowMod's

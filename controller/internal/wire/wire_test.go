@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/netrack/openflow/ofp"
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 func testFlows() []of13.Flow {

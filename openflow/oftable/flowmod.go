@@ -3,7 +3,7 @@ package oftable
 import (
 	"fmt"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // ApplyFlowMod applies one flow-mod with OpenFlow 1.3 §6.4 semantics. On

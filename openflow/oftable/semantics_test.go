@@ -5,7 +5,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // The selection rules are defined per field (§6.4: "exactly matches or is

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 func groupAdd(id uint32, typ of13.GroupType, buckets ...of13.Bucket) of13.GroupMod {

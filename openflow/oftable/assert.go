@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // AnyVID tells IsOutput not to check the VLAN tag.

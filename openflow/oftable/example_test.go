@@ -3,8 +3,8 @@ package oftable_test
 import (
 	"fmt"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
-	"github.com/voipsdn/voipsdn/controller/oftable"
+	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 // A two-table pipeline: port 1 is an untagged member of VLAN 100, port 2 a

@@ -1,6 +1,6 @@
 package oftable
 
-import "github.com/voipsdn/voipsdn/controller/of13"
+import "github.com/voipsdn/voipsdn/openflow/of13"
 
 // Error types, shortened for the table below.
 const (

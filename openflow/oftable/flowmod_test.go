@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 func keys(tbl *Table) []string {

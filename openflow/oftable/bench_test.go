@@ -4,7 +4,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // benchPipeline builds a Faucet-sized pipeline: VLAN admission, a source

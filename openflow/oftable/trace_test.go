@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 const present = of13.OXMVlanPresent

@@ -5,7 +5,7 @@ import (
 	"hash/fnv"
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // groupMax is OFPG_MAX.

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // randFlowMod draws a flow-mod from a small space, so that keys collide and

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // meterMax is OFPM_MAX, the highest meter id a flow meter may use.

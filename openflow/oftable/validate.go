@@ -3,7 +3,7 @@ package oftable
 import (
 	"fmt"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // prereq is a match field's prerequisite (OpenFlow 1.3 §7.2.3.6, table 12):

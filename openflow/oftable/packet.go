@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Ethernet types and IP protocols the model decodes.

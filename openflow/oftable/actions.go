@@ -3,7 +3,7 @@ package oftable
 import (
 	"slices"
 
-	"github.com/voipsdn/voipsdn/controller/of13"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // execList executes an action list (apply-actions, a group bucket, or the
