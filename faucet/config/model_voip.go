@@ -155,3 +155,12 @@ func lower(s string) string {
 	}
 	return string(b)
 }
+
+// Defaults of the voip.asterisk keys that the AMI client and the call
+// tracker also apply on their own (ami.DefaultPingInterval,
+// tracker.DefaultMaxCalls). The config package sits below them and does not
+// import them; TestAsteriskDefaultsAreTheAMIPackages keeps the two equal.
+const (
+	DefaultAMIPingInterval = 20 * time.Second
+	DefaultMaxCalls        = 10000
+)

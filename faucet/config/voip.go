@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voipsdn/voipsdn/ami"
-	"github.com/voipsdn/voipsdn/ami/tracker"
 )
 
 var voipSchema = schema{"asterisk": tDict, "qos": tDict}
@@ -117,7 +115,7 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 		TLSSkipVerify: o.boolean("tls_skip_verify", false), Auth: o.str("auth", AuthMD5),
 		DirectMedia:  o.boolean("direct_media", true),
 		Events:       []string{"call", "reporting", "system"},
-		PingInterval: ami.DefaultPingInterval,
+		PingInterval: DefaultAMIPingInterval,
 		Pos:          key.pos(path),
 	}
 	if an := o.get("ari"); an != nil {
@@ -136,7 +134,7 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 			}
 		}
 		s.Auth, s.Events, s.PingInterval, s.TLS = "", nil, 0, false
-		s.MaxCalls = intRange(v.e, o, "max_calls", tracker.DefaultMaxCalls, 1, 10000000, "max_calls must be 1-10000000")
+		s.MaxCalls = intRange(v.e, o, "max_calls", DefaultMaxCalls, 1, 10000000, "max_calls must be 1-10000000")
 		s.MaxLegs = intRange(v.e, o, "max_legs", 4*s.MaxCalls, 1, 40000000, "max_legs must be 1-40000000")
 		return s
 	}
@@ -195,7 +193,7 @@ func (v *validator) asterisk(key, n *node) *AsteriskServer {
 	// The tracker's bounds: a server cannot make the controller follow
 	// calls without end. The call default is the tracker's; legs default
 	// to four a call (two phones and a Local pair).
-	s.MaxCalls = intRange(v.e, o, "max_calls", tracker.DefaultMaxCalls, 1, 10000000, "max_calls must be 1-10000000")
+	s.MaxCalls = intRange(v.e, o, "max_calls", DefaultMaxCalls, 1, 10000000, "max_calls must be 1-10000000")
 	s.MaxLegs = intRange(v.e, o, "max_legs", 4*s.MaxCalls, 1, 40000000, "max_legs must be 1-40000000")
 	if p := o.get("ping_interval"); p != nil {
 		secs := numberOf(p)

@@ -21,6 +21,10 @@ voip:
     pbx3: {host: 10.254.0.3, username: u, secret_env: X, max_calls: 50, max_legs: 60}
 `)
 	a := cfg.VoIP.Asterisk
+	if DefaultAMIPingInterval != ami.DefaultPingInterval || DefaultMaxCalls != tracker.DefaultMaxCalls {
+		t.Errorf("config's defaults %v/%d differ from the ami packages' %v/%d",
+			DefaultAMIPingInterval, DefaultMaxCalls, ami.DefaultPingInterval, tracker.DefaultMaxCalls)
+	}
 	if a[0].PingInterval != ami.DefaultPingInterval || ami.DefaultPingInterval != 20*time.Second {
 		t.Errorf("ping_interval default %v, ami's %v; docs say 20 s", a[0].PingInterval, ami.DefaultPingInterval)
 	}
