@@ -193,10 +193,10 @@ func (c *compiler) fibToVIP(owner string, v *config.VLAN, vip netip.Prefix, seen
 			max   uint16
 			flood bool
 		}{
-			{toUs.With(of13.IPProto(icmp)), icmpLen, false},   // ICMP to us
+			{toUs.With(of13.IPProto(icmp)), icmpLen, false},    // ICMP to us
 			{base.With(of13.IPProto(icmp)), routeMaxLen, true}, // other ICMP: learn and switch
-			{toUs, routeMaxLen, false},                          // other IP to us: learn
-			{base, routeMaxLen, true},                           // other IP: learn and switch
+			{toUs, routeMaxLen, false},                         // other IP to us: learn
+			{base, routeMaxLen, true},                          // other IP: learn and switch
 		} {
 			s := flowSpec{Table: TableVIP, Priority: prio - 1 - uint16(i), Match: f.m, Apply: toController(f.max)}
 			if f.flood {
