@@ -165,6 +165,8 @@ func TestRouterIgnoresBadRouterSolicitation(t *testing.T) {
 		{"routed", 1, routerSolicitation(h1MAC, netip.MustParseAddr("fe80::1"), 64, 0)},
 		// Faucet answers only sources in a link-local VIP's subnet.
 		{"unspecified source", 1, routerSolicitation(h1MAC, netip.IPv6Unspecified(), 255, 0)},
+		// Faucet's ip_in_vip_subnet leaves out the subnet's own address.
+		{"subnet address", 1, routerSolicitation(h1MAC, netip.MustParseAddr("fe80::"), 255, 0)},
 		// guest has no link-local VIP: nothing to advertise from.
 		{"no link-local VIP", 2, routerSolicitation(h2MAC, netip.MustParseAddr("fe80::2"), 255, 0)},
 	} {

@@ -373,7 +373,9 @@ func (r *Router) routerSolicit(v *config.VLAN, pkt pipeline.Packet, frame []byte
 	}
 	ll, other := linkLocalAndOther(v)
 	for _, vip := range ll {
-		if vip.Contains(pkt.IPSrc) {
+		// Faucet's ip_in_vip_subnet: in the subnet, but neither its
+		// first nor its last address.
+		if vip.Contains(pkt.IPSrc) && pkt.IPSrc != vip.Masked().Addr() && pkt.IPSrc != lastAddr(vip) {
 			return []Packet{{Ports: []uint32{inPort},
 				Data: RouterAdvertisement(v.FaucetMAC, vip.Addr(), pkt.EthSrc, pkt.IPSrc, other, tag)}}
 		}
@@ -547,4 +549,14 @@ func (r *Router) Adopt(now time.Time, nb Neighbor) Output {
 		r.learn(now, v, nb.IP, nb.MAC, nb.Port, &out)
 	}
 	return out
+}
+
+// lastAddr is the highest address of p (Python's broadcast_address).
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(a)*8; i++ {
+		a[i/8] |= 0x80 >> (i % 8)
+	}
+	ip, _ := netip.AddrFromSlice(a)
+	return ip
 }
