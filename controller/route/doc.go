@@ -9,7 +9,10 @@
 // unresolvable destinations costs a bounded number of packets per tick.
 //
 // Router (router.go) puts the pieces together per datapath, after Faucet's
-// ValveRouteManager: it answers ARP, ND and ICMP echo for the VIPs, learns
+// ValveRouteManager: it answers ARP, ND and ICMP echo for the VIPs,
+// answers router solicitations and floods router advertisements every
+// advertise_interval from link-local IPv6 VIPs (advertising the VLAN's
+// other IPv6 prefixes, with Faucet's lifetimes and flags), learns
 // neighbours from their packets, resolves static and BGP next hops and the
 // hosts routed packets are sent to (at most MaxPendingHosts at a time,
 // each given up after MaxHostRetries probes), and reports FIB changes per

@@ -226,3 +226,52 @@ func EchoReply(frame []byte, mac net.HardwareAddr) ([]byte, error) {
 	}
 	return nil, ErrNotEcho
 }
+
+// Router advertisement constants, as Faucet's valve_packet.router_advert
+// sends them (RFC 4861 §4.2, §4.6.2).
+const (
+	raCurHopLimit     = 64    // IPV6_RA_HOP_LIM
+	raRouterLifetime  = 1800  // seconds
+	raValidLifetime   = 86400 // seconds, each prefix
+	raPreferredLife   = 14400 // seconds, each prefix
+	raPrefixFlagsLA   = 0xc0  // on-link (L) and autonomous (A)
+	icmpv6RouterAdv   = 134
+	ndOptSourceLLAddr = 1
+	ndOptPrefixInfo   = 3
+)
+
+// RouterAdvertisement is the advertisement Faucet sends from a link-local
+// VIP src, to dst (a soliciting host, or all nodes): no managed or other
+// configuration flags, a prefix information option (on-link, autonomous)
+// for each of prefixes, then the source link-layer address option.
+func RouterAdvertisement(mac net.HardwareAddr, src netip.Addr, dstMAC net.HardwareAddr, dst netip.Addr, prefixes []netip.Prefix, vid uint16) []byte {
+	body := make([]byte, 0, 16+32*len(prefixes)+8)
+	body = append(body, icmpv6RouterAdv, 0, 0, 0, raCurHopLimit, 0)
+	body = binary.BigEndian.AppendUint16(body, raRouterLifetime)
+	body = append(body, 0, 0, 0, 0, 0, 0, 0, 0) // reachable time, retrans timer: unspecified
+	for _, p := range prefixes {
+		p = p.Masked()
+		body = append(body, ndOptPrefixInfo, 4, byte(p.Bits()), raPrefixFlagsLA)
+		body = binary.BigEndian.AppendUint32(body, raValidLifetime)
+		body = binary.BigEndian.AppendUint32(body, raPreferredLife)
+		body = append(body, 0, 0, 0, 0)
+		a := p.Addr().As16()
+		body = append(body, a[:]...)
+	}
+	body = append(body, ndOptSourceLLAddr, 1)
+	body = append(body, mac[:6]...)
+	return ethernet(dstMAC, mac, vid, ethIPv6, ipv6(src, dst, 58, 255, icmpv6(src, dst, body)))
+}
+
+// ipv6HopLimit returns the hop limit of the IPv6 packet in frame (tagged
+// or not), and false when frame holds no IPv6 header.
+func ipv6HopLimit(frame []byte) (uint8, bool) {
+	off := 12
+	if len(frame) >= off+2 && binary.BigEndian.Uint16(frame[off:]) == ethVLAN {
+		off += 4
+	}
+	if len(frame) < off+2+40 || binary.BigEndian.Uint16(frame[off:]) != ethIPv6 {
+		return 0, false
+	}
+	return frame[off+2+7], true
+}

@@ -50,6 +50,10 @@ type RouterConfig struct {
 	// of a connected subnet costs bounded memory and probes
 	// (proactive_arp_limit / proactive_nd_limit).
 	MaxPendingHosts int
+	// AdvertiseInterval is how often router advertisements are flooded
+	// from each link-local IPv6 VIP (advertise_interval); negative
+	// disables them. Zero takes the DP's.
+	AdvertiseInterval time.Duration
 }
 
 // Router is one datapath's L3 control plane, after Faucet's
@@ -73,6 +77,10 @@ type Router struct {
 	// hosts are wanted for packets, not as next hops, by VLAN; their FIB
 	// entry drops packets until they resolve.
 	hosts map[netip.Addr]uint16
+	// lastAdvert is when router advertisements were last flooded; zero
+	// until the first Tick, which floods them at once, as Faucet does
+	// when a datapath connects.
+	lastAdvert time.Time
 }
 
 // NewRouter returns the router of dp with its static routes in the RIB;
@@ -99,6 +107,12 @@ func NewRouter(dp *config.DP, cfg RouterConfig, now time.Time) *Router {
 	}
 	if cfg.MaxHostRetries == 0 {
 		cfg.MaxHostRetries = max(dp.MaxHostFIBRetryCount, 3)
+	}
+	if cfg.AdvertiseInterval == 0 {
+		cfg.AdvertiseInterval = time.Duration(dp.AdvertiseInterval) * time.Second
+		if dp.AdvertiseInterval <= 0 {
+			cfg.AdvertiseInterval = -1
+		}
 	}
 	if cfg.MaxPendingHosts == 0 {
 		cfg.MaxPendingHosts = 1024
@@ -264,7 +278,10 @@ func (r *Router) HandlePacket(now time.Time, inPort uint32, vid uint16, frame []
 		case pipeline.ICMPv6NeighborAdvert:
 			r.learn(now, v, pkt.NDTarget, pkt.EthSrc, inPort, &out)
 			return out
-		case pipeline.ICMPv6RouterSolicit, pipeline.ICMPv6RouterAdvert:
+		case pipeline.ICMPv6RouterSolicit:
+			out.Packets = append(out.Packets, r.routerSolicit(v, pkt, frame, inPort, tag)...)
+			return out
+		case pipeline.ICMPv6RouterAdvert:
 			return out
 		}
 	}
@@ -323,7 +340,90 @@ func (r *Router) resolveFor(now time.Time, v *config.VLAN, dst netip.Addr, out *
 
 // Tick sends the probes that are due and drops neighbours that stopped
 // answering, with their FIB entries. Call it every second or so.
-func (r *Router) Tick(now time.Time) Output { return r.probes(now) }
+func (r *Router) Tick(now time.Time) Output {
+	out := r.probes(now)
+	out.Packets = append(out.Packets, r.advertise(now)...)
+	return out
+}
+
+// linkLocalAndOther splits v's IPv6 VIPs into link-local ones, which
+// advertise, and the others, whose prefixes they advertise (Faucet's
+// VLAN.link_and_other_vips).
+func linkLocalAndOther(v *config.VLAN) (ll []netip.Prefix, other []netip.Prefix) {
+	for _, vip := range v.FaucetVIPs {
+		switch {
+		case vip.Addr().Is4():
+		case vip.Addr().IsLinkLocalUnicast():
+			ll = append(ll, vip)
+		default:
+			other = append(other, vip)
+		}
+	}
+	return ll, other
+}
+
+// routerSolicit answers a router solicitation as Faucet's
+// _router_solicit_handler does: from the first link-local VIP whose
+// subnet holds the host's source address, to the host, advertising the
+// VLAN's other IPv6 prefixes. Like every ND message, the solicitation
+// must arrive with hop limit 255 (RFC 4861 §6.1.1), so it was not routed.
+func (r *Router) routerSolicit(v *config.VLAN, pkt pipeline.Packet, frame []byte, inPort uint32, tag uint16) []Packet {
+	if hl, ok := ipv6HopLimit(frame); !ok || hl != 255 {
+		return nil
+	}
+	ll, other := linkLocalAndOther(v)
+	for _, vip := range ll {
+		// Faucet's ip_in_vip_subnet: in the subnet, but neither its
+		// first nor its last address.
+		if vip.Contains(pkt.IPSrc) && pkt.IPSrc != vip.Masked().Addr() && pkt.IPSrc != lastAddr(vip) {
+			return []Packet{{Ports: []uint32{inPort},
+				Data: RouterAdvertisement(v.FaucetMAC, vip.Addr(), pkt.EthSrc, pkt.IPSrc, other, tag)}}
+		}
+	}
+	return nil
+}
+
+// allNodes is ff02::1 and its Ethernet group.
+var (
+	allNodes    = netip.MustParseAddr("ff02::1")
+	allNodesMAC = net.HardwareAddr{0x33, 0x33, 0, 0, 0, 1}
+)
+
+// advertise floods, every AdvertiseInterval, a router advertisement to
+// all nodes from each link-local VIP of each VLAN (Faucet's
+// ValveIPv6RouteManager.advertise, RFC 4861 §6.2.4).
+func (r *Router) advertise(now time.Time) []Packet {
+	if r.cfg.AdvertiseInterval <= 0 || !r.lastAdvert.IsZero() && now.Sub(r.lastAdvert) < r.cfg.AdvertiseInterval {
+		return nil
+	}
+	r.lastAdvert = now
+	var out []Packet
+	for _, v := range r.dp.VLANs {
+		if len(v.FaucetMAC) != 6 {
+			continue
+		}
+		ll, other := linkLocalAndOther(v)
+		for _, vip := range ll {
+			out = append(out, flood(v, func(vid uint16) []byte {
+				return RouterAdvertisement(v.FaucetMAC, vip.Addr(), allNodesMAC, allNodes, other, vid)
+			})...)
+		}
+	}
+	return out
+}
+
+// flood sends a frame to every port of v: tagged to the tagged ports,
+// untagged to the others (Faucet's VLAN.flood_pkt).
+func flood(v *config.VLAN, frame func(vid uint16) []byte) []Packet {
+	var out []Packet
+	if len(v.Tagged) > 0 {
+		out = append(out, Packet{Ports: slices.Clone(v.Tagged), Data: frame(v.VID)})
+	}
+	if len(v.Untagged) > 0 {
+		out = append(out, Packet{Ports: slices.Clone(v.Untagged), Data: frame(0)})
+	}
+	return out
+}
 
 func (r *Router) probes(now time.Time) Output {
 	var out Output
@@ -367,20 +467,12 @@ func (r *Router) probe(p Probe) []Packet {
 	if !vip.IsValid() {
 		return nil
 	}
-	frame := func(vid uint16) []byte {
+	return flood(v, func(vid uint16) []byte {
 		if p.IP.Is4() {
 			return ARPRequest(v.FaucetMAC, vip, p.IP, vid)
 		}
 		return NeighborSolicitation(v.FaucetMAC, vip, p.IP, vid)
-	}
-	var out []Packet
-	if len(v.Tagged) > 0 {
-		out = append(out, Packet{Ports: slices.Clone(v.Tagged), Data: frame(v.VID)})
-	}
-	if len(v.Untagged) > 0 {
-		out = append(out, Packet{Ports: slices.Clone(v.Untagged), Data: frame(0)})
-	}
-	return out
+	})
 }
 
 func (r *Router) isVIP(ip netip.Addr) bool {
@@ -457,4 +549,14 @@ func (r *Router) Adopt(now time.Time, nb Neighbor) Output {
 		r.learn(now, v, nb.IP, nb.MAC, nb.Port, &out)
 	}
 	return out
+}
+
+// lastAddr is the highest address of p (Python's broadcast_address).
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(a)*8; i++ {
+		a[i/8] |= 0x80 >> (i % 8)
+	}
+	ip, _ := netip.AddrFromSlice(a)
+	return ip
 }

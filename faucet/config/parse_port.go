@@ -58,6 +58,11 @@ type portConf struct {
 	passthru  []*node
 }
 
+// PortInPort is OpenFlow's IN_PORT (0xfffffff8). As in Faucet, an
+// output_only interface with this number lets an ACL send a packet back out
+// of the port it came in on (output: {port: 0xfffffff8}).
+const PortInPort = 0xfffffff8
+
 func parsePort(e *errList, dc *dpConf, key, conf *node) *portConf {
 	path := dc.path + ".interfaces." + key.text()
 	o := checkObj(e, conf, path, "interface", portSchema)
@@ -73,7 +78,7 @@ func parsePort(e *errList, dc *dpConf, key, conf *node) *portConf {
 		numNode = key
 	}
 	n, ok := numNode.intVal()
-	if !numNode.isInt() || !ok || n <= 0 || n > 0xffffff00 {
+	if !numNode.isInt() || !ok || n <= 0 || n > 0xffffff00 && n != PortInPort {
 		e.add(numNode.pos(path), "port number invalid: %s (interfaces are keyed by port number, or by name with number: set)", numNode.text())
 		return nil
 	}
@@ -92,6 +97,13 @@ func parsePort(e *errList, dc *dpConf, key, conf *node) *portConf {
 	p.LoopProtect = o.boolean("loop_protect", false)
 	p.LoopProtectExternal = o.boolean("loop_protect_external", false)
 	p.OutputOnly = o.boolean("output_only", false)
+	if p.Number == PortInPort && !p.OutputOnly {
+		// Faucet accepts it, but the switch never reports such a port, so
+		// Faucet installs nothing for it but ACL outputs. voipsdn compiles
+		// configured ports, and an in_port match on it or a flood to it
+		// (back out of the ingress port) would be wrong: say so instead.
+		e.add(numNode.pos(path), "port %d (OpenFlow IN_PORT) can only be an ACL output target: set output_only: true", PortInPort)
+	}
 	p.OpstatusReconf = o.boolean("opstatus_reconf", true)
 	p.ReceiveLLDP = o.boolean("receive_lldp", false)
 	p.MaxLLDPLost = o.integer("max_lldp_lost", 3)

@@ -72,21 +72,27 @@
 // Stacking, LACP selection, 802.1X, tunnels, coprocessor, egress ACLs,
 // the classification table, loop_protect_external and per-port flood
 // variations for LAGs, nexthop groups for routes (Faucet's
-// group_table routing), router-solicitation answers.
+// group_table routing), global routing (global_vlan).
 //
 // # Routing
 //
-// For VLANs with faucet_vips, vip.go sends frames to the Faucet MAC (and
-// ND to a VIP's solicited-node group) from eth_src to the FIB; the FIB
-// sends packets for the VIPs and, on every VLAN a router joins, for the
-// connected subnets to the vip table, which punts ARP for the VIPs, ND,
-// ICMP to the Faucet MAC and packets for unresolved hosts to the
-// controller (owners VIPOwner and OwnerVIP). route.go compiles FIB
-// entries (Learned.SetRoute: host routes and resolved static/BGP prefixes,
-// owner RouteOwner(prefix)): set eth_src to the Faucet MAC, eth_dst to the
-// neighbour, the egress VLAN when routers exist, dec_ttl, goto eth_dst, at
-// priority 0x3000 + prefix length, as Faucet's valve_route.py does.
-// controller/route decides which entries exist.
+// For VLANs with faucet_vips, vip.go installs Faucet's flows flow for flow
+// (ValveRouteManager.add_vlan: _add_faucet_vip_nd, _add_faucet_fib_to_vip):
+// eth_src selects, at priority 0x4000, each VLAN's ARP, its IPv4/IPv6
+// packets to the Faucet MAC (to the FIB), NS to each VIP's solicited-node
+// group and, with a link-local VIP, RS to ff02::2 (to the vip table); the
+// FIB sends each VIP, each IPv6 subnet's top address and, with proactive
+// learning, each connected subnet from every routed VLAN to the vip table,
+// which punts ARP (64 bytes), ND, RS and echo (194, IPv4 ICMP 174) and
+// other IP (194) to the controller and switches the rest (owners VIPOwner
+// and OwnerVIP). route.go compiles FIB entries (Learned.SetRoute: host
+// routes and resolved static/BGP prefixes, owner RouteOwner(prefix)):
+// dec_ttl, the egress VLAN when routers exist, eth_src to the Faucet MAC,
+// eth_dst to the neighbour, goto eth_dst, at priority 0x3000 + prefix
+// length, as Faucet's _add_resolved_route does. controller/route decides
+// which entries exist. testdata/route-*.flows hold Faucet's flows for an
+// inter-VLAN case and Faucet's example, written from Faucet's source;
+// route_golden_test.go compares them with the program on Open vSwitch.
 //
 // # Concurrency
 //

@@ -27,8 +27,9 @@ const (
 	IPProtoICMPv6 uint8 = 58
 )
 
-// ICMPv6 neighbour discovery types (RFC 4861).
+// ICMPv6 echo request (RFC 4443) and neighbour discovery types (RFC 4861).
 const (
+	ICMPv6EchoRequest     uint8 = 128
 	ICMPv6RouterSolicit   uint8 = 133
 	ICMPv6RouterAdvert    uint8 = 134
 	ICMPv6NeighborSolicit uint8 = 135

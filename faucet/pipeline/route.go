@@ -91,9 +91,9 @@ func (c *compiler) routeFlows() error {
 }
 
 // routeFlows1 compiles one FIB entry, after Faucet's _add_resolved_route:
-// on every VLAN routed with the egress VLAN, packets to the prefix get the
-// Faucet MAC as source, the neighbour as destination, the egress VLAN (when
-// routers join VLANs) and a decremented TTL, then are switched by eth_dst.
+// on every VLAN routed with the egress VLAN, packets to the prefix get a
+// decremented TTL, the egress VLAN (when routers join VLANs), the Faucet
+// MAC as source and the neighbour as destination, then are switched.
 // The priority grows with the prefix length, so the longest prefix wins.
 func (c *compiler) routeFlows1(owner string, e FIBEntry) {
 	v := c.vlans[e.VID]
@@ -109,14 +109,17 @@ func (c *compiler) routeFlows1(owner string, e FIBEntry) {
 		return
 	}
 	var acts []of13.Action
-	next := TableEthDst
+	next := c.outputTable()
 	if len(e.MAC) == 0 {
 		next = "" // being resolved: drop
 	} else {
+		// Faucet's order (_nexthop_actions): dec_ttl, the egress VLAN
+		// when routers join VLANs, then the MACs.
+		acts = append(acts, of13.DecNwTTL())
 		if len(c.dp.Routers) > 0 {
 			acts = append(acts, of13.SetVlanVID(e.VID))
 		}
-		acts = append(acts, of13.SetField(of13.EthSrc(v.FaucetMAC)), of13.SetField(of13.EthDst(e.MAC)), of13.DecNwTTL())
+		acts = append(acts, of13.SetField(of13.EthSrc(v.FaucetMAC)), of13.SetField(of13.EthDst(e.MAC)))
 	}
 	if slices.ContainsFunc(c.dp.VLANs, func(x *config.VLAN) bool { return isConnected(x, e.Prefix) }) {
 		// The connected subnet's own flow (vip.go) has this match and
@@ -124,10 +127,10 @@ func (c *compiler) routeFlows1(owner string, e FIBEntry) {
 		return
 	}
 	shared := false
+	// Every routed VLAN gets the flow, whatever its VIPs (Faucet's
+	// _add_resolved_route): one without a VIP of this family never sends
+	// packets to this FIB, so the flow is inert there.
 	for _, r := range routedVLANs(c.dp, v) {
-		if !hasVIPFamily(r, v4) {
-			continue
-		}
 		// Flows never change their actions in place: the first flow
 		// takes acts itself, which saves a copy per route on one VLAN.
 		a := acts

@@ -20,16 +20,31 @@ const OwnerVIP = "vip"
 // VIPs and connected subnets.
 func VIPOwner(vid uint16) string { return "vip:" + strconv.Itoa(int(vid)) }
 
-// noBufferLen asks the switch for the whole packet: ICMP echo requests are
-// answered with their full payload, so they must not be truncated.
-const noBufferLen uint16 = 0xffff
+// Packet-in lengths of the routing flows, as Faucet's valve_packet.py
+// sizes them: a tagged ARP packet (VLAN_ARP_PKT_SIZE), a tagged ICMP echo
+// request with 128 bytes of payload (VLAN_ICMP_ECHO_REQ_SIZE) and its IPv6
+// twin, which is also the largest packet-in Faucet asks for
+// (VLAN_ICMP6_ECHO_REQ_SIZE, valve_of.MAX_PACKET_IN_BYTES). Longer echo
+// requests arrive truncated and go unanswered, as in Faucet.
+const (
+	arpMaxLen   uint16 = 18 + 46
+	icmp4MaxLen uint16 = 18 + 20 + 8 + 128
+	icmp6MaxLen uint16 = 18 + 40 + 8 + 128
+	routeMaxLen        = icmp6MaxLen
+)
+
+// allRoutersMAC is the Ethernet group of ff02::2, where hosts send router
+// solicitations (RFC 2464 §7).
+var allRoutersMAC = net.HardwareAddr{0x33, 0x33, 0, 0, 0, 2}
 
 // vipFlows compiles the routing entry points of every VLAN with
-// faucet_vips, after Faucet's ValveRouteManager.add_faucet_vip: packets to
-// the Faucet MAC go to the FIB; the FIB sends packets for the VIPs and,
-// on every VLAN routed with it, for its connected subnets to the vip
-// table; the vip table punts ARP for the VIPs, ND, ICMP to the Faucet
-// MAC and packets for unresolved hosts to the controller.
+// faucet_vips, flow for flow as Faucet's ValveIPv4RouteManager and
+// ValveIPv6RouteManager.add_vlan do (_add_faucet_vip_nd, then
+// _add_faucet_fib_to_vip, for each VIP): eth_src selects ARP, ND for the
+// VIPs and packets to the Faucet MAC at priority 0x4000 (ValvePipeline.
+// select_packets); the FIB sends the VIPs and the connected subnets to the
+// vip table, which punts ARP, ND, router solicitations, ICMP and packets
+// for unresolved hosts to the controller.
 func (c *compiler) vipFlows() error {
 	seen := map[string]bool{}
 	for _, v := range c.dp.VLANs {
@@ -37,42 +52,21 @@ func (c *compiler) vipFlows() error {
 			continue
 		}
 		owner := VIPOwner(v.VID)
-		has4, has6 := false, false
 		for _, vip := range v.FaucetVIPs {
 			if vip.Addr().Is4() {
-				has4 = true
-				c.vip4(owner, v, vip, seen)
+				c.vipND4(owner, v, vip, seen)
 			} else {
-				has6 = true
-				c.vip6(owner, v, vip, seen)
+				c.vipND6(owner, v, vip, seen)
 			}
-		}
-		if has4 {
-			c.selectRouted(owner, v, EthTypeIPv4, TableIPv4FIB, seen)
-			c.vipPunts(v.FaucetMAC, EthTypeIPv4, IPProtoICMP, 32, seen)
-			// ARP all goes through the vip table, so requests for the
-			// VIPs reach the controller whatever their destination MAC.
-			c.addOnce(seen, owner, flowSpec{
-				Table: TableEthSrc, Priority: priorityLPM + 32,
-				Match: of13.NewMatch(of13.EthType(EthTypeARP), of13.VlanVID(v.VID)),
-				Goto:  TableVIP,
-			})
-			c.addOnce(seen, OwnerVIP, flowSpec{
-				Table: TableVIP, Priority: priorityLPM + 32,
-				Match: of13.NewMatch(of13.EthType(EthTypeARP)),
-				Goto:  c.outputTable(),
-			})
-		}
-		if has6 {
-			c.selectRouted(owner, v, EthTypeIPv6, TableIPv6FIB, seen)
-			c.vipPunts(v.FaucetMAC, EthTypeIPv6, IPProtoICMPv6, 128, seen)
+			c.fibToVIP(owner, v, vip, seen)
 		}
 	}
 	return nil
 }
 
 // addOnce emits s unless an identical flow was already emitted in this
-// compilation (VLANs sharing a Faucet MAC or a routed subnet).
+// compilation (VLANs sharing a Faucet MAC or a routed subnet), as the
+// switch would replace Faucet's repeated flow-mod.
 func (c *compiler) addOnce(seen map[string]bool, owner string, s flowSpec) {
 	k := s.Table + "/" + strconv.Itoa(int(s.Priority)) + "/" + s.Match.String()
 	if seen[k] {
@@ -82,89 +76,148 @@ func (c *compiler) addOnce(seen map[string]bool, owner string, s flowSpec) {
 	c.e.add(owner, s)
 }
 
-// selectRouted sends v's packets to its Faucet MAC to the FIB.
-func (c *compiler) selectRouted(owner string, v *config.VLAN, ethType uint16, fib string, seen map[string]bool) {
+// selectPackets sends v's packets matching m from eth_src to table, at
+// Faucet's select priority (ValvePipeline.select_packets).
+func (c *compiler) selectPackets(owner string, v *config.VLAN, m of13.Match, table string, seen map[string]bool) {
 	c.addOnce(seen, owner, flowSpec{
-		Table: TableEthSrc, Priority: priorityLPM,
-		Match: of13.NewMatch(of13.EthType(ethType), of13.EthDst(v.FaucetMAC), of13.VlanVID(v.VID)),
-		Goto:  fib,
+		Table: TableEthSrc, Priority: priorityHigh,
+		Match: m.With(of13.VlanVID(v.VID)),
+		Goto:  table,
 	})
 }
 
-// vipPunts are the vip table's catch-alls for packets to a Faucet MAC:
-// ICMP (echo to a VIP, or to a host being resolved) whole, and other IP,
-// which reached the vip table through a connected subnet's FIB flow, so
-// its destination needs resolving (Faucet's proactive learning).
-func (c *compiler) vipPunts(mac net.HardwareAddr, ethType uint16, icmp uint8, maxBits int, seen map[string]bool) {
-	prio := priorityLPM + uint16(maxBits)
+// toController punts a packet to the controller, max bytes of it
+// (ValveTable.flowcontroller).
+func toController(max uint16) []of13.Action {
+	return []of13.Action{of13.OutputController(max)}
+}
+
+// vipPriority is the priority of a VIP's own flows: the LPM base plus its
+// family's address length (ValveRouteManager.add_vlan).
+func vipPriority(vip netip.Prefix) uint16 { return priorityLPM + uint16(vip.Addr().BitLen()) }
+
+// vipND4 is ValveIPv4RouteManager._add_faucet_vip_nd: the VLAN's ARP goes
+// to the vip table, where requests for the VIP (broadcast) and all ARP to
+// the Faucet MAC (replies to its probes) reach the controller and other
+// ARP is switched.
+func (c *compiler) vipND4(owner string, v *config.VLAN, vip netip.Prefix, seen map[string]bool) {
+	prio := vipPriority(vip)
+	c.selectPackets(owner, v, of13.NewMatch(of13.EthType(EthTypeARP)), TableVIP, seen)
+	c.addOnce(seen, OwnerVIP, flowSpec{
+		Table: TableVIP, Priority: prio,
+		Match: of13.NewMatch(of13.EthType(EthTypeARP), of13.EthDst(macBroadcast),
+			of13.AddrField(of13.FieldARPTPA, vip.Addr())),
+		Apply: toController(arpMaxLen),
+	})
+	c.addOnce(seen, OwnerVIP, flowSpec{
+		Table: TableVIP, Priority: prio,
+		Match: of13.NewMatch(of13.EthType(EthTypeARP), of13.EthDst(v.FaucetMAC)),
+		Apply: toController(arpMaxLen),
+	})
 	c.addOnce(seen, OwnerVIP, flowSpec{
 		Table: TableVIP, Priority: prio - 1,
-		Match: of13.NewMatch(of13.EthType(ethType), of13.EthDst(mac), of13.IPProto(icmp)),
-		Apply: []of13.Action{of13.OutputController(noBufferLen)},
-	})
-	c.addOnce(seen, OwnerVIP, flowSpec{
-		Table: TableVIP, Priority: prio - 3,
-		Match: of13.NewMatch(of13.EthType(ethType), of13.EthDst(mac)),
-		Apply: []of13.Action{of13.OutputController(learnMaxLen)},
+		Match: of13.NewMatch(of13.EthType(EthTypeARP)),
+		Goto:  c.outputTable(),
 	})
 }
 
-// vip4 is one IPv4 VIP: ARP for it to the controller, and its host and
-// subnet FIB flows.
-func (c *compiler) vip4(owner string, v *config.VLAN, vip netip.Prefix, seen map[string]bool) {
+// vipND6 is ValveIPv6RouteManager._add_faucet_vip_nd: router
+// solicitations when the VIP is link-local (they are answered from it),
+// echo requests and neighbour advertisements to the Faucet MAC, and
+// neighbour solicitations to the VIP's solicited-node group, which also
+// reach the other hosts of the group.
+func (c *compiler) vipND6(owner string, v *config.VLAN, vip netip.Prefix, seen map[string]bool) {
+	prio := vipPriority(vip)
+	icmp6 := func(dst net.HardwareAddr, typ uint8) of13.Match {
+		return of13.NewMatch(of13.EthType(EthTypeIPv6), of13.EthDst(dst), of13.IPProto(IPProtoICMPv6),
+			of13.UintField(of13.FieldICMPv6Type, uint64(typ)))
+	}
+	if vip.Addr().IsLinkLocalUnicast() {
+		c.selectPackets(owner, v, of13.NewMatch(of13.EthType(EthTypeIPv6), of13.EthDst(allRoutersMAC)), TableVIP, seen)
+		c.addOnce(seen, OwnerVIP, flowSpec{
+			Table: TableVIP, Priority: prio,
+			Match: icmp6(allRoutersMAC, ICMPv6RouterSolicit),
+			Apply: toController(routeMaxLen),
+			Goto:  c.outputTable(),
+		})
+	}
+	for _, typ := range []uint8{ICMPv6EchoRequest, ICMPv6NeighborAdvert} {
+		c.addOnce(seen, OwnerVIP, flowSpec{
+			Table: TableVIP, Priority: prio,
+			Match: icmp6(v.FaucetMAC, typ),
+			Apply: toController(icmp6MaxLen),
+		})
+	}
+	_, snMAC := solicitedNode(vip.Addr())
+	c.selectPackets(owner, v, of13.NewMatch(of13.EthType(EthTypeIPv6), of13.EthDst(snMAC)), TableVIP, seen)
 	c.addOnce(seen, OwnerVIP, flowSpec{
-		Table: TableVIP, Priority: priorityLPM + 33,
-		Match: of13.NewMatch(of13.EthType(EthTypeARP), of13.AddrField(of13.FieldARPTPA, vip.Addr())),
-		Apply: []of13.Action{of13.OutputController(controlMaxLen)},
+		Table: TableVIP, Priority: prio,
+		Match: icmp6(snMAC, ICMPv6NeighborSolicit),
+		Apply: toController(routeMaxLen),
+		Goto:  c.outputTable(),
 	})
-	c.fibToVIP(owner, v, vip, EthTypeIPv4, TableIPv4FIB, of13.FieldIPv4Dst, seen)
 }
 
-// vip6 is one IPv6 VIP: neighbour solicitations to its solicited-node
-// group go to the controller (and are flooded, other hosts may share the
-// group), and its host and subnet FIB flows.
-func (c *compiler) vip6(owner string, v *config.VLAN, vip netip.Prefix, seen map[string]bool) {
-	snIP, snMAC := solicitedNode(vip.Addr())
-	c.addOnce(seen, owner, flowSpec{
-		Table: TableEthSrc, Priority: priorityLPM,
-		Match: of13.NewMatch(of13.EthType(EthTypeIPv6), of13.EthDst(snMAC), of13.VlanVID(v.VID)),
-		Goto:  TableIPv6FIB,
-	})
-	c.addOnce(seen, owner, flowSpec{
-		Table: TableIPv6FIB, Priority: priorityLPM + 128,
-		Match: of13.NewMatch(of13.EthType(EthTypeIPv6), of13.VlanVID(v.VID),
-			of13.PrefixField(of13.FieldIPv6Dst, netip.PrefixFrom(snIP, 128))),
-		Goto: TableVIP,
-	})
-	c.addOnce(seen, OwnerVIP, flowSpec{
-		Table: TableVIP, Priority: priorityLPM + 128,
-		Match: of13.NewMatch(of13.EthType(EthTypeIPv6), of13.EthDst(snMAC), of13.IPProto(IPProtoICMPv6),
-			of13.UintField(of13.FieldICMPv6Type, uint64(ICMPv6NeighborSolicit))),
-		Apply: []of13.Action{of13.OutputController(controlMaxLen)},
-		Goto:  TableFlood,
-	})
-	c.fibToVIP(owner, v, vip, EthTypeIPv6, TableIPv6FIB, of13.FieldIPv6Dst, seen)
-}
-
-// fibToVIP sends packets for the VIP itself, and for its subnet from
-// every VLAN routed with v, to the vip table.
-func (c *compiler) fibToVIP(owner string, v *config.VLAN, vip netip.Prefix, ethType uint16, fib string, dst of13.Field, seen map[string]bool) {
-	host := netip.PrefixFrom(vip.Addr(), vip.Addr().BitLen())
-	c.addOnce(seen, owner, flowSpec{
-		Table: fib, Priority: priorityLPM + uint16(host.Bits()),
-		Match: of13.NewMatch(of13.EthType(ethType), of13.VlanVID(v.VID), of13.PrefixField(dst, host)),
-		Goto:  TableVIP,
-	})
-	for _, r := range routedVLANs(c.dp, v) {
-		if !hasVIPFamily(r, vip.Addr().Is4()) {
-			continue
-		}
+// fibToVIP is ValveRouteManager._add_faucet_fib_to_vip (and the IPv6
+// override): packets to the Faucet MAC go to the FIB, which sends the VIP
+// itself to the vip table; with proactive learning (not for link-local
+// VIPs) the connected subnet goes there too from every routed VLAN, and
+// the vip table punts ICMP and packets for hosts still to be resolved.
+// IPv6 also sends the subnet's last address to the vip table.
+func (c *compiler) fibToVIP(owner string, v *config.VLAN, vip netip.Prefix, seen map[string]bool) {
+	v4 := vip.Addr().Is4()
+	ethType, fib, dst, icmp, proactive := EthTypeIPv4, TableIPv4FIB, of13.FieldIPv4Dst, IPProtoICMP, c.dp.ProactiveLearnV4
+	icmpLen := icmp4MaxLen
+	if !v4 {
+		ethType, fib, dst, icmp, proactive = EthTypeIPv6, TableIPv6FIB, of13.FieldIPv6Dst, IPProtoICMPv6, c.dp.ProactiveLearnV6
+		icmpLen = icmp6MaxLen
+	}
+	prio := vipPriority(vip)
+	c.selectPackets(owner, v, of13.NewMatch(of13.EthType(ethType), of13.EthDst(v.FaucetMAC)), fib, seen)
+	fibFlow := func(vid uint16, p netip.Prefix, prio uint16) {
 		c.addOnce(seen, owner, flowSpec{
-			Table: fib, Priority: priorityLPM + uint16(vip.Bits()),
-			Match: of13.NewMatch(of13.EthType(ethType), of13.VlanVID(r.VID), of13.PrefixField(dst, vip.Masked())),
+			Table: fib, Priority: prio,
+			Match: of13.NewMatch(of13.EthType(ethType), of13.VlanVID(vid), of13.PrefixField(dst, p)),
 			Goto:  TableVIP,
 		})
 	}
+	fibFlow(v.VID, netip.PrefixFrom(vip.Addr(), vip.Addr().BitLen()), prio)
+	if proactive && !vip.Addr().IsLinkLocalUnicast() {
+		for _, r := range routedVLANs(c.dp, v) {
+			fibFlow(r.VID, vip.Masked(), priorityLPM+uint16(vip.Bits()))
+		}
+		base := of13.NewMatch(of13.EthType(ethType))
+		toUs := base.With(of13.EthDst(v.FaucetMAC))
+		for i, f := range []struct {
+			m     of13.Match
+			max   uint16
+			flood bool
+		}{
+			{toUs.With(of13.IPProto(icmp)), icmpLen, false},    // ICMP to us
+			{base.With(of13.IPProto(icmp)), routeMaxLen, true}, // other ICMP: learn and switch
+			{toUs, routeMaxLen, false},                         // other IP to us: learn
+			{base, routeMaxLen, true},                          // other IP: learn and switch
+		} {
+			s := flowSpec{Table: TableVIP, Priority: prio - 1 - uint16(i), Match: f.m, Apply: toController(f.max)}
+			if f.flood {
+				s.Goto = c.outputTable()
+			}
+			c.addOnce(seen, OwnerVIP, s)
+		}
+	}
+	if !v4 {
+		fibFlow(v.VID, netip.PrefixFrom(lastAddr(vip.Masked()), 128), prio)
+	}
+}
+
+// lastAddr is the highest address of p (Python's broadcast_address, which
+// Faucet sends to the vip table for IPv6 subnets).
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As16()
+	for i := p.Bits(); i < 128; i++ {
+		a[i/8] |= 0x80 >> (i % 8)
+	}
+	return netip.AddrFrom16(a)
 }
 
 // routedVLANs is v and every VLAN a router joins it with (Faucet's
