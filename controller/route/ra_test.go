@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller/oftable"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
 )
 
