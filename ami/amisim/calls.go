@@ -48,6 +48,9 @@ type CallSpec struct {
 	// media path, sends no RTCP events for the call. Without it the
 	// variable reads "(null)", as Asterisk prints an unset address.
 	DirectMedia bool
+	// Vars are channel variables the dialplan set on the caller's channel
+	// (e.g. VOIPSDN_QOS_CLASS), as Getvar reads them.
+	Vars map[string]string
 }
 
 type simCall struct {
@@ -170,6 +173,10 @@ func (ch *simChan) variable(v string) string {
 				return ch.call.callee.name
 			}
 			return ch.call.caller.name
+		}
+	default:
+		if ch == ch.call.caller {
+			return ch.call.spec.Vars[v]
 		}
 	}
 	return ""
