@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -318,4 +319,34 @@ func TestShutdownEndsSessions(t *testing.T) {
 	waitFor(t, "sessions", func() bool { return srv.Stats().Active == 5 })
 	// startServer's cleanup cancels Serve, which must return at once
 	// although every session waits on a one-minute deadline.
+}
+
+// TestSourceRuns: the call.Source form listens, classifies and stops.
+func TestSourceRuns(t *testing.T) {
+	base := runtime.NumGoroutine()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	src := &Source{Addr: addr, Options: Options{
+		PBXs:       []PBX{{Name: "pbx1", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}},
+		Classifier: NewClassifier([]string{"emergency"}, nil),
+	}}
+	sk := &sink{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, sk.emit) }()
+	var tr *agisim.Transcript
+	waitFor(t, "listening", func() bool {
+		tr, err = agisim.Run(ctx, addr, agisim.Scenario{Env: envFor("qos?class=emergency"), Channel: agisim.Channel{Uniqueid: "1.2"}}, 5*time.Second)
+		return err == nil
+	})
+	if v, _ := tr.Model.Var(VarResult); v != "emergency" || len(sk.classified()) != 1 || src.Server() != "" {
+		t.Errorf("VOIPSDN_QOS=%q events %v", v, sk.classified())
+	}
+	cancel()
+	<-done
+	settle(t, base)
 }
