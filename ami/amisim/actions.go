@@ -60,6 +60,8 @@ func (s *Server) handle(c *session, m ami.Message) {
 		s.originate(c, m, id)
 	case "command":
 		s.command(c, m, id)
+	case "agi":
+		s.agiAction(c, m, id)
 	default:
 		c.send(response("Error", id).add("Message",
 			fmt.Sprintf("Invalid/unknown command: %s. Use Action: ListCommands to show available commands.", m.Get("Action"))).bytes(), false)
