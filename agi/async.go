@@ -42,6 +42,7 @@ type AsyncStats struct {
 	Answered   uint64 // sessions answered (SET VARIABLE and ASYNCAGI BREAK queued)
 	Failed     uint64 // bad environment, refused actions, or a command Asterisk did not run (AsyncAGIExec not 200)
 	Dropped    uint64 // AsyncAGIStart dropped: the worker's queue was full
+	Rescued    uint64 // sessions found waiting by a rescan (CoreShowChannels) and answered
 }
 
 // maxPending bounds the commands awaiting their AsyncAGIExec.
@@ -63,12 +64,20 @@ type Async struct {
 	emit func(call.Event)
 	log  *slog.Logger
 	q    chan ami.Message
-	seq  atomic.Uint64
+	// rescan asks the worker to look for sessions whose AsyncAGIStart it
+	// missed (before voipsdn connected, or lost to a disconnect or an
+	// overflow): such a channel waits in AGI until someone answers.
+	rescan chan struct{}
+	seq    atomic.Uint64
 
 	mu      sync.Mutex
 	pending map[string]string // CommandID -> command, until its AsyncAGIExec
+	// answered remembers recently answered Uniqueids (bounded, oldest
+	// first out) so that a rescan does not answer a session twice.
+	answered  map[string]bool
+	answeredQ []string
 
-	started, ignored, classified, answered, failed, dropped atomic.Uint64
+	started, ignored, classified, answers, failed, dropped, rescued atomic.Uint64
 }
 
 // NewAsync returns an Async that sends its actions through conn and
@@ -90,6 +99,7 @@ func NewAsync(conn Actioner, opt AsyncOptions, emit func(call.Event)) *Async {
 	return &Async{
 		conn: conn, opt: opt, emit: emit, log: log.With("component", "asyncagi", "server", opt.Server),
 		q: make(chan ami.Message, opt.Queue), pending: map[string]string{},
+		rescan: make(chan struct{}, 1), answered: map[string]bool{},
 	}
 }
 
@@ -97,7 +107,7 @@ func NewAsync(conn Actioner, opt AsyncOptions, emit func(call.Event)) *Async {
 func (a *Async) Stats() AsyncStats {
 	return AsyncStats{
 		Started: a.started.Load(), Ignored: a.ignored.Load(), Classified: a.classified.Load(),
-		Answered: a.answered.Load(), Failed: a.failed.Load(), Dropped: a.dropped.Load(),
+		Answered: a.answers.Load(), Failed: a.failed.Load(), Dropped: a.dropped.Load(), Rescued: a.rescued.Load(),
 	}
 }
 
@@ -105,6 +115,12 @@ func (a *Async) Stats() AsyncStats {
 // it runs on the client's delivery goroutine, beside the call tracker.
 func (a *Async) Handle(d ami.Delivery) {
 	switch d.Kind {
+	case ami.DeliveryConnected, ami.DeliveryOverflow:
+		select {
+		case a.rescan <- struct{}{}:
+		default: // one is pending already
+		}
+		return
 	case ami.DeliveryDisconnected:
 		// Answers to commands of the lost session will not come.
 		a.mu.Lock()
@@ -155,6 +171,8 @@ func (a *Async) Run(ctx context.Context) error {
 			return ctx.Err()
 		case m := <-a.q:
 			a.answer(ctx, m)
+		case <-a.rescan:
+			a.rescanChannels(ctx)
 		}
 	}
 }
@@ -172,20 +190,78 @@ func decodeAsyncEnv(s string) (Env, error) {
 func (a *Async) answer(ctx context.Context, m ami.Message) {
 	channel := m.Get("Channel")
 	env, err := decodeAsyncEnv(m.Get("Env"))
-	var req Request
-	if err == nil {
-		req, err = ParseRequest(env)
-	}
 	if err != nil {
 		a.failed.Add(1)
 		a.log.Warn("asyncagi: bad environment", "channel", channel, "err", err)
 		return
 	}
-	if req.Script != ScriptQoS {
-		a.ignored.Add(1)
+	a.answerSession(ctx, channel, m.Get("Linkedid"), env)
+}
+
+// rescanChannels answers the AsyncAGI sessions voipsdn did not see start:
+// CoreShowChannels lists a channel waiting in AGI(agi:async,qos,...) with
+// its application data, which holds the arguments.
+func (a *Async) rescanChannels(ctx context.Context) {
+	actx, cancel := context.WithTimeout(ctx, a.opt.Timeout)
+	resp, err := a.conn.Action(actx, ami.NewAction("CoreShowChannels"))
+	cancel()
+	if err != nil {
+		a.log.Warn("asyncagi rescan failed", "err", err)
 		return
 	}
-	result, ev := a.opt.Classifier.Decide(ctx, req, a.opt.Server, m.Get("Linkedid"), time.Now())
+	for _, ev := range resp.Events {
+		data, ok := strings.CutPrefix(ev.Get("ApplicationData"), "agi:async,")
+		uid := ev.Get("Uniqueid")
+		if ev.Get("Application") != "AGI" || !ok || a.wasAnswered(uid) {
+			continue
+		}
+		env := Env{{"agi_request", "async"}, {"agi_channel", ev.Get("Channel")}, {"agi_uniqueid", uid}}
+		for i, arg := range strings.Split(data, ",") {
+			env = append(env, Var{"agi_arg_" + strconv.Itoa(i+1), arg})
+		}
+		if a.answerSession(ctx, ev.Get("Channel"), ev.Get("Linkedid"), env) {
+			a.rescued.Add(1)
+		}
+	}
+}
+
+func (a *Async) wasAnswered(uid string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.answered[uid]
+}
+
+func (a *Async) noteAnswered(uid string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.answered[uid] {
+		return
+	}
+	if len(a.answeredQ) >= maxPending {
+		delete(a.answered, a.answeredQ[0])
+		a.answeredQ = a.answeredQ[1:]
+	}
+	a.answered[uid] = true
+	a.answeredQ = append(a.answeredQ, uid)
+}
+
+// answerSession classifies one session and answers it; it reports
+// whether both commands were queued.
+func (a *Async) answerSession(ctx context.Context, channel, linkedid string, env Env) bool {
+	req, err := ParseRequest(env)
+	if err != nil {
+		a.failed.Add(1)
+		a.log.Warn("asyncagi: bad environment", "channel", channel, "err", err)
+		return false
+	}
+	if req.Script != ScriptQoS {
+		a.ignored.Add(1)
+		return false
+	}
+	if a.wasAnswered(req.Uniqueid) {
+		return false // a rescan got there first
+	}
+	result, ev := a.opt.Classifier.Decide(ctx, req, a.opt.Server, linkedid, time.Now())
 	if ev != nil {
 		a.classified.Add(1)
 		if a.emit != nil {
@@ -199,10 +275,12 @@ func (a *Async) answer(ctx context.Context, m ami.Message) {
 		if err := a.command(ctx, channel, cmd); err != nil {
 			a.failed.Add(1)
 			a.log.Warn("asyncagi action failed", "channel", channel, "command", cmd, "err", err)
-			return
+			return false
 		}
 	}
-	a.answered.Add(1)
+	a.noteAnswered(req.Uniqueid)
+	a.answers.Add(1)
+	return true
 }
 
 func (a *Async) command(ctx context.Context, channel, cmd string) error {

@@ -172,7 +172,11 @@ func (s *Server) coreShowChannels(c *session, id string) {
 		e := (&msg{}).add("Event", "CoreShowChannel").add("ActionID", id)
 		e.chanFields("", ch)
 		d := now.Sub(ch.created) / time.Second
-		e.add("Application", ch.app).add("ApplicationData", "").
+		app, data := ch.app, ""
+		if ch.asyncAGI { // waiting in AGI(agi:async,...)
+			app, data = "AGI", ch.agiData
+		}
+		e.add("Application", app).add("ApplicationData", data).
 			add("Duration", fmt.Sprintf("%02d:%02d:%02d", d/3600, d/60%60, d%60)).add("BridgeId", ch.bridge())
 		c.send(e.bytes(), false)
 	}

@@ -35,7 +35,7 @@ func (s *Server) startAsyncAGI(ch *simChan, args []string) {
 		env.WriteString("agi_arg_" + strconv.Itoa(i+1) + ": " + a + "\n")
 	}
 	env.WriteString("\n")
-	ch.asyncAGI = true
+	ch.asyncAGI, ch.agiData = true, appData
 	s.broadcast(classAGI, s.chanEvent("AsyncAGIStart", ch).add("Env", uriEncode(env.String())).bytes())
 }
 

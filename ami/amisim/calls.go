@@ -91,6 +91,7 @@ type simChan struct {
 	codec    string            // on the wire between the phone and Asterisk
 	vars     map[string]string // set by AGI commands
 	asyncAGI bool              // in AsyncAGI: Action: AGI is accepted
+	agiData  string            // AGI's application data ("agi:async,qos,...")
 }
 
 // appData is the argument of the channel's application, as Status shows it.
