@@ -56,8 +56,10 @@ const maxPending = 1024
 // returns the channel to the dialplan), each with its own CommandID, and
 // reads their outcome from AsyncAGIExec. Sessions whose first argument is
 // not qos belong to another application on the same PBX (AsyncAGI is how
-// AMI applications drive calls) and are left alone. The AMI user needs
-// the agi read and write classes.
+// AMI applications drive calls) and are left alone. After each login and
+// each event overflow, a CoreShowChannels rescan answers the sessions
+// whose start was missed. The AMI user needs the agi read and write
+// classes.
 type Async struct {
 	conn Actioner
 	opt  AsyncOptions
