@@ -350,3 +350,39 @@ func TestSourceRuns(t *testing.T) {
 	<-done
 	settle(t, base)
 }
+
+// TestCleanEnd: the server ends a session with FIN, then keeps reading
+// until Asterisk closes, so Asterisk's closing HANGUP (recordings 01, 02)
+// reaches an open socket instead of drawing a reset (which Asterisk logs
+// as "write() returned error: Connection reset by peer").
+func TestCleanEnd(t *testing.T) {
+	srv := startServer(t, Options{Timeout: 10 * time.Second})
+	c, r := rawClient(t, srv.addr)
+	if _, err := c.Write([]byte(envFor("hold"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("200 result=1\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if rest, err := io.ReadAll(r); err != nil || len(rest) != 0 {
+		t.Fatalf("want the server's FIN, got %q %v", rest, err)
+	}
+	// Asterisk writes HANGUP and more may follow; a server that had
+	// closed outright would answer the first write with a reset, and a
+	// later write would fail.
+	for range 20 {
+		if _, err := c.Write([]byte("HANGUP\n")); err != nil {
+			t.Fatalf("write after the server's FIN: %v (the server closed outright)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := srv.Stats(); st.Active != 1 {
+		t.Errorf("session not waiting for Asterisk's close: %+v", st)
+	}
+	c.Close()
+	waitFor(t, "session end", func() bool { return srv.Stats().Active == 0 })
+}
