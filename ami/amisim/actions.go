@@ -60,6 +60,8 @@ func (s *Server) handle(c *session, m ami.Message) {
 		s.originate(c, m, id)
 	case "command":
 		s.command(c, m, id)
+	case "agi":
+		s.agiAction(c, m, id)
 	default:
 		c.send(response("Error", id).add("Message",
 			fmt.Sprintf("Invalid/unknown command: %s. Use Action: ListCommands to show available commands.", m.Get("Action"))).bytes(), false)
@@ -170,7 +172,11 @@ func (s *Server) coreShowChannels(c *session, id string) {
 		e := (&msg{}).add("Event", "CoreShowChannel").add("ActionID", id)
 		e.chanFields("", ch)
 		d := now.Sub(ch.created) / time.Second
-		e.add("Application", ch.app).add("ApplicationData", "").
+		app, data := ch.app, ""
+		if ch.asyncAGI { // waiting in AGI(agi:async,...)
+			app, data = "AGI", ch.agiData
+		}
+		e.add("Application", app).add("ApplicationData", data).
 			add("Duration", fmt.Sprintf("%02d:%02d:%02d", d/3600, d/60%60, d%60)).add("BridgeId", ch.bridge())
 		c.send(e.bytes(), false)
 	}

@@ -48,6 +48,13 @@ type CallSpec struct {
 	// media path, sends no RTCP events for the call. Without it the
 	// variable reads "(null)", as Asterisk prints an unset address.
 	DirectMedia bool
+	// Vars are channel variables the dialplan set on the caller's channel
+	// (e.g. VOIPSDN_QOS_CLASS), as Getvar reads them.
+	Vars map[string]string
+	// AsyncAGI, when not nil, runs AGI(agi:async,AsyncAGI...) on the
+	// caller's channel as soon as it exists (AsyncAGIStart); Action: AGI
+	// then works on it until ASYNCAGI BREAK.
+	AsyncAGI []string
 }
 
 type simCall struct {
@@ -81,7 +88,10 @@ type simChan struct {
 	phone    netip.AddrPort // remote RTP
 	local    netip.AddrPort // PBX RTP
 	hungup   bool
-	codec    string // on the wire between the phone and Asterisk
+	codec    string            // on the wire between the phone and Asterisk
+	vars     map[string]string // set by AGI commands
+	asyncAGI bool              // in AsyncAGI: Action: AGI is accepted
+	agiData  string            // AGI's application data ("agi:async,qos,...")
 }
 
 // appData is the argument of the channel's application, as Status shows it.
@@ -170,6 +180,13 @@ func (ch *simChan) variable(v string) string {
 				return ch.call.callee.name
 			}
 			return ch.call.caller.name
+		}
+	default:
+		if v, ok := ch.vars[v]; ok {
+			return v
+		}
+		if ch == ch.call.caller {
+			return ch.call.spec.Vars[v]
 		}
 	}
 	return ""
@@ -277,6 +294,9 @@ func (s *Server) PlaceCall(spec CallSpec) (string, error) {
 	s.placed.Add(1)
 	s.broadcast(classCall, s.chanEvent("Newchannel", c.caller).bytes())
 	s.varSet(c.caller, "DIALSTATUS", "")
+	if spec.AsyncAGI != nil {
+		s.startAsyncAGI(c.caller, spec.AsyncAGI)
+	}
 	if spec.Outcome == Unavailable {
 		s.after(c, 10*time.Millisecond, func() {
 			s.varSet(c.caller, "DIALSTATUS", "CHANUNAVAIL")

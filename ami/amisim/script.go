@@ -33,6 +33,8 @@ type ScriptCall struct {
 	Hold          string `json:"hold"`
 	CalleeHangsUp bool   `json:"callee_hangs_up"`
 	DirectMedia   bool   `json:"direct_media"`
+	// Vars: channel variables on the caller's channel.
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // TimedCall is a CallSpec with its start offset.
@@ -86,7 +88,7 @@ func (c ScriptCall) timed() (TimedCall, error) {
 	if tc.At, err = dur("at", c.At); err != nil {
 		return tc, err
 	}
-	s := CallSpec{From: c.From, To: c.To, Codec: c.Codec, CalleeCodec: c.CalleeCodec, Outcome: Outcome(c.Outcome), CalleeHangsUp: c.CalleeHangsUp, DirectMedia: c.DirectMedia}
+	s := CallSpec{From: c.From, To: c.To, Codec: c.Codec, CalleeCodec: c.CalleeCodec, Outcome: Outcome(c.Outcome), CalleeHangsUp: c.CalleeHangsUp, DirectMedia: c.DirectMedia, Vars: c.Vars}
 	if s.From == "" || s.To == "" {
 		return tc, fmt.Errorf("from and to are required")
 	}

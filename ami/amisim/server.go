@@ -71,6 +71,7 @@ type Server struct {
 	closed   bool
 	chanSeq  uint64
 	uidSeq   uint64
+	agiSeq   uint64
 	portSeq  int
 	epoch    int64
 	timers   sync.WaitGroup // call-phase callbacks in flight

@@ -20,6 +20,7 @@ type (
 	Resynced        = callev.Resynced
 	ChannelRefused  = callev.ChannelRefused
 	OriginateResult = callev.OriginateResult
+	Classified      = callev.Classified
 )
 
 // Media sources and reasons, as in package call.

@@ -55,6 +55,9 @@ func (t *Tracker) queryMedia(l *leg) {
 		Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel, Variable: VarRTPSrc},
 		Request{Kind: KindStatus, Leg: l.info.Uniqueid, Channel: l.info.Channel},
 	)
+	if t.opt.ClassVariable != "" {
+		t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel, Variable: t.opt.ClassVariable})
+	}
 }
 
 func (t *Tracker) onDial(m ami.Message, at time.Time) []Event {

@@ -63,6 +63,9 @@ func (t *Tracker) legFor(req Request) *leg {
 }
 
 func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now time.Time) []Event {
+	if t.opt.ClassVariable != "" && req.Variable == t.opt.ClassVariable {
+		return t.answerClass(req, resp, err, now)
+	}
 	unicastVar := req.Variable == VarUnicastLocalAddress || req.Variable == VarUnicastLocalPort
 	if req.Variable != VarRTPDest && req.Variable != VarRTPSrc && req.Variable != VarRTPDirect && !unicastVar {
 		return nil
@@ -114,6 +117,20 @@ func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now ti
 		}
 	}
 	return t.mediaEvents(l, now)
+}
+
+// maxClassName bounds a class name read from a channel variable.
+const maxClassName = 64
+
+// answerClass reports the class the dialplan set on a leg; an unset,
+// unknown or oversized value says nothing.
+func (t *Tracker) answerClass(req Request, resp ami.Response, err error, now time.Time) []Event {
+	l := t.legFor(req)
+	v := strings.TrimSpace(resp.Get("Value"))
+	if l == nil || err != nil || v == "" || len(v) > maxClassName || (t.opt.KnownClass != nil && !t.opt.KnownClass(v)) {
+		return nil
+	}
+	return []Event{Classified{Header: t.header(l.linkedid, now), Uniqueid: l.info.Uniqueid, Class: t.names.get(v)}}
 }
 
 // answerDirect records whether the leg's media runs direct. Asterisk

@@ -38,6 +38,14 @@ type Options struct {
 	// process without end.
 	MaxCalls int
 	MaxLegs  int
+	// ClassVariable is the channel variable through which the dialplan
+	// chooses a call's QoS class without AGI (voip.qos.class_variable,
+	// e.g. VOIPSDN_QOS_CLASS); "" asks nothing. Each answered leg is asked
+	// for it once (and again after a resync); a value KnownClass accepts
+	// (any non-empty value when KnownClass is nil) is reported as
+	// Classified.
+	ClassVariable string
+	KnownClass    func(name string) bool
 }
 
 // DefaultMaxCalls is the default bound on calls tracked per server.

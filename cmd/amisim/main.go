@@ -7,6 +7,7 @@
 //	amisim --listen 127.0.0.1:5038 --user admin --secret s3cret --script calls.json
 //	amisim --listen 127.0.0.1:5038 --user admin --secret s3cret --rate 50 --duration 1m --hold 20s
 //	amisim --bench --rate 500 --duration 60s --hold 10s
+//	amisim agi --connect 127.0.0.1:4573 --script 'qos?class=emergency' --answered
 //
 // SIGUSR1 drops every client connection (as --drop-every does on a timer).
 package main
@@ -47,6 +48,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "agi" {
+		return runAGI(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("amisim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options

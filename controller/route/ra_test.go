@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/openflow/oftable"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
 // raConfig has a link-local VIP (the router advertises from it) beside a

@@ -62,6 +62,8 @@ func (d *DPDiff) Empty() bool {
 type VoIPDiff struct {
 	Asterisk   Changes[string] `json:"asterisk"`
 	QoSChanged bool            `json:"qos_changed"`
+	// AGIChanged: voip.agi was added, removed or changed.
+	AGIChanged bool `json:"agi_changed"`
 }
 
 // ChangeSet is the named change set between two configs, as returned by
@@ -78,7 +80,7 @@ type ChangeSet struct {
 
 // Empty reports whether the new config needs no change to running state.
 func (d *ChangeSet) Empty() bool {
-	return d.DPs.Empty() && len(d.PerDP) == 0 && d.VoIP.Asterisk.Empty() && !d.VoIP.QoSChanged
+	return d.DPs.Empty() && len(d.PerDP) == 0 && d.VoIP.Asterisk.Empty() && !d.VoIP.QoSChanged && !d.VoIP.AGIChanged
 }
 
 // DP returns the change set for a DP, or nil when it did not change.
@@ -388,6 +390,20 @@ func diffVoIP(o, n *VoIP) VoIPDiff {
 		x, y := *oq, *nq
 		x.Pos, y.Pos = Pos{}, Pos{}
 		d.QoSChanged = !reflect.DeepEqual(x, y)
+	}
+	var og, ng *AGI
+	if o != nil {
+		og = o.AGI
+	}
+	if n != nil {
+		ng = n.AGI
+	}
+	if (og == nil) != (ng == nil) {
+		d.AGIChanged = true
+	} else if og != nil {
+		x, y := *og, *ng
+		x.Pos, y.Pos = Pos{}, Pos{}
+		d.AGIChanged = !reflect.DeepEqual(x, y)
 	}
 	return d
 }

@@ -11,7 +11,9 @@ type VoIP struct {
 	// Asterisk servers sorted by name.
 	Asterisk []*AsteriskServer `json:"asterisk"`
 	QoS      QoS               `json:"qos"`
-	Pos      Pos               `json:"-"`
+	// AGI is nil when voipsdn runs no FastAGI server.
+	AGI *AGI `json:"agi,omitempty"`
+	Pos Pos  `json:"-"`
 }
 
 // AMI authentication methods.
@@ -100,7 +102,13 @@ type QoS struct {
 	PBXAddresses []netip.Addr `json:"pbx_addresses"`
 	// ApplyTo is nil when voice handling applies everywhere.
 	ApplyTo *ApplyTo `json:"apply_to,omitempty"`
-	Pos     Pos      `json:"-"`
+	// Classes the dialplan may choose for a call, sorted by name.
+	Classes []*QoSClass `json:"classes,omitempty"`
+	// ClassVariable is the channel variable read (Getvar, when a leg is
+	// answered) to classify calls without AGI; "" when off (no classes,
+	// or class_variable: false).
+	ClassVariable string `json:"class_variable,omitempty"`
+	Pos           Pos    `json:"-"`
 }
 
 // ApplyTo restricts voice handling. An empty list means "no restriction"

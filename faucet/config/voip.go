@@ -7,10 +7,9 @@ import (
 	"sort"
 	"strings"
 	"time"
-
 )
 
-var voipSchema = schema{"asterisk": tDict, "qos": tDict}
+var voipSchema = schema{"asterisk": tDict, "qos": tDict, "agi": tDict}
 
 var asteriskSchema = schema{
 	"host": tStr, "port": tInt, "username": tStr, "secret_file": tStr, "secret_env": tStr,
@@ -33,6 +32,7 @@ var qosSchema = schema{
 	"rtp_port_range": tList, "codec_kbps": tDict, "default_kbps": tInt | tFloat,
 	"headroom_percent": tInt | tFloat, "pinhole": tStr | tBool, "idle_timeout": tInt | tFloat,
 	"max_calls": tInt, "pbx_addresses": tList, "apply_to": tDict,
+	"classes": tDict, "class_variable": tStr | tBool,
 }
 
 var applyToSchema = schema{"dps": tList, "vlans": tList, "ports": tDict}
@@ -97,6 +97,9 @@ func (v *validator) validateVoIP(n *node) *VoIP {
 				vo.QoS.PBXAddresses = append(vo.QoS.PBXAddresses, a)
 			}
 		}
+	}
+	if an := o.get("agi"); an != nil {
+		vo.AGI = v.agi(an, vo)
 	}
 	return vo
 }
@@ -366,6 +369,8 @@ func (v *validator) qos(q *QoS, n *node) {
 	if at := o.get("apply_to"); at != nil {
 		q.ApplyTo = v.applyTo(at, path+".apply_to")
 	}
+	v.classes(q, o)
+	v.classVariable(q, o)
 }
 
 func portNumber(n *node) (uint16, bool) {
