@@ -38,10 +38,10 @@ type State uint8
 
 // State bits, least significant first.
 const (
-	StateActivity State = 1 << iota // active LACP (else passive)
-	StateTimeout                    // short timeout: the peer sends every second
-	StateAggregation                // the link may be aggregated
-	StateSync                       // in sync: attached to the right aggregator
+	StateActivity    State = 1 << iota // active LACP (else passive)
+	StateTimeout                       // short timeout: the peer sends every second
+	StateAggregation                   // the link may be aggregated
+	StateSync                          // in sync: attached to the right aggregator
 	StateCollecting
 	StateDistributing
 	StateDefaulted // using default partner information
