@@ -22,6 +22,8 @@ type packetIn struct {
 	ip netip.Addr
 	// data is the raw frame, kept only when the router wants it (l3Wants).
 	data []byte
+	// lacp is the raw frame of an LACPDU (lacp.go).
+	lacp []byte
 }
 
 // classify parses a packet-in and lets the pipeline decide its class. It
@@ -43,6 +45,9 @@ func classify(d *config.DP, pi *of13.PacketIn) (packetIn, error) {
 		return p, nil
 	}
 	p.vid = c.VID
+	if c.Control == pipeline.ControlLACP {
+		p.lacp = slices.Clone(pi.Data)
+	}
 	if l3Wants(d, &pkt, c) {
 		p.data = slices.Clone(pi.Data)
 	}
@@ -128,6 +133,10 @@ func (r *runner) flush(ctx context.Context, b *batch) {
 // changes to p.
 func (r *runner) handlePacket(ctx context.Context, now time.Time, pk packetIn, b *batch) {
 	r.ctr.class[pk.class].handled.Add(1)
+	if pk.lacp != nil {
+		r.lacpPacket(ctx, now, pk.inPort, pk.lacp)
+		return
+	}
 	if pk.data != nil {
 		r.l3Packet(ctx, now, pk.inPort, pk.vid, pk.data, b)
 	}
