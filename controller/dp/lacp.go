@@ -239,7 +239,7 @@ func (r *runner) lacpSend(ctx context.Context, port uint32, lp *lacp.Port, heard
 			continue
 		}
 		for _, peer := range p.LACPOptions.Passthrough {
-			if pp := r.lacp.ports[peer]; pp == nil || !pp.Forwarding() {
+			if pp := r.lacp.ports[peer]; pp == nil || pp.Actor != lacp.ActorUp {
 				r.log.Warn("suppressing LACP: passthrough peer is down", "lag", lp.Config.LAG, "port", port, "peer", peer)
 				return
 			}

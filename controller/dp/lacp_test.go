@@ -202,3 +202,34 @@ func TestLACPBadPDUIgnored(t *testing.T) {
 		t.Errorf("parse errors %d, want 1", parseErrors)
 	}
 }
+
+// TestLACPPassthrough: a port with lacp_passthrough stays silent while a
+// peer port's partner is not up (lacp_req_reply).
+func TestLACPPassthrough(t *testing.T) {
+	const cfg = `
+vlans:
+  office: {vid: 100}
+dps:
+  sw1:
+    dp_id: 1
+    interfaces:
+      1: {native_vlan: office, lacp: 7, lacp_passthrough: [2]}
+      2: {native_vlan: office, lacp: 8}
+`
+	m := startManager(t, mustConfig(t, cfg), Options{Clock: newFakeClock()})
+	sw := portedSwitch{fakeSwitch: newFakeSwitch(1), ports: []of13.Port{{No: 1}, {No: 2}}}
+	m.SwitchConnected(context.Background(), sw)
+	sw.takeSent()
+	synced := lacp.StateActivity | lacp.StateAggregation | lacp.StateSync
+	m.SwitchPacketIn(sw, packetInOn(1, partnerLACPDU(1, synced)))
+	m.syncDP(t, 1)
+	if pdus := sentLACPDUs(t, sw.takeSent()); len(pdus[1]) != 0 {
+		t.Fatalf("answered on port 1 with its passthrough peer down: %v", pdus)
+	}
+	m.SwitchPacketIn(sw, packetInOn(2, partnerLACPDU(2, synced)))
+	m.SwitchPacketIn(sw, packetInOn(1, partnerLACPDU(1, synced|lacp.StateCollecting)))
+	m.syncDP(t, 1)
+	if pdus := sentLACPDUs(t, sw.takeSent()); len(pdus[1]) != 1 || len(pdus[2]) != 1 {
+		t.Fatalf("with the peer up, want one answer on each port: %v", pdus)
+	}
+}
