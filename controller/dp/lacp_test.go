@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -231,5 +232,40 @@ dps:
 	m.syncDP(t, 1)
 	if pdus := sentLACPDUs(t, sw.takeSent()); len(pdus[1]) != 1 || len(pdus[2]) != 1 {
 		t.Fatalf("with the peer up, want one answer on each port: %v", pdus)
+	}
+}
+
+// TestLACPStateKeptAcrossReload: a warm reload that leaves a LAG's
+// settings alone keeps it up; one that changes a member's LACP settings
+// restarts that member.
+func TestLACPStateKeptAcrossReload(t *testing.T) {
+	m := startManager(t, mustConfig(t, lagDP), Options{Clock: newFakeClock()})
+	sw := portedSwitch{fakeSwitch: newFakeSwitch(1), ports: []of13.Port{{No: 1}, {No: 2}, {No: 3}, {No: 4}, {No: 5}}}
+	m.SwitchConnected(context.Background(), sw)
+	synced := lacp.StateActivity | lacp.StateAggregation | lacp.StateSync
+	m.SwitchPacketIn(sw, packetInOn(1, partnerLACPDU(1, synced)))
+	m.SwitchPacketIn(sw, packetInOn(2, partnerLACPDU(2, synced)))
+	m.syncDP(t, 1)
+	if got := sw.dataPorts(broadcastFrom(4)); !slices.Equal(got, []uint32{1}) {
+		t.Fatalf("flood reaches %v, want [1]", got)
+	}
+	// A new port and a voip section (new table layout, new learned state):
+	// the LAG stays up.
+	withMore := lagDP + "      5: {native_vlan: office}\nvoip: {}\n"
+	if err := m.SetConfig(context.Background(), mustConfig(t, withMore)); err != nil {
+		t.Fatal(err)
+	}
+	m.syncDP(t, 1)
+	if got := sw.dataPorts(broadcastFrom(4)); !slices.Equal(got, []uint32{1, 5}) {
+		t.Fatalf("after a reload, flood reaches %v, want [1 5]", got)
+	}
+	// Member 1's port priority changes: it restarts, member 2 floods.
+	changed := strings.Replace(withMore, "1: {native_vlan: office, lacp: 7}", "1: {native_vlan: office, lacp: 7, lacp_port_priority: 9}", 1)
+	if err := m.SetConfig(context.Background(), mustConfig(t, changed)); err != nil {
+		t.Fatal(err)
+	}
+	m.syncDP(t, 1)
+	if got := sw.dataPorts(broadcastFrom(4)); !slices.Equal(got, []uint32{2, 5}) {
+		t.Fatalf("after member 1 changed, flood reaches %v, want [2 5]", got)
 	}
 }
