@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -18,6 +19,7 @@ type Endpoint struct {
 	rx    *Stream
 
 	mu     sync.Mutex
+	ef     int // packets that arrived with DSCP 46
 	closed bool
 	done   chan struct{}
 }
@@ -27,6 +29,7 @@ type Endpoint struct {
 // Close.
 func NewEndpoint(conn *net.UDPConn, c Codec, epoch time.Time, interval time.Duration) *Endpoint {
 	e := &Endpoint{conn: conn, codec: c, rx: NewStream(c, epoch, interval), done: make(chan struct{})}
+	recvTOS(conn)
 	go e.receive()
 	return e
 }
@@ -36,8 +39,9 @@ func NewEndpoint(conn *net.UDPConn, c Codec, epoch time.Time, interval time.Dura
 func (e *Endpoint) receive() {
 	defer close(e.done)
 	buf := make([]byte, 2048)
+	oob := make([]byte, 64)
 	for {
-		n, err := e.conn.Read(buf)
+		n, oobn, _, _, err := e.conn.ReadMsgUDP(buf, oob)
 		now := time.Now()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -49,8 +53,12 @@ func (e *Endpoint) receive() {
 		if err != nil {
 			continue
 		}
+		tos, _ := parseTOS(oob[:oobn])
 		e.mu.Lock()
 		e.rx.Add(p, now)
+		if tos>>2 == 46 {
+			e.ef++
+		}
 		e.mu.Unlock()
 	}
 }
@@ -97,7 +105,9 @@ func (e *Endpoint) Send(ctx context.Context, peer *net.UDPAddr, d time.Duration)
 func (e *Endpoint) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.rx.Stats()
+	st := e.rx.Stats()
+	st.EF = e.ef
+	return st
 }
 
 // Series is the time series of what arrived so far.
@@ -118,4 +128,30 @@ func (e *Endpoint) Close() {
 	}
 	e.conn.Close() //nolint:errcheck // nothing to do about it
 	<-e.done
+}
+
+// recvTOS asks the kernel for each datagram's TOS byte, so the receiver
+// sees the DSCP the network left on it. Best effort: without it EF stays 0.
+func recvTOS(c *net.UDPConn) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = raw.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_RECVTOS, 1)
+	})
+}
+
+// parseTOS finds the IP_TOS control message.
+func parseTOS(oob []byte) (uint8, bool) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.IPPROTO_IP && m.Header.Type == syscall.IP_TOS && len(m.Data) > 0 {
+			return m.Data[0], true
+		}
+	}
+	return 0, false
 }

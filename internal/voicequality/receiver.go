@@ -101,6 +101,8 @@ type Stats struct {
 	DelayMean, DelayP95, DelayMax time.Duration
 	// R and MOS are the E-model's estimate (see Rate).
 	R, MOS float64
+	// EF counts packets that arrived marked DSCP 46 (Endpoint only).
+	EF int
 }
 
 // extMax is the highest extended sequence number seen.
