@@ -32,9 +32,13 @@ func (e Egress) String() string {
 	return "FIFO"
 }
 
-// queuePackets is each class's buffer: 100 full-size frames, 120 ms at 10
-// Mbit/s, about what a small WAN router holds.
-const queuePackets = 40
+// QueuePackets is each class's tail-drop buffer: 40 full-size frames, 48
+// ms at 10 Mbit/s. Longer queues would measure Open vSwitch rather than
+// the egress: the userspace datapath sends through an AF_PACKET socket,
+// and packets waiting in the qdisc count against that socket's send
+// buffer (about 90 full-size frames); once it is full OVS drops before
+// the qdisc sees the packet, EF or not.
+const QueuePackets = 40
 
 // shapeCommands are the tc commands that make dev a bottleneck of mbit
 // Mbit/s with the given egress.
@@ -48,7 +52,7 @@ func shapeCommands(dev string, mbit float64, e Egress) [][]string {
 		tc("class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", rate(1), "ceil", rate(1), "burst", burst, "cburst", burst),
 	}
 	leaf := func(class string) []string {
-		return tc("qdisc", "add", "dev", dev, "parent", "1:"+class, "handle", class+":", "pfifo", "limit", strconv.Itoa(queuePackets))
+		return tc("qdisc", "add", "dev", dev, "parent", "1:"+class, "handle", class+":", "pfifo", "limit", strconv.Itoa(QueuePackets))
 	}
 	if e == EgressDSCP {
 		cmds = append(cmds,

@@ -65,14 +65,15 @@ func (e *Endpoint) receive() {
 
 // Send sends the codec's RTP to peer every packet time for d, on an
 // absolute schedule so that a late wake-up does not shift later packets.
-// It returns the number of packets sent.
-func (e *Endpoint) Send(ctx context.Context, peer *net.UDPAddr, d time.Duration) (int, error) {
+// It returns what it sent, for the peer's Expect.
+func (e *Endpoint) Send(ctx context.Context, peer *net.UDPAddr, d time.Duration) (Schedule, error) {
 	seq := uint16(rand.Uint32())
 	ts := rand.Uint32()
 	ssrc := rand.Uint32()
 	buf := make([]byte, 0, 2048)
 	start := time.Now()
 	n := int(d / e.codec.Ptime)
+	sc := Schedule{Start: start, FirstSeq: seq}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for i := range n {
@@ -81,11 +82,13 @@ func (e *Endpoint) Send(ctx context.Context, peer *net.UDPAddr, d time.Duration)
 			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
-				return i, ctx.Err()
+				sc.Count = i
+				return sc, ctx.Err()
 			case <-timer.C:
 			}
 		} else if ctx.Err() != nil {
-			return i, ctx.Err()
+			sc.Count = i
+			return sc, ctx.Err()
 		}
 		// The RTP timestamp follows the schedule, the carried send time
 		// the clock: a late send shows as delay, as a real phone's would.
@@ -95,10 +98,19 @@ func (e *Endpoint) Send(ctx context.Context, peer *net.UDPAddr, d time.Duration)
 		// A full queue or an ICMP error reported on the socket loses
 		// this packet, as the network would, but not the stream.
 		if _, err := e.conn.WriteToUDP(buf, peer); errors.Is(err, net.ErrClosed) {
-			return i, err
+			sc.Count = i
+			return sc, err
 		}
 	}
-	return n, nil
+	sc.Count = n
+	return sc, nil
+}
+
+// Expect tells the endpoint what its peer sent (see Stream.Expect).
+func (e *Endpoint) Expect(sc Schedule) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rx.Expect(sc)
 }
 
 // Stats summarises what arrived so far.

@@ -44,10 +44,11 @@ func TestEndpointsOverRealUDP(t *testing.T) {
 	eb := NewEndpoint(cb, G729, epoch, 500*time.Millisecond)
 	defer ea.Close()
 	defer eb.Close()
-	n, err := ea.Send(ctx, cb.LocalAddr().(*net.UDPAddr), 2*time.Second)
-	if err != nil || n != 100 {
-		t.Fatalf("sent %d: %v", n, err)
+	sc, err := ea.Send(ctx, cb.LocalAddr().(*net.UDPAddr), 2*time.Second)
+	if err != nil || sc.Count != 100 {
+		t.Fatalf("sent %d: %v", sc.Count, err)
 	}
+	eb.Expect(sc)
 	time.Sleep(200 * time.Millisecond)
 	st := eb.Stats()
 	if st.Expected != 100 || st.Received != 100 || st.Loss != 0 {
@@ -59,7 +60,15 @@ func TestEndpointsOverRealUDP(t *testing.T) {
 	if st.EF != 0 {
 		t.Fatalf("%d packets marked EF; nothing marks them here", st.EF)
 	}
-	if ser := eb.Series(); len(ser) != 4 || ser[0].Expected != 25 || ser[3].Received != 25 {
+	// 2 s in 500 ms intervals: four, or five if the first packet left
+	// late in its interval; every packet is in one of them.
+	ser := eb.Series()
+	exp, rcv := 0, 0
+	for _, p := range ser {
+		exp += p.Expected
+		rcv += p.Received
+	}
+	if len(ser) < 4 || len(ser) > 5 || exp != 100 || rcv != 100 {
 		t.Fatalf("series %+v", ser)
 	}
 	if st := ea.Stats(); st.Received != 0 {

@@ -259,8 +259,8 @@ func Run(ctx context.Context, lab *ovslab.Lab, s Scenario, o RunOptions) (Result
 	var sendWG sync.WaitGroup
 	for _, l := range eps {
 		sendWG.Add(2)
-		go func() { defer sendWG.Done(); _, _ = l.phone.Send(ctx, l.pbxAddr, s.Duration) }()
-		go func() { defer sendWG.Done(); _, _ = l.pbx.Send(ctx, l.phoneAddr, s.Duration) }()
+		go func() { defer sendWG.Done(); sc, _ := l.phone.Send(ctx, l.pbxAddr, s.Duration); l.pbx.Expect(sc) }()
+		go func() { defer sendWG.Done(); sc, _ := l.pbx.Send(ctx, l.phoneAddr, s.Duration); l.phone.Expect(sc) }()
 	}
 	sendWG.Wait()
 	// The last packets may still sit in the bottleneck's queue.

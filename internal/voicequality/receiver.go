@@ -31,7 +31,25 @@ type Stream struct {
 	bucketRcv map[int]int
 	bucketDel map[int]time.Duration
 	bucketJit map[int]float64 // jitter after the bucket's last arrival
+	seqs      []uint16        // every packet's sequence number, in arrival order
+	// sched is the sender's own account, when known (Expect).
+	sched *Schedule
 }
+
+// Schedule is what a sender sent: Count packets, one per packet time from
+// Start, numbered from FirstSeq.
+type Schedule struct {
+	Start    time.Time
+	FirstSeq uint16
+	Count    int
+}
+
+// Expect gives the stream the sender's schedule. Loss then counts against
+// what was sent, which also covers packets lost before the first arrival
+// or after the last (invisible to RFC 3550's count, which starts at the
+// first sequence number received and ends at the highest) and a stream of
+// which nothing arrived at all.
+func (s *Stream) Expect(sc Schedule) { s.sched = &sc }
 
 // NewStream starts the statistics of a stream of codec c. Time-series
 // buckets are interval long and counted from epoch (by send time).
@@ -60,6 +78,7 @@ func (s *Stream) Add(p Packet, arrival time.Time) {
 		s.maxSeq = p.Seq
 	}
 	s.received++
+	s.seqs = append(s.seqs, p.Seq)
 
 	// Transit in timestamp units: arrival on the RTP clock minus the
 	// packet's RTP timestamp. Only differences matter, so the arrival
@@ -111,12 +130,22 @@ func (s *Stream) extMax() uint32 { return s.cycles + uint32(s.maxSeq) }
 // Stats summarises the stream so far.
 func (s *Stream) Stats() Stats {
 	st := Stats{Codec: s.codec, Received: s.received}
-	if !s.started {
+	switch {
+	case s.sched != nil:
+		st.Expected = s.sched.Count
+	case s.started:
+		st.Expected = int(s.extMax() - s.baseSeq + 1)
+	}
+	if st.Expected == 0 {
 		return st
 	}
-	st.Expected = int(s.extMax() - s.baseSeq + 1)
 	st.Lost = max(st.Expected-st.Received, 0)
 	st.Loss = float64(st.Lost) / float64(st.Expected)
+	if !s.started { // nothing arrived
+		st.R = Rate(s.codec, MouthToEar(s.codec, 0, 0), st.Loss)
+		st.MOS = MOS(st.R)
+		return st
+	}
 	st.Jitter = s.jitterDuration(s.jitter)
 	st.DelayMean = s.delaySum / time.Duration(s.received)
 	d := slices.Clone(s.delays)
@@ -148,21 +177,40 @@ type Point struct {
 // Series returns the per-interval time series, by send time. Expected
 // counts come from the sender's fixed schedule: packet n was sent n
 // packet times after the first one.
+//
+// With the sender's schedule (Expect), packet i counts in the interval of
+// its scheduled send time, both as expected and, by its sequence number,
+// as received.
 func (s *Stream) Series() []Point {
-	if !s.started {
-		return nil
-	}
-	exp := map[int]int{}
+	exp, rcv := map[int]int{}, s.bucketRcv
 	lo, hi := math.MaxInt, math.MinInt
-	for q := s.baseSeq; q <= s.extMax(); q++ {
-		b := s.bucket(s.refSent.Add(time.Duration(q-s.baseSeq) * s.codec.Ptime))
-		exp[b]++
-		lo, hi = min(lo, b), max(hi, b)
+	switch {
+	case s.sched != nil:
+		at := func(i int) int { return s.bucket(s.sched.Start.Add(time.Duration(i) * s.codec.Ptime)) }
+		for i := range s.sched.Count {
+			b := at(i)
+			exp[b]++
+			lo, hi = min(lo, b), max(hi, b)
+		}
+		rcv = map[int]int{}
+		for _, q := range s.seqs {
+			if i := int(q - s.sched.FirstSeq); i < s.sched.Count {
+				rcv[at(i)]++
+			}
+		}
+	case s.started:
+		for q := s.baseSeq; q <= s.extMax(); q++ {
+			b := s.bucket(s.refSent.Add(time.Duration(q-s.baseSeq) * s.codec.Ptime))
+			exp[b]++
+			lo, hi = min(lo, b), max(hi, b)
+		}
+	default:
+		return nil
 	}
 	var out []Point
 	jit := 0.0
 	for b := lo; b <= hi; b++ {
-		p := Point{At: time.Duration(b) * s.interval, Expected: exp[b], Received: s.bucketRcv[b]}
+		p := Point{At: time.Duration(b) * s.interval, Expected: exp[b], Received: rcv[b]}
 		if p.Expected > 0 {
 			p.Loss = max(float64(p.Expected-p.Received), 0) / float64(p.Expected)
 		}
@@ -170,8 +218,8 @@ func (s *Stream) Series() []Point {
 			jit = j
 		}
 		p.Jitter = s.jitterDuration(jit)
-		if p.Received > 0 {
-			p.Delay = s.bucketDel[b] / time.Duration(p.Received)
+		if n := s.bucketRcv[b]; n > 0 {
+			p.Delay = s.bucketDel[b] / time.Duration(n)
 		}
 		out = append(out, p)
 	}

@@ -1,6 +1,7 @@
 package voicequality
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -131,5 +132,44 @@ func TestPacketRoundTrip(t *testing.T) {
 		if _, err := ParsePacket(bad); err == nil {
 			t.Errorf("accepted %x", bad)
 		}
+	}
+}
+
+// With the sender's schedule, losses before the first arrival and after
+// the last count, which RFC 3550's count from the received sequence
+// numbers cannot see; and the series puts them in their seconds.
+func TestScheduleCountsEdgeLosses(t *testing.T) {
+	y := newSynth(65530)
+	for i := 5; i < 140; i++ { // 0-4 and 140-149 lost
+		y.add(i, 2*time.Millisecond)
+	}
+	if st := y.s.Stats(); st.Expected != 135 || st.Lost != 0 {
+		t.Fatalf("RFC 3550 view: %+v", st)
+	}
+	y.s.Expect(Schedule{Start: y.epoch, FirstSeq: 65530, Count: 150})
+	st := y.s.Stats()
+	if st.Expected != 150 || st.Lost != 15 || st.Loss != 0.1 {
+		t.Fatalf("expected %d lost %d loss %v", st.Expected, st.Lost, st.Loss)
+	}
+	ser := y.s.Series()
+	if len(ser) != 3 || ser[0].Received != 45 || ser[1].Received != 50 || ser[2].Received != 40 {
+		t.Fatalf("%+v", ser)
+	}
+}
+
+// A stream of which nothing arrived is 100% loss, not an empty line in
+// the table.
+func TestNothingArrived(t *testing.T) {
+	s := NewStream(G711, time.Unix(0, 0), time.Second)
+	if st := s.Stats(); st.Expected != 0 || st.MOS != 0 {
+		t.Fatalf("without a schedule: %+v", st)
+	}
+	s.Expect(Schedule{Start: time.Unix(0, 0), Count: 100})
+	st := s.Stats()
+	if st.Loss != 1 || st.Lost != 100 || math.Abs(st.R-(93.2-95*100/125.1)) > 1e-9 {
+		t.Fatalf("%+v", st)
+	}
+	if ser := s.Series(); len(ser) != 2 || ser[0].Loss != 1 || ser[1].Loss != 1 {
+		t.Fatalf("%+v", ser)
 	}
 }
