@@ -70,12 +70,16 @@ func writePlots(outs []outcome, o options, rel string) ([]figure, error) {
 			p.Y.Label.Text = []string{"packet loss (%)", "RFC 3550 jitter, worst call (ms)", "one-way delay, worst call (ms)"}[i]
 			p.Y.Min = 0
 			p.Legend.Top = true
+			top := 1.0
 			for vi, oc := range outs {
 				if oc.load != load || oc.v.pending != "" || oc.err != nil {
 					continue
 				}
 				series := [3]plotter.XYs{}
 				series[0], series[1], series[2] = upSeries(oc.res)
+				for _, xy := range series[i] {
+					top = max(top, xy.Y)
+				}
 				line, err := plotter.NewLine(series[i])
 				if err != nil {
 					continue // no points
@@ -85,6 +89,7 @@ func writePlots(outs []outcome, o options, rel string) ([]figure, error) {
 				p.Add(line)
 				p.Legend.Add(oc.v.title, line)
 			}
+			p.Y.Max = 1.4 * top // room for the legend above the lines
 			name := fmt.Sprintf("voice-%s-%g.png", what, 100*load)
 			if err := p.Save(16*vg.Centimeter, 9*vg.Centimeter, filepath.Join(o.img, name)); err != nil {
 				return nil, err
@@ -95,9 +100,8 @@ func writePlots(outs []outcome, o options, rel string) ([]figure, error) {
 	for _, c := range []voicequality.Codec{voicequality.G711, voicequality.G729} {
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("E-model MOS of the worst %s call (upstream)", codecTitle(c))
-		p.Y.Label.Text = "MOS"
-		p.Y.Min, p.Y.Max = 1, 4.5
-		p.Legend.Top = true
+		p.Y.Label.Text = "MOS (1 to 4.5)"
+		p.Legend.Top, p.Legend.Left = true, true
 		var names []string
 		for _, l := range o.loads {
 			names = append(names, fmt.Sprintf("%g%% load", 100*l))
@@ -131,6 +135,8 @@ func writePlots(outs []outcome, o options, rel string) ([]figure, error) {
 			p.Legend.Add(v.title, bars)
 		}
 		p.NominalX(names...)
+		p.X.Min, p.X.Max = -0.6, float64(len(o.loads))-0.4
+		p.Y.Min, p.Y.Max = 0, 6 // the legend sits above 4.5
 		name := fmt.Sprintf("voice-mos-%s.png", c.Name)
 		if err := p.Save(16*vg.Centimeter, 9*vg.Centimeter, filepath.Join(o.img, name)); err != nil {
 			return nil, err

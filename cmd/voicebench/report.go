@@ -57,6 +57,10 @@ func beCarried(r voicequality.Result) string {
 			parts = append(parts, be.Proto+" error")
 			continue
 		}
+		if be.Proto == "udp" {
+			parts = append(parts, fmt.Sprintf("udp %.1f (%.0f%% lost)", be.ReceivedMbit, be.LostPercent))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %.1f", be.Proto, be.ReceivedMbit))
 	}
 	return strings.Join(parts, ", ")
@@ -75,7 +79,7 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 	p("")
 	p("- One access switch (userspace Open vSwitch) run by voipsdn in-process; two phones and a PC on it; an uplink")
 	p("  port to a WAN/PBX-side host that holds the PBX's media address and the iperf3 servers.")
-	p("- The uplink is the bottleneck: `tc` HTB at %g Mbit/s on the switch's egress towards the WAN, with a", o.linkMbit)
+	p("- The uplink is the bottleneck: `tc` HTB at %g Mbit/s where it enters the WAN side, with a", o.linkMbit)
 	p("  %d-packet tail-drop queue per class. *FIFO egress*: one class. *DSCP-honouring egress*: EF (DSCP 46, matched", voicequality.QueuePackets)
 	p("  with `u32 match ip dsfield 0xb8 0xfc`) goes to a class with 30%% guaranteed and the higher priority, the rest")
 	p("  to best effort (70%%); both may use the whole link. This emulates a WAN router with a low-latency queue, or")
@@ -143,11 +147,17 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 	p("## Reading it")
 	p("")
 	p("- EF %% is the share of the stream's packets that arrived with DSCP 46: the switch sets it (no sender marks).")
-	p("- The userspace datapath charges packets waiting in the egress qdisc to its AF_PACKET socket; with a queue")
-	p("  much longer than about 90 full-size frames that buffer fills and Open vSwitch drops before the qdisc, EF")
-	p("  included. Hence the short (%d-packet) queues: longer ones would measure OVS, not the egress.", voicequality.QueuePackets)
-	p("- With a tail-drop queue the best-effort traffic, which the switch forwards in batches, takes most freed")
-	p("  slots, so unprotected voice loses a larger share than best effort itself does.")
+	p("- Which lever does what: the marking (EF %%) is voipsdn's; the priority is the emulated egress's. Marking")
+	p("  over a FIFO egress changes nothing, as the second scenario shows.")
+	p("- The shaper sits where the uplink enters the WAN side (ingress redirected to an IFB device), so it drops")
+	p("  packet by packet as a router does. Its queues are short (%d packets) because the userspace datapath's", voicequality.QueuePackets)
+	p("  AF_PACKET socket stays charged for packets waiting there; longer queues fill that socket buffer and Open")
+	p("  vSwitch then drops before the shaper, EF included.")
+	p("- Unprotected voice loses far more than best-effort UDP does at the same full queue (compare the UDP loss in")
+	p("  the last column). The userspace datapath polls its ports in turn and forwards each port's packets in a")
+	p("  batch, so the PC's batch takes every slot the link frees before the phones' packets arrive. A hardware")
+	p("  switch interleaves ports more finely and would spread the loss more evenly; the unprotected figures at")
+	p("  95%% and 150%% are therefore pessimistic, the protected ones are not affected.")
 }
 
 func verdict(w io.Writer, outs []outcome) {

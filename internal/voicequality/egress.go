@@ -32,22 +32,35 @@ func (e Egress) String() string {
 	return "FIFO"
 }
 
-// QueuePackets is each class's tail-drop buffer: 40 full-size frames, 48
+// QueuePackets is each class's tail-drop buffer: 50 full-size frames, 60
 // ms at 10 Mbit/s. Longer queues would measure Open vSwitch rather than
 // the egress: the userspace datapath sends through an AF_PACKET socket,
-// and packets waiting in the qdisc count against that socket's send
-// buffer (about 90 full-size frames); once it is full OVS drops before
-// the qdisc sees the packet, EF or not.
-const QueuePackets = 40
+// and the kernel keeps charging a packet to that socket's send buffer
+// (about 200 KB) across the veth and while it waits in the shaper. With
+// more than about 70 full-size frames queued the buffer is full and OVS
+// drops whole transmit batches before the shaper sees them, EF or not.
+const QueuePackets = 50
 
-// shapeCommands are the tc commands that make dev a bottleneck of mbit
-// Mbit/s with the given egress.
-func shapeCommands(dev string, mbit float64, e Egress) [][]string {
+// ifbName is the shaper's device inside the WAN host's namespace.
+const ifbName = "vqifb0"
+
+// The bottleneck sits where the WAN host's link enters it: its ingress is
+// redirected to an IFB device whose egress carries the shaper. So the
+// queue drops packet by packet, as a router's does. A qdisc on the
+// switch side's egress instead would refuse packets inside Open vSwitch's
+// sendmmsg, and OVS then drops the rest of that transmit batch too.
+func shapeCommands(iface string, mbit float64, e Egress) [][]string {
 	rate := func(f float64) string { return strconv.FormatFloat(mbit*f*1000, 'f', 0, 64) + "kbit" }
 	tc := func(args ...string) []string { return append([]string{"tc"}, args...) }
+	dev := ifbName
 	// A burst of a few frames keeps the shaper smooth at this rate.
 	burst := "6kb"
 	cmds := [][]string{
+		{"ip", "link", "add", ifbName, "type", "ifb"},
+		{"ip", "link", "set", ifbName, "up"},
+		tc("qdisc", "add", "dev", iface, "handle", "ffff:", "ingress"),
+		tc("filter", "add", "dev", iface, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
+			"action", "mirred", "egress", "redirect", "dev", ifbName),
 		tc("qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "20"),
 		tc("class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", rate(1), "ceil", rate(1), "burst", burst, "cburst", burst),
 	}
@@ -70,22 +83,23 @@ func shapeCommands(dev string, mbit float64, e Egress) [][]string {
 	return cmds
 }
 
-// Shape turns dev (an interface in this namespace) into the bottleneck.
-func Shape(ctx context.Context, dev string, mbit float64, e Egress) error {
-	for _, argv := range shapeCommands(dev, mbit, e) {
-		if err := runCmd(ctx, argv...); err != nil {
-			return fmt.Errorf("shaping %s: %w", dev, err)
+// Shape makes the link into iface, inside network namespace ns, a
+// bottleneck of mbit Mbit/s with the given egress.
+func Shape(ctx context.Context, ns, iface string, mbit float64, e Egress) error {
+	for _, argv := range shapeCommands(iface, mbit, e) {
+		if err := runCmd(ctx, append([]string{"ip", "netns", "exec", ns}, argv...)...); err != nil {
+			return fmt.Errorf("shaping %s: %w", iface, err)
 		}
 	}
 	return nil
 }
 
-// QueueStats returns `tc -s class show` for dev, to show which class
-// carried and dropped what.
-func QueueStats(ctx context.Context, dev string) string {
+// QueueStats returns the shaper's `tc -s qdisc show` in ns, to show which
+// class carried and dropped what.
+func QueueStats(ctx context.Context, ns string) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	out, _ := exec.CommandContext(ctx, "tc", "-s", "class", "show", "dev", dev).CombinedOutput()
+	out, _ := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "tc", "-s", "qdisc", "show", "dev", ifbName).CombinedOutput()
 	return string(out)
 }
 

@@ -23,8 +23,8 @@ import (
 // The bottleneck lab: one access switch sw1 run by voipsdn, two phones and
 // a PC (the best-effort source) on it, and an uplink port to a "WAN/PBX
 // side" host that holds the PBX's media address and the iperf3 servers.
-// The switch side of that uplink is the bottleneck: a tc shaper at
-// LinkMbit on its egress, FIFO or DSCP-honouring. Everything sits in one
+// The uplink is the bottleneck: a tc shaper at LinkMbit where it enters
+// the WAN side, FIFO or DSCP-honouring (see Shape). Everything sits in one
 // VLAN so no routing is needed; only the phone-to-PBX direction crosses
 // the shaper, the other way is left unshaped.
 var labHosts = []ovslab.HostSpec{
@@ -162,11 +162,10 @@ func Run(ctx context.Context, lab *ovslab.Lab, s Scenario, o RunOptions) (Result
 		}
 	}
 	wan := lab.Host("wan")
-	uplink := wan.Port.Name
-	if err := Shape(ctx, uplink, s.LinkMbit, s.Levers.Egress); err != nil {
+	if err := Shape(ctx, wan.NS, wan.Iface, s.LinkMbit, s.Levers.Egress); err != nil {
 		return Result{}, err
 	}
-	o.Logf("%s: topology up, bottleneck %s at %g Mbit/s (%s)", s.Name, uplink, s.LinkMbit, s.Levers.Egress)
+	o.Logf("%s: topology up, bottleneck into %s at %g Mbit/s (%s)", s.Name, wan.Name, s.LinkMbit, s.Levers.Egress)
 
 	// Media addresses, learned over AMI as voipsdn learns them.
 	media := make(chan tracker.MediaKnown, 4*len(s.Calls))
@@ -273,7 +272,7 @@ func Run(ctx context.Context, lab *ovslab.Lab, s Scenario, o RunOptions) (Result
 			StreamResult{Call: l.m.Call, Leg: l.m.Leg.Channel, Dir: Down, Stats: l.phone.Stats(), Series: l.phone.Series()})
 	}
 	beWG.Wait()
-	res.Queues = QueueStats(ctx, uplink)
+	res.Queues = QueueStats(ctx, wan.NS)
 	return res, nil
 }
 

@@ -80,8 +80,13 @@ func TestMarkingProtectsVoiceAtOverload(t *testing.T) {
 	if mrcv == 0 || mef < mrcv*9/10 {
 		t.Errorf("with voipsdn only %d of %d upstream packets arrived EF", mef, mrcv)
 	}
-	if !(ml < pl) {
-		t.Errorf("voice loss with voipsdn %.2f%% is not lower than without %.2f%%", 100*ml, 100*pl)
+	// The link is 50% oversubscribed by traffic that does not back off:
+	// unprotected voice must lose much, protected voice (nearly) none.
+	if pl < 0.2 {
+		t.Errorf("without voipsdn voice lost only %.2f%%: the bottleneck is not congested", 100*pl)
+	}
+	if ml > 0.02 || ml >= pl {
+		t.Errorf("voice loss with voipsdn %.2f%%, without %.2f%%", 100*ml, 100*pl)
 	}
 }
 

@@ -103,7 +103,7 @@ type Result struct {
 	Scenario   Scenario
 	Streams    []StreamResult
 	BestEffort []BestEffort
-	// Queues is `tc -s class show` of the bottleneck after the run.
+	// Queues is `tc -s qdisc show` of the bottleneck after the run.
 	Queues string
 }
 
