@@ -40,7 +40,8 @@ func Rate(c Codec, ta time.Duration, loss float64) float64 {
 }
 
 // MOS is the conversational quality estimate for R (G.107 Annex B,
-// equation B-4).
+// equation B-4). The polynomial dips just below 1 for R under about 6.5;
+// MOS has no value below 1, so it is held there.
 func MOS(r float64) float64 {
 	switch {
 	case r <= 0:
@@ -48,7 +49,7 @@ func MOS(r float64) float64 {
 	case r >= 100:
 		return 4.5
 	}
-	return 1 + 0.035*r + r*(r-60)*(100-r)*7e-6
+	return max(1, 1+0.035*r+r*(r-60)*(100-r)*7e-6)
 }
 
 // MouthToEar estimates the E-model's Ta from a stream's network delay and

@@ -30,6 +30,7 @@ func TestMOSAtCategoryBorders(t *testing.T) {
 		near(t, "MOS", MOS(c.r), c.mos, 1e-9)
 	}
 	near(t, "MOS(-5)", MOS(-5), 1, 0)
+	near(t, "MOS(3)", MOS(3), 1, 0) // the polynomial gives 0.989
 	near(t, "MOS(120)", MOS(120), 4.5, 0)
 }
 

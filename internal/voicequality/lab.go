@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -272,6 +274,7 @@ func Run(ctx context.Context, lab *ovslab.Lab, s Scenario, o RunOptions) (Result
 			StreamResult{Call: l.m.Call, Leg: l.m.Leg.Channel, Dir: Down, Stats: l.phone.Stats(), Series: l.phone.Series()})
 	}
 	beWG.Wait()
+	slices.SortFunc(res.BestEffort, func(a, b BestEffort) int { return strings.Compare(b.Proto, a.Proto) }) // udp, tcp
 	res.Queues = QueueStats(ctx, wan.NS)
 	return res, nil
 }
