@@ -107,6 +107,9 @@ type Options struct {
 	// Args are further `voipsdn run` flags; Env further environment.
 	Args []string
 	Env  []string
+	// Prepare, if set, runs once the files are written and before the
+	// process starts: to make the configuration a symlink, say.
+	Prepare func(dir, configPath string) error
 }
 
 // Proc is a running voipsdn.
@@ -135,6 +138,11 @@ func Start(t testing.TB, opts Options) *Proc {
 	}
 	for name, content := range opts.Files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if opts.Prepare != nil {
+		if err := opts.Prepare(dir, cfg); err != nil {
 			t.Fatal(err)
 		}
 	}
