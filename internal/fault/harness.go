@@ -19,6 +19,11 @@
 // listeners, and learns the OpenFlow and Prometheus addresses from its log.
 // Proc reads metrics (Metric, Metrics), logs, the process's file descriptors
 // and memory, and can lower its limits (SetNoFile) or kill it.
+//
+// For the voice cases, StartPBX is a hostile AMI server (pbx.go) that
+// voipsdn logs in to (PBX.VoIPConfig gives the voip section), and that
+// writes whatever a case needs: invalid bytes, event storms, a session that
+// ends right after each login.
 package fault
 
 import (
