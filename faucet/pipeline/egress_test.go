@@ -4,8 +4,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"testing"
 
+	"github.com/voipsdn/voipsdn/internal/ovslab"
 	"github.com/voipsdn/voipsdn/openflow/oftable"
 )
 
@@ -101,3 +104,62 @@ func TestEgressACLOnTableModel(t *testing.T) {
 	wantOuts(t, "v100 flood", s.send(eth(1, "00:00:00:00:01:01", "00:00:00:00:01:02")), "ctl", "2:256", "3:256")
 	wantOuts(t, "v100 to the learned host", s.send(tagged(eth(3, "00:00:00:00:01:03", "00:00:00:00:01:01"), 0x100)), "ctl", "1:u")
 }
+
+// The egress tables on OVS equal Faucet's (testdata/egress.flows, written
+// from Faucet's source), flow for flow.
+func TestEgressTablesEqualFaucetOnOVS(t *testing.T) {
+	dp := loadDP(t, egressConfig)
+	l := NewLearned()
+	if r := l.Learn(testTime, dp, 2, 0x200, mac(h2)); r.Outcome != OutcomeLearned {
+		t.Fatal(r)
+	}
+	p := compileOrFail(t, dp, l)
+	ovs := startOVS(t, []uint32{1, 2, 3, 4})
+	ovs.load(p)
+	b, err := os.ReadFile(filepath.Join("testdata", "egress.flows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(ovs.dir, "egress.flows")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ovs.must("ovs-vsctl", "add-br", "gold", "--", "set", "bridge", "gold", "datapath_type=dummy",
+		"protocols=OpenFlow13", "fail_mode=secure")
+	ovs.must("ovs-ofctl", "-O", "OpenFlow13", "add-flows", "gold", path)
+	var tables []int
+	for _, n := range []string{TableEthDst, TableEgressACL, TableEgress} {
+		id, _ := p.Tables.ID(n)
+		tables = append(tables, int(id))
+	}
+	dump := func(bridge string) []string {
+		flows, err := ovslab.ParseFlows(ovs.must("ovs-ofctl", "-O", "OpenFlow13", "--no-stats", "dump-flows", bridge))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range flows {
+			if slices.Contains(tables, f.Table) {
+				out = append(out, idleRE.ReplaceAllString(f.Text, ""))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	want, got := dump("gold"), dump("br0")
+	if len(want) != 13 {
+		t.Fatalf("golden has %d egress flows, want 13", len(want))
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing flow Faucet installs: %s", w)
+		}
+	}
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			t.Errorf("flow Faucet does not install: %s", g)
+		}
+	}
+}
+
+var idleRE = regexp.MustCompile(`idle_timeout=\d+,? ?`)
