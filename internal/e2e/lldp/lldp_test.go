@@ -27,7 +27,7 @@ dps:
     hardware: Open vSwitch
     lldp_beacon: {send_interval: 1, max_per_interval: 5, system_name: closet-1}
     interfaces:
-      1: {native_vlan: office, description: "desk 1", lldp_beacon: {enable: true, org_tlvs: [{oui: 0x123456, subtype: 9, info: "cafe"}]}}
+      1: {native_vlan: office, description: "desk 1", receive_lldp: true, lldp_beacon: {enable: true, org_tlvs: [{oui: 0x123456, subtype: 9, info: "cafe"}]}}
       2: {native_vlan: voice, description: "phone 2"}
       3: {native_vlan: office, tagged_vlans: [voice]}
       4: {native_vlan: office}
@@ -155,7 +155,8 @@ func TestLLDPBeaconsAndVoicePolicy(t *testing.T) {
 	}
 }
 
-// A frame from a host's LLDP agent is recorded as the port's neighbour.
+// A frame from a host's LLDP agent, on a receive_lldp port, is recorded as
+// the port's neighbour.
 func TestLLDPNeighbourFromHost(t *testing.T) {
 	lab := newLab(t)
 	ctl := e2etest.Start(t, config)
