@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/voipsdn/voipsdn/internal/ovslab"
@@ -163,3 +164,25 @@ func TestEgressTablesEqualFaucetOnOVS(t *testing.T) {
 }
 
 var idleRE = regexp.MustCompile(`idle_timeout=\d+,? ?`)
+
+// egress_pipeline without acls_out adds the egress table only: eth_dst
+// writes the metadata and goes straight to egress, and its miss floods.
+func TestEgressPipelineWithoutACLs(t *testing.T) {
+	y := strings.Replace(strings.Replace(egressConfig, "    acl_out: drop_non_allow_host_v6\n", "", 1),
+		"    hardware: Open vSwitch\n", "    hardware: Open vSwitch\n    egress_pipeline: true\n", 1)
+	s := newSwitch(t, y)
+	if got := strings.Join(s.prog.Tables.Names(), ","); got != "vlan,eth_src,eth_dst,egress,flood" {
+		t.Fatalf("tables %s", got)
+	}
+	if d, _ := s.prog.Tables.Decl(TableEthDst); d.Miss != TableFlood {
+		t.Errorf("eth_dst miss %q, want flood", d.Miss)
+	}
+	wantOuts(t, "flood", s.send(v6(2, "00:00:00:00:00:02", "00:00:00:00:00:04", "fc00:200::1:2")), "ctl", "3:512", "4:512")
+	s.send(v6(4, "00:00:00:00:00:04", "00:00:00:00:00:02", "fc00:200::1:2"))
+	r := s.send(v6(3, "00:00:00:00:00:03", "00:00:00:00:00:02", "fc00:200::1:2"))
+	wantOuts(t, "to the learned host through egress", r, "ctl", "2:u")
+	egress, _ := s.prog.Tables.ID(TableEgress)
+	if !slices.Contains(r.Tables, egress) {
+		t.Errorf("the packet did not pass the egress table: %v", r.Tables)
+	}
+}
