@@ -98,6 +98,7 @@ func (m *Manager) SwitchPortStatus(ctx context.Context, sw Switch, ev of13.PortS
 		return
 	}
 	r.log.Info("port status", "port", ev.Port.String(), "reason", ev.Reason.String())
+	m.lldpLink(ctx, r, ev)
 	if ev.Reason != of13.PortDeleted && ev.Port.Up() {
 		return
 	}

@@ -20,8 +20,10 @@ type packetIn struct {
 	src    net.HardwareAddr
 	// ip is the sender's address (ARP SPA, IPv4 or IPv6 source), if any.
 	ip netip.Addr
-	// data is the raw frame, kept only when the router wants it (l3Wants).
+	// data is the raw frame, kept only when the router wants it (l3Wants)
+	// or for LLDP.
 	data []byte
+	lldp bool
 }
 
 // classify parses a packet-in and lets the pipeline decide its class. It
@@ -43,6 +45,10 @@ func classify(d *config.DP, pi *of13.PacketIn) (packetIn, error) {
 		return p, nil
 	}
 	p.vid = c.VID
+	if c.Control == pipeline.ControlLLDP {
+		p.lldp, p.data = true, slices.Clone(pi.Data)
+		return p, nil
+	}
 	if l3Wants(d, &pkt, c) {
 		p.data = slices.Clone(pi.Data)
 	}
@@ -128,6 +134,10 @@ func (r *runner) flush(ctx context.Context, b *batch) {
 // changes to p.
 func (r *runner) handlePacket(ctx context.Context, now time.Time, pk packetIn, b *batch) {
 	r.ctr.class[pk.class].handled.Add(1)
+	if pk.lldp {
+		r.lldpReceive(now, pk.inPort, pk.data)
+		return
+	}
 	if pk.data != nil {
 		r.l3Packet(ctx, now, pk.inPort, pk.vid, pk.data, b)
 	}
