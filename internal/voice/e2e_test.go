@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,7 +166,19 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	var wg sync.WaitGroup
-	mgr := dp.New(dp.Options{Logger: log})
+	// The manager's hooks reach the service, which is built after it.
+	var svcp atomic.Pointer[Service]
+	mgr := dp.New(dp.Options{Logger: log,
+		HostLocated: func(ip netip.Addr) {
+			if s := svcp.Load(); s != nil {
+				s.HostLocated(ip)
+			}
+		},
+		FlowRemoved: func(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) {
+			if s := svcp.Load(); s != nil {
+				s.FlowRemoved(ctx, dpid, fr)
+			}
+		}})
 	wg.Add(1)
 	go func() { defer wg.Done(); mgr.Run(ctx) }() //nolint:errcheck
 	if err := mgr.SetConfig(ctx, e.cfg); err != nil {
@@ -188,6 +201,7 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svcp.Store(svc)
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }() //nolint:errcheck
 	srv := &controller.Server{Handler: switchUp{mgr, svc}, Accept: mgr.Accepts, Logger: log, EchoInterval: time.Second}

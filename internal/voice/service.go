@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/ami/tracker"
+	"github.com/voipsdn/voipsdn/controller/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
 	"github.com/voipsdn/voipsdn/qos"
@@ -153,12 +155,29 @@ func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 		s.pending[dpid] = true
 	}
 	s.mu.Unlock()
+	// The switch may hold flows of calls that are up, left by an earlier
+	// run: read them now, so the calls' legs adopt them rather than
+	// install second copies; the sweep decides later what is stale.
+	s.engine.Scan(ctx, dpid) //nolint:errcheck // only fails at shutdown
 	if ready {
 		s.sweep(ctx, dpid)
 	}
 	// Legs that waited for this switch, or for hosts behind it, are
 	// planned again now rather than at their next retry.
 	s.engine.Kick(ctx) //nolint:errcheck // only fails at shutdown
+}
+
+// HostLocated tells the service that the controller has just located a
+// host's address, so that call legs waiting for it are placed at once.
+// It never blocks (the caller is the packet-in path).
+func (s *Service) HostLocated(ip netip.Addr) { s.engine.Located(ip) }
+
+// FlowRemoved passes a switch's flow-removed report to the QoS engine,
+// which acts on those of per-call flows.
+func (s *Service) FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) {
+	if err := s.engine.FlowRemoved(ctx, dpid, fr); err != nil {
+		s.log.Debug("flow-removed dropped at shutdown", "err", err)
+	}
 }
 
 func (s *Service) sweep(ctx context.Context, dpid uint64) {
@@ -230,6 +249,7 @@ func (s *Service) emit(ev tracker.Event) {
 	h := ev.EventHeader()
 	switch e := ev.(type) {
 	case tracker.CallStarted:
+		s.log.Info("call started", "server", h.Server, "call", h.Call, "leg", e.Leg.Uniqueid, "resynced", e.Resynced)
 		s.setLive(h.Server, h.Call, true)
 	case tracker.MediaKnown:
 		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec, Direct: e.Direct}
@@ -239,6 +259,7 @@ func (s *Service) emit(ev tracker.Event) {
 	case tracker.LegEnded:
 		s.engine.LegEnded(ctx, h.Server, h.Call, e.Leg.Uniqueid) //nolint:errcheck // only fails at shutdown
 	case tracker.CallEnded:
+		s.log.Info("call ended", "server", h.Server, "call", h.Call, "cause", e.Cause, "reason", e.Reason)
 		s.setLive(h.Server, h.Call, false)
 		s.engine.CallEnded(ctx, h.Server, h.Call) //nolint:errcheck // only fails at shutdown
 	case tracker.QualityReport:
