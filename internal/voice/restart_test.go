@@ -170,3 +170,29 @@ func TestRestartKeepsLiveCallFlows(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstCallAfterStartIsMarked: a controller that has just started
+// knows no host (the hosts' ARP caches are warm, so they do not ARP). Its
+// first call must be marked from its first packets, as later calls are:
+// the endpoints are probed as soon as the media is known and the legs
+// placed the moment the answers are learned, not at a retry timer. With
+// pinhole off nothing else marks the RTP.
+func TestFirstCallAfterStartIsMarked(t *testing.T) {
+	e := newE2E(t, `"off"`)
+	e.restartController()
+	wctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	if err := e.lab.WaitConnected(wctx, "sw1"); err != nil {
+		t.Fatal(err)
+	}
+	// The AMI client reconnects within 100 ms and resyncs.
+	time.Sleep(2 * time.Second)
+
+	_, legs := e.call(20300)
+	wait := e.rtpCall(legs, 2*time.Second)
+	for dir, st := range wait() {
+		if st.Packets < 90 || st.Packets-st.DSCP[46] > 1 {
+			t.Errorf("%s RTP of the first call: %d packets, %d not EF; want ~100, at most 1 not EF", dir, st.Packets, st.Packets-st.DSCP[46])
+		}
+	}
+}
