@@ -53,11 +53,16 @@ func (e *Engine) startScan(ctx context.Context, dpid uint64) {
 		e.do(ctx, func(ctx context.Context) { //nolint:errcheck // ctx ended: nobody waits
 			e.scanning--
 			defer e.inflight.Add(-1)
-			if err != nil {
+			switch {
+			case e.scans[dpid]:
+				// A sweep read the switch meanwhile, absorbed what it
+				// found and may have deleted some of it since: this older
+				// read must not bring those back.
+			case err != nil:
 				// Read again when a leg next needs the switch.
 				delete(e.scans, dpid)
 				e.log.Warn("reading per-call flows failed", "dp", dpName(dpid), "err", err)
-			} else {
+			default:
 				e.absorb(dpid, flows)
 			}
 			e.kick(ctx)

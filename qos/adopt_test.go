@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,3 +229,49 @@ func TestEngineFlowRemoved(t *testing.T) {
 	}
 }
 
+// slowReads answers the first CallFlows with what the switch held when it
+// was asked, but only once released, as a read that overtakes nothing.
+type slowReads struct {
+	*fakeSwitches
+	reads   atomic.Int32
+	release chan struct{}
+}
+
+func (s *slowReads) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error) {
+	flows, err := s.fakeSwitches.CallFlows(ctx, dpid)
+	if s.reads.Add(1) == 1 {
+		<-s.release
+	}
+	return flows, err
+}
+
+// A switch's first read (at connect) may return after a sweep has read it
+// again and deleted stale flows: the older read must not bring the deleted
+// flows back into the engine's books, where nothing would ever remove
+// them.
+func TestEngineLateScanDoesNotResurrectSweptFlows(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e1, _, ctx1 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("gone") {
+		e1.MediaKnown(ctx1, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e1, ctx1)
+
+	slow := &slowReads{fakeSwitches: sw, release: make(chan struct{})}
+	e2, obs, ctx2 := startEngine(t, testPolicy(config.PinholeMark), slow)
+	if err := e2.Scan(ctx2, 1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the scan has read the switch
+	if err := e2.Sweep(ctx2, 1, func(uint64) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	close(slow.release)
+	sync1(t, e2, ctx2)
+	if f, m := sw.counts(1); f != 0 || m != 0 {
+		t.Fatalf("after the sweep: %d flows, %d meters", f, m)
+	}
+	if obs.flows != 0 || obs.active != 0 {
+		t.Fatalf("the late read brought back %d flows of %d calls the sweep deleted", obs.flows, obs.active)
+	}
+}
