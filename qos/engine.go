@@ -84,6 +84,9 @@ type Engine struct {
 	// controlled port) before it is marked at the receiver's switch,
 	// without the ingress port (set before Run).
 	SenderWait time.Duration
+	// DirectGrace is how long phone-to-phone streams installed ahead of
+	// direct media wait for their legs to go direct (set before Run).
+	DirectGrace time.Duration
 
 	// scans records, per datapath, whether its per-call flows have been
 	// read (true) or are being read (false) since the engine started;
@@ -114,7 +117,8 @@ func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) 
 		// answer) and a switch reconnects within a second or two: retry
 		// soon, then every second, for about 10 s in all.
 		RetryDelay: 200 * time.Millisecond, Retries: 12, SenderWait: time.Second,
-		scans: make(map[uint64]bool),
+		DirectGrace: 3 * time.Second,
+		scans:       make(map[uint64]bool),
 	}
 }
 
@@ -320,6 +324,9 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 		e.fallback(leg, fail)
 	case fail != "":
 		e.log.Info("call leg partly best effort", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "reason", string(fail))
+	}
+	if leg.MayGoDirect && !leg.Direct && rec != nil {
+		e.prepareDirect(ctx, c)
 	}
 	e.keep(c)
 }

@@ -38,6 +38,10 @@ type Leg struct {
 	// other direction. Two legs installing both would fight over the same
 	// flows, each with its own meter.
 	Direct bool
+	// MayGoDirect: the server may move the call's media phone to phone
+	// (pjsip direct_media), so once both legs are known the engine
+	// prepares the phone-to-phone streams.
+	MayGoDirect bool
 }
 
 // StreamPlan is the flows for one direction of one leg, on the datapath

@@ -42,6 +42,8 @@ type Service struct {
 	engine  *qos.Engine
 	mgr     *ami.Manager
 	drivers map[string]*tracker.Driver
+	// direct: servers whose calls may run direct media (their config).
+	direct map[string]bool
 
 	ctxMu sync.Mutex
 	ctx   context.Context
@@ -92,6 +94,7 @@ func New(opts Options) (*Service, error) {
 	for _, a := range opts.VoIP.Asterisk {
 		direct[a.Name] = a.DirectMedia
 	}
+	s.direct = direct
 	for _, name := range mgr.Names() {
 		topt := tracker.Options{Server: name}
 		if !direct[name] {
@@ -252,7 +255,8 @@ func (s *Service) emit(ev tracker.Event) {
 		s.log.Info("call started", "server", h.Server, "call", h.Call, "leg", e.Leg.Uniqueid, "resynced", e.Resynced)
 		s.setLive(h.Server, h.Call, true)
 	case tracker.MediaKnown:
-		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec, Direct: e.Direct}
+		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec,
+			Direct: e.Direct, MayGoDirect: s.direct[h.Server]}
 		if err := s.engine.MediaKnown(ctx, leg, time.Now()); err != nil {
 			s.log.Debug("media known dropped at shutdown", "err", err)
 		}
