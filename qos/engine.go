@@ -249,15 +249,12 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 		e.log.Info("call media known", "server", leg.Server, "call", leg.Call, "leg", leg.ID,
 			"phone", leg.Remote.String(), "peer", leg.Local.String(), "codec", leg.Codec, "direct", leg.Direct)
 	}
-	started := known
-	if p != nil {
-		started = p.first
-	}
 	// A sender not located yet is probed; its stream is placed at the
 	// receiver's switch (without in_port) only if it has not answered
-	// within SenderWait, or on the last try: a host behind a controlled
-	// port answers in milliseconds.
-	receiverOK := time.Since(started) >= e.SenderWait || (p != nil && p.attempts >= e.Retries)
+	// within SenderWait of the first try, or on the last try: a host
+	// behind a controlled port answers in milliseconds. Never on the first
+	// try, however late the engine gets to it: the probe must go first.
+	receiverOK := p != nil && (time.Since(p.first) >= e.SenderWait || p.attempts >= e.Retries)
 	dirs, _ := planDirs(e.policy, leg, e.sw, e.sw.Placement, receiverOK)
 	fresh := legRecord{id: leg.ID, local: leg.Local, remote: leg.Remote, codec: leg.Codec}
 	target := rec
