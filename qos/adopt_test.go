@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // meterIDsOn lists the meters a fake datapath holds.

@@ -5,10 +5,10 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voice"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 

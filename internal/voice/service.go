@@ -11,9 +11,9 @@ import (
 
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/ami/tracker"
-	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 
@@ -97,10 +97,11 @@ func New(opts Options) (*Service, error) {
 	}
 	s.mgr = mgr
 	byName := make(map[string]*config.AsteriskServer, len(opts.VoIP.Asterisk))
+	s.direct = make(map[string]bool, len(opts.VoIP.Asterisk))
 	for _, a := range opts.VoIP.Asterisk {
 		byName[a.Name] = a
+		s.direct[a.Name] = a.DirectMedia
 	}
-	s.direct = direct
 	for _, name := range mgr.Names() {
 		a := byName[name]
 		topt := tracker.Options{Server: name, MaxCalls: a.MaxCalls, MaxLegs: a.MaxLegs}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/ami/tracker"
-	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 
