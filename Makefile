@@ -71,3 +71,10 @@ demo: deps build
 
 clean:
 	rm -rf $(BIN)
+
+# voice-bench measures calls across a congested uplink in the OVS lab (root;
+# about 6 minutes) and rewrites docs/voice-quality.md and its plots in docs/img.
+.PHONY: voice-bench
+VOICE_BENCH_FLAGS ?=
+voice-bench: deps build
+	$(BIN)/voicebench $(VOICE_BENCH_FLAGS)

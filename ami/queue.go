@@ -10,12 +10,19 @@ import (
 // delivery goroutine. push never blocks: when the queue is full the event
 // is dropped and counted. Notices (connect, disconnect) are never dropped:
 // they are few and consumers need them to stay consistent.
+//
+// A drop is announced by a DeliveryOverflow item in the ring at the drop's
+// place in the stream: after every event that came before the dropped
+// one. A consumer that resynchronises on it has then seen every channel a
+// dropped Hangup could have ended; an announcement that jumped the queue
+// let such channels in after the resync's snapshot point, and they stayed
+// up as ghosts. Drops in a row share the last item; so the ring holds at
+// most limit+1 items (plus notices).
 type queue struct {
 	mu      sync.Mutex
 	items   []Delivery // ring
 	head, n int
 	limit   int
-	dropped uint64 // not yet announced
 	maxLen  int
 	signal  chan struct{}
 	// server names the client in the DeliveryOverflow items the queue
@@ -46,10 +53,16 @@ func (q *queue) grow() {
 // push appends d and reports false if it was dropped.
 func (q *queue) push(d Delivery, force bool) bool {
 	q.mu.Lock()
-	if !force && q.n >= q.limit {
-		q.dropped++
-		q.mu.Unlock()
-		return false
+	dropped := !force && q.n >= q.limit
+	if dropped {
+		if q.n > 0 {
+			if last := &q.items[(q.head+q.n-1)%len(q.items)]; last.Kind == DeliveryOverflow {
+				last.Dropped++
+				q.mu.Unlock()
+				return false
+			}
+		}
+		d = Delivery{Server: q.server, Kind: DeliveryOverflow, Dropped: 1, Received: time.Now()}
 	}
 	if q.n == len(q.items) {
 		q.grow()
@@ -64,20 +77,14 @@ func (q *queue) push(d Delivery, force bool) bool {
 	case q.signal <- struct{}{}:
 	default:
 	}
-	return true
+	return !dropped
 }
 
-// pop waits for the next item. Pending drops are announced first, as one
-// DeliveryOverflow item, so the consumer learns of them in stream order.
+// pop waits for the next item: an event, a notice or a DeliveryOverflow
+// announcing drops, in stream order.
 func (q *queue) pop(ctx context.Context) (Delivery, bool) {
 	for {
 		q.mu.Lock()
-		if q.dropped > 0 {
-			d := Delivery{Server: q.server, Kind: DeliveryOverflow, Dropped: q.dropped, Received: time.Now()}
-			q.dropped = 0
-			q.mu.Unlock()
-			return d, true
-		}
 		if q.n > 0 {
 			d := q.items[q.head]
 			q.items[q.head] = Delivery{}

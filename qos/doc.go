@@ -17,7 +17,14 @@
 //     and an idle timeout, so they can be swept by cookie after a restart
 //     and expire by themselves if the controller is lost.
 //
-// The package performs no I/O and reads no clock; an engine elsewhere feeds
-// it the tracker's lifecycle events and the controller's host locations.
-// All functions are safe for concurrent use.
+// The planning functions (StandingFlows, PlanLeg) perform no I/O and read
+// no clock. The Engine is the stateful part: one goroutine owns each
+// call's record; it reads a switch's per-call flows before installing
+// anything there (so that after a restart a live call's legs adopt their
+// flows and meters instead of installing copies), waits for a stream's
+// sender to be located rather than mark it at the receiver without the
+// ingress port, installs phone-to-phone streams ahead of direct media,
+// and reinstalls flows the switch reports idled out while their call is
+// up. Its per-datapath committers and switch reads run on goroutines it
+// owns and waits for.
 package qos

@@ -79,6 +79,22 @@ type Engine struct {
 	// bound those attempts (set before Run).
 	RetryDelay time.Duration
 	Retries    int
+	// SenderWait is how long a stream whose sender is not located waits
+	// for it (probed, it answers in milliseconds if it is behind a
+	// controlled port) before it is marked at the receiver's switch,
+	// without the ingress port (set before Run).
+	SenderWait time.Duration
+	// DirectGrace is how long phone-to-phone streams installed ahead of
+	// direct media wait for their legs to go direct (set before Run).
+	DirectGrace time.Duration
+
+	// scans records, per datapath, whether its per-call flows have been
+	// read (true) or are being read (false) since the engine started;
+	// scanning counts the reads under way. Until a datapath has been read
+	// the engine installs nothing, so that it adopts the flows a previous
+	// run left rather than install a second copy.
+	scans    map[uint64]bool
+	scanning int
 
 	committers map[uint64]*committer
 	inflight   atomic.Int64
@@ -100,7 +116,9 @@ func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) 
 		// A host's address is learned from its ARP or ND (or a probe's
 		// answer) and a switch reconnects within a second or two: retry
 		// soon, then every second, for about 10 s in all.
-		RetryDelay: 200 * time.Millisecond, Retries: 12,
+		RetryDelay: 200 * time.Millisecond, Retries: 12, SenderWait: time.Second,
+		DirectGrace: 3 * time.Second,
+		scans:       make(map[uint64]bool),
 	}
 }
 
@@ -193,63 +211,134 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 	c := e.calls[cookie]
 	if c == nil {
 		if len(e.calls) >= e.policy.MaxCalls {
+			e.forgetRetry(cookie, leg.ID)
 			e.fallback(leg, ReasonOverCapacity)
 			return
 		}
-		c = &call{id: leg.Call, cookie: cookie}
+		c = &call{id: leg.Call, server: leg.Server, cookie: cookie}
 	}
 	if c.id == "" {
 		// Adopted after a restart: the tracker now names the call.
-		c.id = leg.Call
+		c.id, c.server = leg.Call, leg.Server
 	}
+	p := e.retries[cookie][leg.ID]
+	if p != nil && p.leg != leg {
+		// New media while the old waited: the wait starts again.
+		e.forgetRetry(cookie, leg.ID)
+		p = nil
+	}
+	var rec *legRecord
 	if i := c.leg(leg.ID); i >= 0 {
-		if c.legs()[i].sameMedia(leg) {
-			// The tracker reports a leg's media again after a resync or
-			// when RTCP confirms it; nothing changed, so nothing to do.
-			return
-		}
-		// New media addresses or codec for a known leg (re-INVITE, a
-		// resync, Getvar replacing an RTCP guess): replace its flows.
-		e.removeLeg(ctx, c, &c.legs()[i])
-		c.dropLeg(i)
-	}
-	plan, reason := PlanLeg(e.policy, leg, e.sw, e.sw.Placement)
-	if len(plan.Streams) == 0 {
-		// Both are usually transient: an address is learned from the next
-		// ARP, a switch reconnects within a second or two.
-		if reason == ReasonLocationUnknown {
-			if p, ok := e.sw.(Prober); ok {
-				for _, ip := range []netip.Addr{leg.Remote.Addr(), leg.Local.Addr()} {
-					if _, known := e.sw.Locate(ip); !known {
-						p.Probe(ip)
-					}
-				}
+		if l := &c.legs()[i]; l.sameMedia(leg) {
+			if p == nil {
+				// The tracker reports a leg's media again after a resync
+				// or when RTCP confirms it; nothing changed, so nothing to
+				// do.
+				return
 			}
+			// A direction of the leg still waits: place it now.
+			rec = l
+		} else {
+			// New media addresses or codec for a known leg (re-INVITE, a
+			// resync, Getvar replacing an RTCP guess): replace its flows.
+			e.removeLeg(ctx, c, l)
+			c.dropLeg(i)
 		}
-		if (reason == ReasonLocationUnknown || reason == ReasonSwitchDown) && e.retry(ctx, leg, known) {
-			return
+	}
+	if p == nil && rec == nil {
+		e.log.Info("call media known", "server", leg.Server, "call", leg.Call, "leg", leg.ID,
+			"phone", leg.Remote.String(), "peer", leg.Local.String(), "codec", leg.Codec, "direct", leg.Direct)
+	}
+	// A sender not located yet is probed; its stream is placed at the
+	// receiver's switch (without in_port) only if it has not answered
+	// within SenderWait of the first try, or on the last try: a host
+	// behind a controlled port answers in milliseconds. Never on the first
+	// try, however late the engine gets to it: the probe must go first.
+	receiverOK := p != nil && (time.Since(p.first) >= e.SenderWait || p.attempts >= e.Retries)
+	dirs, _ := planDirs(e.policy, leg, e.sw, e.sw.Placement, receiverOK)
+	fresh := legRecord{id: leg.ID, local: leg.Local, remote: leg.Remote, codec: leg.Codec}
+	target := rec
+	if target == nil {
+		target = &fresh
+	}
+	var wait, fail Reason
+	var todo []StreamPlan
+	for i := range dirs {
+		d := &dirs[i]
+		if !d.wanted || target.hasDir(i == 1) {
+			continue
 		}
-		e.fallback(leg, reason)
+		if st, ok := e.claimAdopted(c, leg, i == 1); ok {
+			target.add(st)
+			continue
+		}
+		switch {
+		case d.reason == ReasonLocationUnknown || d.reason == ReasonSwitchDown:
+			wait = d.reason
+		case d.reason != "":
+			if fail == "" {
+				fail = d.reason
+			}
+		case e.scanning > 0 || !e.scanned(ctx, d.sp.Location.DPID):
+			// The switch may still hold this stream from before a
+			// restart: adopt it once its flows are read, never install
+			// a second copy beside it.
+			wait = ReasonSwitchDown
+		default:
+			todo = append(todo, d.sp)
+		}
+	}
+	if wait == ReasonLocationUnknown {
+		e.probeUnknown(leg)
+	}
+	// The leg's install time is taken when the last of its streams is
+	// confirmed.
+	waiting := &legWait{left: len(todo), known: known}
+	for _, sp := range todo {
+		st, ok := e.installStream(ctx, c, leg, sp, waiting)
+		if ok && !target.add(st) {
+			// One stream per direction, so this cannot happen; if it did,
+			// the stream could never be removed.
+			panic("qos: more than two streams planned for a leg")
+		}
+	}
+	if rec == nil && len(fresh.used()) > 0 {
+		rec = c.addLeg(fresh)
+	}
+	if rec != nil && len(todo) > 0 {
+		e.supersedeAdopted(ctx, c, rec)
+	}
+	if wait != "" && e.retry(ctx, leg, known) {
 		e.keep(c)
 		return
 	}
 	e.forgetRetry(cookie, leg.ID)
-	rec := legRecord{id: leg.ID, local: leg.Local, remote: leg.Remote, codec: leg.Codec}
-	// The leg's install time is taken when the last of its streams is
-	// confirmed.
-	waiting := &legWait{left: len(plan.Streams), known: known}
-	for _, sp := range plan.Streams {
-		st, ok := e.installStream(ctx, c.cookie, leg, sp, waiting)
-		if ok && !rec.add(st) {
-			// PlanLeg plans one stream per direction, so this cannot
-			// happen; if it did, the stream could never be removed.
-			panic("qos: more than two streams planned for a leg")
-		}
+	if fail == "" {
+		fail = wait
 	}
-	if len(rec.used()) > 0 {
-		e.supersedeAdopted(ctx, c, c.addLeg(rec))
+	switch {
+	case rec == nil && fail != "":
+		e.fallback(leg, fail)
+	case fail != "":
+		e.log.Info("call leg partly best effort", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "reason", string(fail))
+	}
+	if leg.MayGoDirect && !leg.Direct && rec != nil {
+		e.prepareDirect(ctx, c)
 	}
 	e.keep(c)
+}
+
+// probeUnknown asks the network where the leg's unlocated endpoints are.
+func (e *Engine) probeUnknown(leg Leg) {
+	p, ok := e.sw.(Prober)
+	if !ok {
+		return
+	}
+	for _, ip := range []netip.Addr{leg.Remote.Addr(), leg.Local.Addr()} {
+		if _, known := e.sw.Locate(ip); !known {
+			p.Probe(ip)
+		}
+	}
 }
 
 // legWait tracks a leg's streams until the switch has confirmed them.
@@ -325,7 +414,9 @@ func (e *Engine) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
 type pendingLeg struct {
 	leg      Leg
 	known    time.Time
+	first    time.Time // when it started waiting
 	attempts int
+	timer    *time.Timer // armed for the next attempt; nil while none is
 }
 
 // maxRetryDelay caps the wait between attempts: a waiting call is usually
@@ -334,27 +425,32 @@ const maxRetryDelay = time.Second
 
 // retry plans the leg again after RetryDelay, doubling up to a second,
 // at most Retries times, unless its call or leg ends meanwhile. It reports
-// whether it will. Kick retries every waiting leg at once.
+// whether it will. The timer is only the fallback: a host being located
+// (Located), a switch connecting or its flows being read (Kick) plan the
+// waiting legs again at once.
 func (e *Engine) retry(ctx context.Context, leg Leg, known time.Time) bool {
 	cookie := CallCookie(leg.Server, leg.Call)
 	p := e.retries[cookie][leg.ID]
 	if p == nil {
-		p = &pendingLeg{leg: leg, known: known}
+		p = &pendingLeg{leg: leg, known: known, first: time.Now()}
 		if e.retries[cookie] == nil {
 			e.retries[cookie] = make(map[string]*pendingLeg)
 		}
 		e.retries[cookie][leg.ID] = p
 	}
+	p.leg = leg
+	if p.timer != nil {
+		return true // planned again early; the armed attempt still stands
+	}
 	if p.attempts >= e.Retries {
-		e.forgetRetry(cookie, leg.ID)
 		return false
 	}
-	p.leg = leg
 	delay := min(e.RetryDelay<<p.attempts, max(maxRetryDelay, e.RetryDelay))
 	p.attempts++
-	time.AfterFunc(delay, func() {
+	p.timer = time.AfterFunc(delay, func() {
 		e.do(ctx, func(ctx context.Context) { //nolint:errcheck // ctx ended: nothing to retry
 			if e.retries[cookie][leg.ID] == p {
+				p.timer = nil
 				e.mediaKnown(ctx, p.leg, p.known)
 			}
 		})
@@ -365,21 +461,14 @@ func (e *Engine) retry(ctx context.Context, leg Leg, known time.Time) bool {
 // Kick plans every waiting leg again now, as when a switch has just
 // connected and its hosts may be found at once.
 func (e *Engine) Kick(ctx context.Context) error {
-	return e.do(ctx, func(ctx context.Context) {
-		var legs []*pendingLeg
-		for _, ls := range e.retries {
-			for _, p := range ls {
-				legs = append(legs, p)
-			}
-		}
-		for _, p := range legs {
-			e.mediaKnown(ctx, p.leg, p.known)
-		}
-	})
+	return e.do(ctx, e.kick)
 }
 
 func (e *Engine) forgetRetry(cookie uint64, leg string) {
 	if legs := e.retries[cookie]; legs != nil {
+		if p := legs[leg]; p != nil && p.timer != nil {
+			p.timer.Stop()
+		}
 		delete(legs, leg)
 		if len(legs) == 0 {
 			delete(e.retries, cookie)
@@ -397,8 +486,8 @@ func (e *Engine) keep(c *call) {
 
 // installStream queues a stream's meter and flows. The switch's verdict
 // arrives later: a refusal undoes the stream and counts a fallback.
-func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp StreamPlan, w *legWait) (stream, bool) {
-	dpid := sp.Location.DPID
+func (e *Engine) installStream(ctx context.Context, c *call, leg Leg, sp StreamPlan, w *legWait) (stream, bool) {
+	dpid, cookie := sp.Location.DPID, c.cookie
 	id, ok := e.meterIDs(dpid).alloc()
 	if !ok {
 		e.fallback(leg, ReasonMeterTableFull)
@@ -414,8 +503,9 @@ func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp S
 		w.left--
 		if err == nil {
 			w.ok = true
+			e.logStream("call flows installed", leg, dpid, sp.spec.rule, id, sp.MeterKbps)
 		} else {
-			e.log.Info("switch refused call flows", "call", leg.Call, "leg", leg.ID, "dp", fmt.Sprintf("%016x", dpid), "err", err)
+			e.log.Info("switch refused call flows", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "dp", dpName(dpid), "err", err)
 			e.fallback(leg, reasonOf(err))
 			e.dropStream(ctx, cookie, leg.ID, dpid, id, flows)
 		}
@@ -424,9 +514,25 @@ func (e *Engine) installStream(ctx context.Context, cookie uint64, leg Leg, sp S
 		}
 	})
 	e.nflows += len(flows)
-	// sp comes from PlanLeg, which always sets spec.
+	// sp comes from planDirs, which always sets spec.
 	return stream{dpid: dpid, meter: id, kbps: sp.MeterKbps, rule: sp.spec.rule}, true
 }
+
+// logStream logs one stream of a leg: where it is marked and how.
+func (e *Engine) logStream(msg string, leg Leg, dpid uint64, r flowRule, meter, kbps uint32) {
+	src, dst := leg.Remote, leg.Local
+	if r.fromLocal {
+		src, dst = dst, src
+	}
+	var port uint32 // 0: at the receiver's switch, no ingress port
+	if r.sender {
+		port = r.inPort
+	}
+	e.log.Info(msg, "server", leg.Server, "call", leg.Call, "leg", leg.ID, "dp", dpName(dpid), "in_port", port,
+		"src", src.String(), "dst", dst.String(), "dscp", r.dscp, "meter", meter, "meter_kbps", kbps, "codec", leg.Codec)
+}
+
+func dpName(dpid uint64) string { return fmt.Sprintf("%016x", dpid) }
 
 // dropStream forgets a stream the switch refused and removes whatever part
 // of it landed.
@@ -463,14 +569,14 @@ func removal(meters []uint32, flows []of13.Flow) Batch {
 // removeLeg deletes a leg's streams from their switches.
 func (e *Engine) removeLeg(ctx context.Context, c *call, l *legRecord) {
 	for st := range c.legStreams(l) {
-		e.removeStream(ctx, c, st)
+		e.removeStream(ctx, c, l.id, st)
 	}
 }
 
 // removeStream deletes one stream's flows, then its meter if it is one of
-// the engine's.
-func (e *Engine) removeStream(ctx context.Context, c *call, st installed) {
-	dpid, id := st.dpid, c.id
+// the engine's. leg is "" for a stream adopted but not claimed by a leg.
+func (e *Engine) removeStream(ctx context.Context, c *call, leg string, st installed) {
+	dpid, id, server := st.dpid, c.id, c.server
 	var meters []uint32
 	if isCallMeter(st.meter) {
 		meters = []uint32{st.meter}
@@ -480,20 +586,31 @@ func (e *Engine) removeStream(ctx context.Context, c *call, st installed) {
 		if err != nil {
 			// The switch may be gone; its flows then expire by idle
 			// timeout, and the next Sweep removes them on reconnect.
-			e.log.Warn("removing call flows failed", "call", id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
+			e.log.Warn("removing call flows failed", "server", server, "call", id, "leg", leg, "dp", dpName(dpid), "err", err)
+			return
 		}
+		e.log.Info("call flows removed", "server", server, "call", id, "leg", leg, "dp", dpName(dpid),
+			"meter", st.meter, "flows", len(st.flows))
 	})
 	e.meterIDs(dpid).free(st.meter)
 }
 
 func (e *Engine) removeCall(ctx context.Context, cookie uint64) {
-	delete(e.retries, cookie)
+	for leg := range e.retries[cookie] {
+		e.forgetRetry(cookie, leg)
+	}
 	c := e.calls[cookie]
 	if c == nil {
 		return
 	}
-	for st := range c.streams(nil) {
-		e.removeStream(ctx, c, st)
+	legs := c.legs()
+	for i := range legs {
+		e.removeLeg(ctx, c, &legs[i])
+	}
+	if c.adopted != nil {
+		for _, a := range c.adopted.list {
+			e.removeStream(ctx, c, "", a)
+		}
 	}
 	delete(e.calls, cookie)
 	e.report()
@@ -504,38 +621,76 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 	if err != nil {
 		return fmt.Errorf("qos: sweep dp %016x: %w", dpid, err)
 	}
-	installed := make(map[of13.FlowKey]bool)
+	e.absorb(dpid, flows)
+	e.replay(ctx, dpid, flows)
+	// Flows of legs the engine installed or that claimed them stay; so do
+	// adopted ones of live calls, until their legs are reported again.
+	claimed := make(map[of13.FlowKey]bool)
 	for _, c := range e.calls {
-		for st := range c.streams(onDP(dpid)) {
-			for _, f := range st.flows {
-				installed[f.Key()] = true
+		legs := c.legs()
+		for i := range legs {
+			for st := range c.legStreams(&legs[i]) {
+				if st.dpid == dpid {
+					for _, f := range st.flows {
+						claimed[f.Key()] = true
+					}
+				}
 			}
 		}
 	}
-	e.replay(ctx, dpid, flows)
-	ids := e.meterIDs(dpid)
 	var stale []of13.Flow
 	var staleMeters []uint32
 	for i := range flows {
 		f := &flows[i]
-		keep := installed[f.Key()] || (live != nil && live(f.Cookie))
-		switch {
-		case keep && !installed[f.Key()]:
-			e.adopt(dpid, *f)
-		case keep && isCallMeter(f.Instr.Meter):
-			ids.take(f.Instr.Meter)
-		case !keep:
-			stale = append(stale, *f)
-			if isCallMeter(f.Instr.Meter) && !ids.inUse(f.Instr.Meter) {
-				staleMeters = append(staleMeters, f.Instr.Meter)
-			}
+		if claimed[f.Key()] || (live != nil && live(f.Cookie)) {
+			continue
 		}
+		stale = append(stale, *f)
+		staleMeters = append(staleMeters, e.forgetAdopted(dpid, f)...)
 	}
 	if len(stale) == 0 {
 		return nil
 	}
-	e.log.Info("removing stale call flows", "dp", fmt.Sprintf("%016x", dpid), "flows", len(stale))
+	e.log.Info("removing stale call flows", "dp", dpName(dpid), "flows", len(stale))
 	return e.sw.Apply(ctx, dpid, removal(dedup(staleMeters), stale))
+}
+
+// forgetAdopted drops an adopted flow the switch no longer holds, or is
+// about to lose, and returns the meter it used if no other adopted flow
+// uses it any more, freeing the id: a meter has no timeout, so one left
+// without flows would stay on the switch for good.
+func (e *Engine) forgetAdopted(dpid uint64, f *of13.Flow) []uint32 {
+	c := e.calls[f.Cookie]
+	if c == nil || c.adopted == nil {
+		return nil
+	}
+	key := f.Key()
+	var freed []uint32
+	list := c.adopted.list[:0]
+	for _, a := range c.adopted.list {
+		if a.dpid == dpid {
+			n := len(a.flows)
+			a.flows = slices.DeleteFunc(a.flows, func(g of13.Flow) bool { return g.Key() == key })
+			e.nflows -= n - len(a.flows)
+			if len(a.flows) == 0 {
+				if isCallMeter(a.meter) {
+					freed = append(freed, a.meter)
+					e.meterIDs(dpid).free(a.meter)
+				}
+				continue
+			}
+		}
+		list = append(list, a)
+	}
+	c.adopted.list = list
+	if len(list) == 0 {
+		c.adopted = nil
+	}
+	if c.empty() {
+		delete(e.calls, c.cookie)
+	}
+	e.report()
+	return freed
 }
 
 // replay reinstalls the streams of calls the engine has installed on dpid
@@ -598,7 +753,7 @@ func (e *Engine) meterIDs(dpid uint64) *meterIDs {
 }
 
 func (e *Engine) fallback(leg Leg, r Reason) {
-	e.log.Info("call leg proceeds best effort", "call", leg.Call, "leg", leg.ID, "reason", string(r))
+	e.log.Info("call leg best effort", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "reason", string(r))
 	e.obs.Fallback(r)
 }
 

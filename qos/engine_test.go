@@ -23,6 +23,7 @@ type fakeSwitches struct {
 	loc       fakeLocator
 	flows     map[uint64]map[of13.FlowKey]of13.Flow
 	meters    map[uint64]map[uint32]bool
+	rates     map[uint32]uint32 // meter id -> drop band rate, kbit/s
 	maxMeters int
 	applies   int
 	probed    map[netip.Addr]int
@@ -72,6 +73,10 @@ func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b Batch) error {
 			return ErrMeterTableFull
 		}
 		f.meters[dpid][m.ID] = true
+		if f.rates == nil {
+			f.rates = map[uint32]uint32{}
+		}
+		f.rates[m.ID] = m.Bands[0].Rate
 	}
 	for _, fm := range b.Flows {
 		switch fm.Command {

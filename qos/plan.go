@@ -38,6 +38,10 @@ type Leg struct {
 	// other direction. Two legs installing both would fight over the same
 	// flows, each with its own meter.
 	Direct bool
+	// MayGoDirect: the server may move the call's media phone to phone
+	// (pjsip direct_media), so once both legs are known the engine
+	// prepares the phone-to-phone streams.
+	MayGoDirect bool
 }
 
 // StreamPlan is the flows for one direction of one leg, on the datapath
@@ -97,17 +101,45 @@ type LegPlan struct {
 // a plan with no streams as a fallback and a partial one as degraded.
 func PlanLeg(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Placement, bool)) (LegPlan, Reason) {
 	plan := LegPlan{Cookie: CallCookie(leg.Server, leg.Call)}
+	dirs, reason := planDirs(q, leg, loc, place, true)
+	for _, d := range dirs {
+		if d.wanted && d.reason == "" {
+			plan.Streams = append(plan.Streams, d.sp)
+		}
+	}
+	return plan, reason
+}
+
+// dirPlan is the plan for one direction of a leg: index 0 is the phone's
+// stream (Remote to Local), 1 the other way.
+type dirPlan struct {
+	sp     StreamPlan
+	reason Reason // why it could not be placed; "" if sp is set
+	wanted bool   // a direct leg wants only its phone's stream
+}
+
+// planDirs plans each direction of a leg. receiverOK allows a direction
+// whose sender is not located to be placed at its receiver, without the
+// ingress port: the engine allows it only once the sender has had time to
+// answer a probe, so that a sender behind a controlled port always gets
+// its in_port match. The first reason a direction failed is returned too.
+func planDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Placement, bool), receiverOK bool) ([2]dirPlan, Reason) {
+	var dirs [2]dirPlan
+	cookie := CallCookie(leg.Server, leg.Call)
+	dirs[0].wanted, dirs[1].wanted = true, !leg.Direct
 	if !validMedia(leg.Local) || !validMedia(leg.Remote) || leg.Local.Addr().Is4() != leg.Remote.Addr().Is4() {
-		return plan, ReasonNoMedia
+		dirs[0].reason, dirs[1].reason = ReasonNoMedia, ReasonNoMedia
+		return dirs, ReasonNoMedia
 	}
 	kbps := uint32(math.Ceil(q.MeterKbps(leg.Codec)))
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
-		if leg.Direct && i == 1 {
-			break
+		if !dirs[i].wanted {
+			continue
 		}
-		sp, r := planStream(q, dir[0], dir[1], plan.Cookie, loc, place)
+		sp, r := planStream(q, dir[0], dir[1], cookie, loc, place, receiverOK)
 		if r != "" {
+			dirs[i].reason = r
 			if reason == "" {
 				reason = r
 			}
@@ -115,9 +147,9 @@ func PlanLeg(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Place
 		}
 		sp.spec.rule.fromLocal = i == 1
 		sp.MeterKbps = kbps
-		plan.Streams = append(plan.Streams, sp)
+		dirs[i].sp = sp
 	}
-	return plan, reason
+	return dirs, reason
 }
 
 func validMedia(ap netip.AddrPort) bool {
@@ -125,8 +157,9 @@ func validMedia(ap netip.AddrPort) bool {
 }
 
 // planStream places one direction at the sender's switch, where the flow
-// can also pin the ingress port, or else at the receiver's.
-func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locator, place func(uint64) (Placement, bool)) (StreamPlan, Reason) {
+// can also pin the ingress port, or else at the receiver's: only if the
+// sender is not located (and receiverOK) or out of scope.
+func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locator, place func(uint64) (Placement, bool), receiverOK bool) (StreamPlan, Reason) {
 	reason := ReasonLocationUnknown
 	for _, sender := range []bool{true, false} {
 		host := dst.Addr()
@@ -135,6 +168,9 @@ func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locat
 		}
 		l, ok := loc.Locate(host)
 		if !ok {
+			if sender && !receiverOK {
+				return StreamPlan{}, ReasonLocationUnknown
+			}
 			continue
 		}
 		if !q.Applies(l.DP, l.VID, l.Port) {
@@ -143,6 +179,12 @@ func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locat
 		}
 		pl, ok := place(l.DPID)
 		if !ok {
+			if sender {
+				// The sender is behind a controlled port whose switch is
+				// away: wait for it rather than mark at the receiver
+				// without the ingress port.
+				return StreamPlan{}, ReasonSwitchDown
+			}
 			reason = ReasonSwitchDown
 			continue
 		}

@@ -24,8 +24,8 @@ import (
 // flow-mod slices the engine churns through, where it would pin
 // half-empty spans.
 type call struct {
-	id     string
-	cookie uint64
+	id, server string
+	cookie     uint64
 	// inline holds the first ninline legs with installed streams; once a
 	// call has had more than two, all of them are in more instead.
 	ninline uint8
@@ -75,6 +75,17 @@ type installed struct {
 // Local (the peer phone for the PBX), and the streams say their direction.
 func (l *legRecord) sameMedia(leg Leg) bool {
 	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote && l.codec == leg.Codec
+}
+
+// hasDir reports whether the leg has a stream in one direction: from its
+// Local end (fromLocal) or from its Remote end.
+func (l *legRecord) hasDir(fromLocal bool) bool {
+	for _, st := range l.used() {
+		if st.rule.fromLocal == fromLocal {
+			return true
+		}
+	}
+	return false
 }
 
 // spec rebuilds what a stream of the leg was planned from.

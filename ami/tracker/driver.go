@@ -205,10 +205,13 @@ func (d *Driver) Run(ctx context.Context) error {
 				// for its channels now. A storm announces drops again and
 				// again; one resync in flight and one after it cover them
 				// all.
-				d.opt.Logger.Warn("events were dropped; resynchronising", "dropped", dl.Dropped)
+				// Logged at warn once per resync, not per announcement: a
+				// storm makes hundreds of them a second.
 				if resyncing {
+					d.opt.Logger.Debug("events were dropped; a resync follows the one in flight", "dropped", dl.Dropped)
 					resyncDue = true
 				} else {
+					d.opt.Logger.Warn("events were dropped; resynchronising", "dropped", dl.Dropped)
 					resyncing = true
 					start(t.ResyncRequest())
 				}

@@ -14,6 +14,9 @@
 // rate-limit drops are counted, never fatal. Learned hosts become flows
 // through a host table (hostflows.go, owner keys "host:<vid>/<mac>"), and
 // Learned.Expire runs on the DP's goroutine from an injectable Clock.
+// LLDP (lldp.go): the DP's timer sends Faucet's beacons and LLDP-MED voice
+// policies (faucet/lldp) as packet-outs, paced per send_interval, and LLDP
+// packet-ins record each port's neighbour until its TTL runs out.
 // Learning batches are not waited for: their barrier replies are handled by
 // a callback on the session's reader (confirm.go), so a switch round trip
 // never delays the next packet-in, and a switch that refused learned flows

@@ -59,7 +59,12 @@ func (m *Manager) QueuePacketIn(sw *controller.Switch, pkt *of13.PacketIn) {
 // FlowRemoved implements controller.Handler. Learned hosts expire on the
 // controller's clock, so a flow timing out on the switch needs no action:
 // its host is relearned (and the flow re-added) at its next packet-in.
-func (m *Manager) FlowRemoved(context.Context, *controller.Switch, *of13.FlowRemoved) {}
+// Others (per-call flows) are passed to Options.FlowRemoved.
+func (m *Manager) FlowRemoved(ctx context.Context, sw *controller.Switch, fr *of13.FlowRemoved) {
+	if m.opts.FlowRemoved != nil {
+		m.opts.FlowRemoved(ctx, sw.DPID(), fr)
+	}
+}
 
 // Error implements controller.Handler.
 func (m *Manager) Error(_ context.Context, sw *controller.Switch, err *controller.OFError) {
@@ -98,6 +103,7 @@ func (m *Manager) SwitchPortStatus(ctx context.Context, sw Switch, ev of13.PortS
 		return
 	}
 	r.log.Info("port status", "port", ev.Port.String(), "reason", ev.Reason.String())
+	m.lldpLink(ctx, r, ev)
 	no, up := ev.Port.No, ev.Reason != of13.PortDeleted && ev.Port.Up()
 	if r.isLACPPort(no) {
 		_ = r.do(ctx, func(ctx context.Context) error { r.lacpPortStatus(ctx, no, up); return nil })

@@ -36,6 +36,8 @@ type hostIndex struct {
 	byMAC map[macKey]hostRec
 	byIP  map[netip.Addr]macKey
 	perDP map[uint64]int
+	// located, if set, hears of each address newly located (Options.HostLocated).
+	located func(netip.Addr)
 }
 
 // hostRec is one learned MAC: where it is, and the addresses seen from it.
@@ -83,15 +85,23 @@ func (h *hostIndex) learnIP(ip netip.Addr, mac net.HardwareAddr) {
 	if ok && old == k {
 		return
 	}
+	if h.addIP(ip, k) && h.located != nil {
+		h.located(ip)
+	}
+}
+
+// addIP records ip as k's, if k is located, and reports whether that
+// is new.
+func (h *hostIndex) addIP(ip netip.Addr, k macKey) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rec, known := h.byMAC[k]
 	if !known {
-		return
+		return false
 	}
 	if old, ok := h.byIP[ip]; ok {
 		if old == k {
-			return
+			return false
 		}
 		if o, ok := h.byMAC[old]; ok {
 			o.ips = slices.DeleteFunc(o.ips, func(a netip.Addr) bool { return a == ip })
@@ -105,6 +115,7 @@ func (h *hostIndex) learnIP(ip netip.Addr, mac net.HardwareAddr) {
 	rec.ips = append(rec.ips, ip)
 	h.byMAC[k] = rec
 	h.byIP[ip] = k
+	return true
 }
 
 // forget removes mac if it is still located on DP dpid in VLAN vid (it may

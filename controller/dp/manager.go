@@ -44,10 +44,12 @@ type dpHandle struct {
 // New returns a Manager with no configuration.
 func New(opts Options) *Manager {
 	opts = opts.withDefaults()
+	hosts := newHostIndex()
+	hosts.located = opts.HostLocated
 	return &Manager{
 		opts:  opts,
 		log:   opts.Logger.With("component", "dp"),
-		hosts: newHostIndex(),
+		hosts: hosts,
 		ready: make(chan struct{}),
 		dps:   map[uint64]*dpHandle{},
 	}

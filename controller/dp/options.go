@@ -5,7 +5,10 @@ import (
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/qos"
 	"log/slog"
+	"net/netip"
 	"time"
+
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // Options configures a Manager. The zero value is usable.
@@ -34,6 +37,14 @@ type Options struct {
 	// reconciled, on the session's goroutine (the QoS service replays
 	// per-call flows from there).
 	SwitchUp func(ctx context.Context, dpid uint64)
+	// HostLocated, if set, is called when an IP address is located (or
+	// moves to another MAC), on the packet-in path: it must not block.
+	// The QoS engine places call legs that waited for the host at once.
+	HostLocated func(ip netip.Addr)
+	// FlowRemoved, if set, receives the switches' flow-removed reports
+	// (learned hosts ignore them: they expire on the controller's clock).
+	// The QoS engine acts on those of per-call flows.
+	FlowRemoved func(ctx context.Context, dpid uint64, fr *of13.FlowRemoved)
 	// Events receives event counts; nil discards them.
 	Events Events
 	// LAGChanged, if set, receives Faucet's LAG_CHANGE events (a LACP

@@ -20,10 +20,12 @@ type packetIn struct {
 	src    net.HardwareAddr
 	// ip is the sender's address (ARP SPA, IPv4 or IPv6 source), if any.
 	ip netip.Addr
-	// data is the raw frame, kept only when the router wants it (l3Wants).
+	// data is the raw frame, kept only when the router wants it (l3Wants)
+	// or for LLDP and LACP.
 	data []byte
-	// lacp is the raw frame of an LACPDU (lacp.go).
-	lacp []byte
+	lldp bool
+	// lacp marks an LACPDU (lacp.go), whose frame is in data.
+	lacp bool
 }
 
 // classify parses a packet-in and lets the pipeline decide its class. It
@@ -45,8 +47,13 @@ func classify(d *config.DP, pi *of13.PacketIn) (packetIn, error) {
 		return p, nil
 	}
 	p.vid = c.VID
-	if c.Control == pipeline.ControlLACP {
-		p.lacp = slices.Clone(pi.Data)
+	switch c.Control {
+	case pipeline.ControlLLDP:
+		p.lldp, p.data = true, slices.Clone(pi.Data)
+		return p, nil
+	case pipeline.ControlLACP:
+		p.lacp, p.data = true, slices.Clone(pi.Data)
+		return p, nil
 	}
 	if l3Wants(d, &pkt, c) {
 		p.data = slices.Clone(pi.Data)
@@ -133,8 +140,12 @@ func (r *runner) flush(ctx context.Context, b *batch) {
 // changes to p.
 func (r *runner) handlePacket(ctx context.Context, now time.Time, pk packetIn, b *batch) {
 	r.ctr.class[pk.class].handled.Add(1)
-	if pk.lacp != nil {
-		r.lacpPacket(ctx, now, pk.inPort, pk.lacp)
+	if pk.lldp {
+		r.lldpReceive(now, pk.inPort, pk.data)
+		return
+	}
+	if pk.lacp {
+		r.lacpPacket(ctx, now, pk.inPort, pk.data)
 		return
 	}
 	if pk.data != nil {

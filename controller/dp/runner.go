@@ -78,6 +78,8 @@ type state struct {
 	lastRepair time.Time
 	// l3 is the DP's routing (l3.go); nil when the DP has no faucet_vips.
 	l3 *l3State
+	// lldp is the DP's LLDP beacons and neighbours (lldp.go).
+	lldp lldpState
 }
 
 func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
@@ -165,6 +167,7 @@ func (r *runner) run(ctx context.Context) {
 		case now := <-tick:
 			r.expire(ctx, now)
 			r.l3Tick(ctx, now)
+			r.lldpTick(ctx, now)
 			r.confirmSent(ctx)
 			r.repair(ctx, now)
 		case now := <-lacpTick:

@@ -224,6 +224,9 @@ type Port struct {
 	Stack *PortStack `json:"stack,omitempty"`
 	// LLDPBeacon is nil unless configured (or forced by stacking).
 	LLDPBeacon *PortLLDPBeacon `json:"lldp_beacon,omitempty"`
+	// LLDPMED is the voice policy this port advertises (voip.lldp_med),
+	// nil when none applies.
+	LLDPMED *PortLLDPMED `json:"lldp_med,omitempty"`
 
 	Dot1x       bool `json:"dot1x"`
 	Dot1xACL    bool `json:"dot1x_acl"`

@@ -13,7 +13,9 @@ type VoIP struct {
 	QoS      QoS               `json:"qos"`
 	// AGI is nil when voipsdn runs no FastAGI server.
 	AGI *AGI `json:"agi,omitempty"`
-	Pos Pos  `json:"-"`
+	// LLDPMED are the voice VLANs advertised to phones, by VID.
+	LLDPMED []*LLDPMED `json:"lldp_med,omitempty"`
+	Pos     Pos        `json:"-"`
 }
 
 // AMI authentication methods.

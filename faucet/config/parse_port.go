@@ -339,6 +339,10 @@ func parsePortLLDP(e *errList, lb *node, path, descr string) *PortLLDPBeacon {
 		if err != nil {
 			data = []byte(info.s)
 		}
+		if len(data) > maxOrgInfo {
+			e.add(t.pos(tp), "org_tlv info must be at most %d octets, not %d", maxOrgInfo, len(data))
+			continue
+		}
 		b.OrgTLVs = append(b.OrgTLVs, OrgTLV{OUI: uint32(ov), Subtype: uint8(sv), Info: data})
 	}
 	return b

@@ -2,7 +2,7 @@ package config
 
 // Unsupported lists the configured Faucet features that this package
 // validates but that voipsdn does not program yet: stacking, 802.1X,
-// tunnels, coprocessor ports and egress ACLs. `run` should refuse a
+// tunnels and coprocessor ports. `run` should refuse a
 // configuration for which this is not empty; check-config still accepts it
 // (it is valid Faucet configuration).
 func (c *Config) Unsupported() []Error {
@@ -21,9 +21,6 @@ func (c *Config) Unsupported() []Error {
 		if dp.Dot1x != nil {
 			add(sub(dp.Pos, "dot1x"), "802.1X")
 		}
-		if dp.EgressPipeline {
-			add(sub(dp.Pos, "egress_pipeline"), "egress pipeline")
-		}
 		for _, p := range dp.Ports {
 			switch {
 			case p.Stack != nil:
@@ -33,11 +30,6 @@ func (c *Config) Unsupported() []Error {
 			case p.Coprocessor != nil:
 				add(sub(p.Pos, "coprocessor"), "coprocessor ports")
 			}
-		}
-	}
-	for _, v := range c.VLANs {
-		if len(v.ACLsOutNames) > 0 {
-			add(sub(v.Pos, "acls_out"), "egress ACLs")
 		}
 	}
 	for _, a := range c.ACLs {

@@ -21,6 +21,9 @@ type flowSpec struct {
 	Idle, Hard uint16
 	// Cookie overrides the DP cookie when non-zero (ACL rule cookies).
 	Cookie uint64
+	// Metadata is written under MetadataMask when the mask is non-zero
+	// (the egress pipeline's output port and VLAN).
+	Metadata, MetadataMask uint64
 }
 
 // builder builds flows for one compacted layout and checks each against
@@ -93,7 +96,7 @@ func (b *builder) build(s flowSpec) (of13.Flow, error) {
 		IdleTimeout: s.Idle,
 		HardTimeout: s.Hard,
 		Flags:       b.flags,
-		Instr:       of13.Instructions{Meter: s.Meter, Apply: apply},
+		Instr:       of13.Instructions{Meter: s.Meter, Apply: apply, Metadata: s.Metadata, MetadataMask: s.MetadataMask},
 	}
 	if s.Cookie != 0 {
 		f.Cookie = s.Cookie

@@ -20,6 +20,9 @@
 //	ipv4_fib, ipv6_fib, vip   routing (when a VLAN has faucet_vips; flows come from route.go)
 //	eth_dst_hairpin  learned hosts on hairpin ports
 //	eth_dst          learned destinations
+//	egress_acl       VLAN acls_out (when any are configured; egress.go)
+//	egress           output by the port and VLAN eth_dst wrote to the metadata
+//	                 (egress_pipeline, or any acls_out)
 //	flood            per-VLAN flooding; link-local control frames dropped
 //
 // The flow builder (builder.go) checks every flow against its table's
@@ -69,8 +72,8 @@
 //
 // # Not implemented
 //
-// Stacking, 802.1X, tunnels, coprocessor, egress ACLs, the
-// classification table, loop_protect_external, nexthop groups for routes (Faucet's
+// Stacking, 802.1X, tunnels, coprocessor, the classification table,
+// loop_protect_external, nexthop groups for routes (Faucet's
 // group_table routing), global routing (global_vlan).
 //
 // # LACP

@@ -26,18 +26,16 @@ func (c *compiler) outputActions(v *config.VLAN, p *config.Port, hairpin bool) [
 // port go back out of it).
 func (c *compiler) hostDestFlows(owner string, h *Host, v *config.VLAN, p *config.Port) {
 	_, _, idle := hostTimeouts(c.dp, p, h.MAC)
-	c.e.add(owner, flowSpec{
+	c.e.add(owner, c.toPort(flowSpec{
 		Table: TableEthDst, Priority: priorityMatch,
 		Match: of13.NewMatch(of13.VlanVID(h.VID), of13.EthDst(h.MAC)),
-		Apply: c.outputActions(v, p, false),
 		Idle:  idle,
-	})
+	}, v, p, false))
 	if p.Hairpin || p.HairpinUnicast {
-		c.e.add(owner, flowSpec{
+		c.e.add(owner, c.toPort(flowSpec{
 			Table: TableEthDstHairpin, Priority: priorityMatch,
 			Match: of13.NewMatch(of13.InPort(h.Port), of13.VlanVID(h.VID), of13.EthDst(h.MAC)),
-			Apply: c.outputActions(v, p, true),
 			Idle:  idle,
-		})
+		}, v, p, true))
 	}
 }

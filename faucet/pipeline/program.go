@@ -172,6 +172,7 @@ var features = []feature{
 	(*compiler).dpACLs,
 	(*compiler).portFlows,
 	(*compiler).vlanFlows,
+	(*compiler).egressFlows,
 	(*compiler).learnedFlows,
 	(*compiler).vipFlows,
 	(*compiler).routeFlows,
@@ -327,6 +328,9 @@ func layout(dp *config.DP, o options) (Tables, error) {
 	}
 	if o.voip {
 		include[TableVoIP] = true
+	}
+	if err := egressLayout(dp, include, acl); err != nil {
+		return Tables{}, err
 	}
 	if hasRestrictedPorts(dp) {
 		// The restricted ARP/ND flood flows match eth_type.

@@ -20,6 +20,8 @@ const (
 	TableVIP           = "vip"
 	TableEthDstHairpin = "eth_dst_hairpin"
 	TableEthDst        = "eth_dst"
+	TableEgressACL     = "egress_acl"
+	TableEgress        = "egress"
 	TableFlood         = "flood"
 )
 
@@ -66,8 +68,8 @@ func fibDecl(name string, dst of13.Field) TableDecl {
 
 // faucetPipeline is every table voipsdn knows, in Faucet's order
 // (faucet/faucet_pipeline.py FAUCET_PIPELINE), with the voip table between
-// vlan and vlan_acl. Faucet's copro, classification, egress_acl and egress
-// tables are not implemented and not declared. It is read-only.
+// vlan and vlan_acl. Faucet's copro and classification tables are not
+// implemented and not declared. It is read-only.
 var faucetPipeline = []TableDecl{
 	{
 		Name:     TablePortACL,
@@ -117,16 +119,37 @@ var faucetPipeline = []TableDecl{
 		Next: nextEth,
 	},
 	{
-		Name:       TableEthDstHairpin,
-		Match:      []MatchDecl{{of13.FieldInPort, false}, {of13.FieldEthDst, false}, {of13.FieldVlanVID, false}},
+		Name:  TableEthDstHairpin,
+		Match: []MatchDecl{{of13.FieldInPort, false}, {of13.FieldEthDst, false}, {of13.FieldVlanVID, false}},
+		// Faucet's hairpin flows reach the egress tables through a raw
+		// goto instruction (valve_of.metadata_goto_table), not declared.
+		Next:       []string{TableEgress, TableEgressACL},
 		Miss:       TableEthDst,
 		ExactMatch: true,
 	},
 	{
+		// With egress ACLs the miss goes to egress_acl instead (layout),
+		// as DP._configure_tables sets it.
 		Name:       TableEthDst,
 		Match:      []MatchDecl{{of13.FieldEthDst, false}, {of13.FieldVlanVID, false}},
+		Next:       []string{TableEgress, TableEgressACL},
 		Miss:       TableFlood,
 		ExactMatch: true,
+	},
+	{
+		// egress_acl holds the VLANs' acls_out (egress.go); its
+		// declaration is narrowed to their fields like vlan_acl's.
+		Name:     TableEgressACL,
+		AnyMatch: true, AnySet: true,
+		Next: []string{TableEgress},
+	},
+	{
+		// egress outputs by the (port, VLAN) that eth_dst wrote to the
+		// metadata; a miss (no metadata: an unknown destination) floods.
+		Name:  TableEgress,
+		Match: []MatchDecl{{of13.FieldMetadata, true}, {of13.FieldVlanVID, false}},
+		Next:  []string{TableFlood},
+		Miss:  TableFlood,
 	},
 	{
 		Name:  TableFlood,

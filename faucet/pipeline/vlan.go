@@ -110,10 +110,11 @@ func (c *compiler) portVLANFlows(p *config.Port) {
 		})
 	}
 	c.lacpPortFlows(p)
-	if p.ReceiveLLDP || (p.LLDPBeacon != nil && p.LLDPBeacon.Enable) {
+	if p.ReceiveLLDP { // ValveLLDPManager.add_port: the bridge group range
 		c.e.add(owner, flowSpec{
 			Table: TableVLAN, Priority: uint16(c.dp.HighestPriority),
-			Match: of13.NewMatch(of13.InPort(p.Number), of13.EthType(EthTypeLLDP), of13.EthDst(macLLDPNearest)),
+			Match: of13.NewMatch(of13.InPort(p.Number), of13.EthType(EthTypeLLDP),
+				of13.MaskedMACField(of13.FieldEthDst, macLLDPNearest, maskBridgeGroup)),
 			Apply: []of13.Action{of13.OutputController(controlMaxLen)},
 		})
 	}

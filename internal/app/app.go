@@ -91,6 +91,8 @@ func New(opts Options) (*App, error) {
 	dpOpts := opts.DP
 	dpOpts.Logger = opts.Logger
 	dpOpts.SwitchUp = a.switchUp
+	dpOpts.HostLocated = a.hostLocated
+	dpOpts.FlowRemoved = a.flowRemoved
 	dpOpts.Events = newDPEvents(counters)
 	a.mgr = dp.New(dpOpts)
 	a.poller = stats.New(stats.Options{Logger: opts.Logger})

@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voice"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 
@@ -77,5 +79,25 @@ func (a *App) switchUp(ctx context.Context, dpid uint64) {
 	a.voice.mu.Unlock()
 	if svc != nil {
 		svc.SwitchUp(ctx, dpid)
+	}
+}
+
+// hostLocated tells the voice service that an address was located.
+func (a *App) hostLocated(ip netip.Addr) {
+	a.voice.mu.Lock()
+	svc := a.voice.svc
+	a.voice.mu.Unlock()
+	if svc != nil {
+		svc.HostLocated(ip)
+	}
+}
+
+// flowRemoved passes a switch's flow-removed report to the voice service.
+func (a *App) flowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) {
+	a.voice.mu.Lock()
+	svc := a.voice.svc
+	a.voice.mu.Unlock()
+	if svc != nil {
+		svc.FlowRemoved(ctx, dpid, fr)
 	}
 }

@@ -19,6 +19,11 @@
 // listeners, and learns the OpenFlow and Prometheus addresses from its log.
 // Proc reads metrics (Metric, Metrics), logs, the process's file descriptors
 // and memory, and can lower its limits (SetNoFile) or kill it.
+//
+// For the voice cases, StartPBX is a hostile AMI server (pbx.go) that
+// voipsdn logs in to (PBX.VoIPConfig gives the voip section), and that
+// writes whatever a case needs: invalid bytes, event storms, a session that
+// ends right after each login.
 package fault
 
 import (
@@ -107,6 +112,9 @@ type Options struct {
 	// Args are further `voipsdn run` flags; Env further environment.
 	Args []string
 	Env  []string
+	// Prepare, if set, runs once the files are written and before the
+	// process starts: to make the configuration a symlink, say.
+	Prepare func(dir, configPath string) error
 }
 
 // Proc is a running voipsdn.
@@ -135,6 +143,11 @@ func Start(t testing.TB, opts Options) *Proc {
 	}
 	for name, content := range opts.Files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if opts.Prepare != nil {
+		if err := opts.Prepare(dir, cfg); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,11 @@
 // has resynchronised, so that flows of calls still up are adopted, never
 // deleted and reinstalled.
 //
+// The controller tells it when a switch connects (SwitchUp: its per-call
+// flows are read, to be adopted), when a host's address is located
+// (HostLocated: legs waiting for that host are placed at once) and when a
+// switch reports a flow removed (FlowRemoved).
+//
 // Service.Run owns the AMI clients, the trackers and the engine. Its other
 // methods are safe for concurrent use.
 package voice

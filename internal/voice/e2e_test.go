@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,7 +166,19 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	var wg sync.WaitGroup
-	mgr := dp.New(dp.Options{Logger: log})
+	// The manager's hooks reach the service, which is built after it.
+	var svcp atomic.Pointer[Service]
+	mgr := dp.New(dp.Options{Logger: log,
+		HostLocated: func(ip netip.Addr) {
+			if s := svcp.Load(); s != nil {
+				s.HostLocated(ip)
+			}
+		},
+		FlowRemoved: func(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) {
+			if s := svcp.Load(); s != nil {
+				s.FlowRemoved(ctx, dpid, fr)
+			}
+		}})
 	wg.Add(1)
 	go func() { defer wg.Done(); mgr.Run(ctx) }() //nolint:errcheck
 	if err := mgr.SetConfig(ctx, e.cfg); err != nil {
@@ -188,6 +201,7 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svcp.Store(svc)
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }() //nolint:errcheck
 	srv := &controller.Server{Handler: switchUp{mgr, svc}, Accept: mgr.Accepts, Logger: log, EchoInterval: time.Second}
@@ -386,6 +400,19 @@ func TestDirectMediaCallGetsEF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Once both legs are answered and bridged, and before the tracker
+	// reports the media direct, the phone-to-phone flows are in place:
+	// the phones' first direct packets are EF.
+	e.waitPeerFlowsBeforeDirect(a, b)
+	for _, dir := range []struct {
+		from, to string
+		src, dst netip.AddrPort
+	}{{"phone201", "phone202", a, b}, {"phone202", "phone201", b, a}} {
+		st := e.stream(dir.from, int(dir.src.Port()), dir.dst, dir.to, 500*time.Millisecond)
+		if st.Packets < 20 || st.DSCP[46] != st.Packets {
+			t.Errorf("%s -> %s first direct RTP: %d packets, %d with DSCP 46; want ~25, all EF", dir.from, dir.to, st.Packets, st.DSCP[46])
+		}
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for direct := 0; direct < 2; {
 		if time.Now().After(deadline) {
@@ -544,5 +571,47 @@ func TestChurnLeavesNothingBehind(t *testing.T) {
 	}
 	if missing > 0 {
 		t.Errorf("%d of %d answered calls never had per-call flows", missing, calls)
+	}
+}
+
+// waitPeerFlowsBeforeDirect waits until the switch holds the flows of
+// both phone-to-phone streams of a call, and fails the test if the
+// tracker reported the call's media direct before they were there.
+func (e *e2e) waitPeerFlowsBeforeDirect(a, b netip.AddrPort) {
+	e.t.Helper()
+	directSeen := func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for _, ms := range e.media {
+			for _, m := range ms {
+				if m.Direct && (m.Remote == a || m.Remote == b) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		have := map[[2]string]bool{}
+		for _, f := range e.callFlows() {
+			have[[2]string{f.Match["nw_src"], f.Match["nw_dst"]}] = true
+		}
+		// Asked after the dump: the flows must have been there before
+		// the report, not installed because of it.
+		direct := directSeen()
+		if have[[2]string{a.Addr().String(), b.Addr().String()}] && have[[2]string{b.Addr().String(), a.Addr().String()}] {
+			if direct {
+				e.t.Fatalf("the phone-to-phone flows came only with the tracker's direct-media report")
+			}
+			return
+		}
+		if direct {
+			e.t.Fatalf("the tracker reported direct media before the phone-to-phone flows were installed")
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no phone-to-phone flows")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/voipsdn/voipsdn/ami/tracker"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 
@@ -40,6 +42,8 @@ type Service struct {
 	engine  *qos.Engine
 	mgr     *ami.Manager
 	drivers map[string]*tracker.Driver
+	// direct: servers whose calls may run direct media (their config).
+	direct map[string]bool
 
 	ctxMu sync.Mutex
 	ctx   context.Context
@@ -93,8 +97,10 @@ func New(opts Options) (*Service, error) {
 	}
 	s.mgr = mgr
 	byName := make(map[string]*config.AsteriskServer, len(opts.VoIP.Asterisk))
+	s.direct = make(map[string]bool, len(opts.VoIP.Asterisk))
 	for _, a := range opts.VoIP.Asterisk {
 		byName[a.Name] = a
+		s.direct[a.Name] = a.DirectMedia
 	}
 	for _, name := range mgr.Names() {
 		a := byName[name]
@@ -160,12 +166,29 @@ func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 		s.pending[dpid] = true
 	}
 	s.mu.Unlock()
+	// The switch may hold flows of calls that are up, left by an earlier
+	// run: read them now, so the calls' legs adopt them rather than
+	// install second copies; the sweep decides later what is stale.
+	s.engine.Scan(ctx, dpid) //nolint:errcheck // only fails at shutdown
 	if ready {
 		s.sweep(ctx, dpid)
 	}
 	// Legs that waited for this switch, or for hosts behind it, are
 	// planned again now rather than at their next retry.
 	s.engine.Kick(ctx) //nolint:errcheck // only fails at shutdown
+}
+
+// HostLocated tells the service that the controller has just located a
+// host's address, so that call legs waiting for it are placed at once.
+// It never blocks (the caller is the packet-in path).
+func (s *Service) HostLocated(ip netip.Addr) { s.engine.Located(ip) }
+
+// FlowRemoved passes a switch's flow-removed report to the QoS engine,
+// which acts on those of per-call flows.
+func (s *Service) FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) {
+	if err := s.engine.FlowRemoved(ctx, dpid, fr); err != nil {
+		s.log.Debug("flow-removed dropped at shutdown", "err", err)
+	}
 }
 
 func (s *Service) sweep(ctx context.Context, dpid uint64) {
@@ -237,18 +260,22 @@ func (s *Service) emit(ev tracker.Event) {
 	h := ev.EventHeader()
 	switch e := ev.(type) {
 	case tracker.CallStarted:
+		s.log.Info("call started", "server", h.Server, "call", h.Call, "leg", e.Leg.Uniqueid, "resynced", e.Resynced)
 		s.setLive(h.Server, h.Call, true)
 	case tracker.MediaKnown:
-		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec, Direct: e.Direct}
+		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec,
+			Direct: e.Direct, MayGoDirect: s.direct[h.Server]}
 		if err := s.engine.MediaKnown(ctx, leg, time.Now()); err != nil {
 			s.log.Debug("media known dropped at shutdown", "err", err)
 		}
 	case tracker.LegEnded:
 		s.engine.LegEnded(ctx, h.Server, h.Call, e.Leg.Uniqueid) //nolint:errcheck // only fails at shutdown
 	case tracker.CallEnded:
+		outcome := tracker.Outcome(e)
 		if m := s.opts.Metrics; m != nil {
-			m.CallEnded(h.Server, tracker.Outcome(e))
+			m.CallEnded(h.Server, outcome)
 		}
+		s.log.Info("call ended", "server", h.Server, "call", h.Call, "outcome", outcome, "cause", e.Cause, "reason", e.Reason)
 		s.setLive(h.Server, h.Call, false)
 		s.engine.CallEnded(ctx, h.Server, h.Call) //nolint:errcheck // only fails at shutdown
 	case tracker.QualityReport:

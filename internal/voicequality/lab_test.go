@@ -1,0 +1,102 @@
+package voicequality
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/voipsdn/voipsdn/internal/ovslab"
+)
+
+// upLoss is the loss over every phone-to-PBX stream of r, and how many of
+// their packets arrived marked EF.
+func upLoss(r Result) (loss float64, ef, received int) {
+	exp, lost := 0, 0
+	for _, s := range r.Streams {
+		if s.Dir == Up {
+			exp += s.Stats.Expected
+			lost += s.Stats.Lost
+			ef += s.Stats.EF
+			received += s.Stats.Received
+		}
+	}
+	if exp == 0 {
+		return 1, ef, received
+	}
+	return float64(lost) / float64(exp), ef, received
+}
+
+func runScenario(t *testing.T, s Scenario) Result {
+	t.Helper()
+	lab := ovslab.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var log *slog.Logger
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	res, err := Run(ctx, lab, s, RunOptions{Logger: log, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, be := range res.BestEffort {
+		t.Logf("best effort %s: offered %.1f Mbit/s, received %.1f, lost %.1f%% %s", be.Proto, be.OfferedMbit, be.ReceivedMbit, be.LostPercent, be.Err)
+	}
+	for _, st := range res.Streams {
+		t.Logf("%-4s %-5s loss %5.1f%% jitter %v delay %v EF %d/%d MOS %.2f", st.Dir, st.Stats.Codec.Name,
+			100*st.Stats.Loss, st.Stats.Jitter.Round(time.Microsecond), st.Stats.DelayMean.Round(time.Microsecond), st.Stats.EF, st.Stats.Received, st.Stats.MOS)
+	}
+	return res
+}
+
+// At 150% best-effort load on a DSCP-honouring bottleneck, the calls
+// voipsdn marks lose less than the same calls without voipsdn's QoS, and
+// arrive marked EF, which they do not without it.
+func TestMarkingProtectsVoiceAtOverload(t *testing.T) {
+	base := Scenario{LinkMbit: 10, Load: 1.5, Duration: 4 * time.Second, Warmup: 2 * time.Second,
+		Calls: []Call{{G711}, {G729}}}
+	var plain, marked Result
+	t.Run("no-qos", func(t *testing.T) {
+		s := base
+		s.Name, s.Levers = "no-qos", Levers{Egress: EgressDSCP}
+		plain = runScenario(t, s)
+	})
+	t.Run("voipsdn", func(t *testing.T) {
+		s := base
+		s.Name, s.Levers = "voipsdn", Levers{Voipsdn: true, Egress: EgressDSCP}
+		marked = runScenario(t, s)
+	})
+	if t.Failed() {
+		return
+	}
+	pl, pef, prcv := upLoss(plain)
+	ml, mef, mrcv := upLoss(marked)
+	t.Logf("upstream voice loss: %.2f%% without voipsdn, %.2f%% with", 100*pl, 100*ml)
+	if pef != 0 {
+		t.Errorf("without voipsdn %d of %d upstream packets arrived EF", pef, prcv)
+	}
+	if mrcv == 0 || mef < mrcv*9/10 {
+		t.Errorf("with voipsdn only %d of %d upstream packets arrived EF", mef, mrcv)
+	}
+	// The link is 50% oversubscribed by traffic that does not back off:
+	// unprotected voice must lose much, protected voice (nearly) none.
+	if pl < 0.2 {
+		t.Errorf("without voipsdn voice lost only %.2f%%: the bottleneck is not congested", 100*pl)
+	}
+	if ml > 0.05 || ml >= pl {
+		t.Errorf("voice loss with voipsdn %.2f%%, without %.2f%%", 100*ml, 100*pl)
+	}
+}
+
+func TestScenarioRejectsMissingLevers(t *testing.T) {
+	s := Scenario{Name: "cac", Levers: Levers{Voipsdn: true, Admission: true}, Calls: []Call{{G711}}}
+	if err := s.Validate(); err == nil {
+		t.Fatal("admission accepted before it exists")
+	}
+	s = Scenario{Name: "x", Calls: []Call{{G711}}}
+	if err := s.Validate(); err != nil || s.LinkMbit != 10 || s.Duration != 10*time.Second {
+		t.Fatalf("%v %+v", err, s)
+	}
+}

@@ -1,0 +1,126 @@
+package voicequality
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Levers are the QoS levers a scenario turns on.
+type Levers struct {
+	// Voipsdn gives the controller a `voip:` section: it follows the calls
+	// over AMI and marks their media EF, with a per-call meter (the
+	// current controller always meters what it marks). Without it the
+	// pipeline is plain Faucet.
+	Voipsdn bool
+	// Egress is the bottleneck's queueing.
+	Egress Egress
+	// Admission (call admission control per link) and BEPolicing (a meter
+	// on best effort sized to the link less the admitted voice) are the
+	// levers issue 21 still has to build. A scenario asking for them fails
+	// Validate with ErrLeverMissing until the controller has them; then
+	// ControllerConfig adds their keys and the scenario list in
+	// cmd/voicebench turns them on.
+	Admission  bool
+	BEPolicing bool
+}
+
+// ErrLeverMissing: the scenario needs a lever the controller lacks.
+var ErrLeverMissing = errors.New("voicequality: lever not built yet")
+
+// Call is one call of a scenario.
+type Call struct {
+	Codec Codec
+}
+
+// Scenario is one run: calls across the bottleneck under best-effort load.
+type Scenario struct {
+	Name   string
+	Levers Levers
+	// LinkMbit is the bottleneck's rate (default 10).
+	LinkMbit float64
+	// Load is the best-effort load offered, as a fraction of the link
+	// (0.95 = 95%): three quarters as iperf3 UDP, which does not back
+	// off, one quarter as iperf3 TCP paced to its share, which does. So
+	// at 150% the UDP alone exceeds the link.
+	Load  float64
+	Calls []Call
+	// Duration of the measured media (default 10 s), after Warmup
+	// (default 2 s) of best-effort load alone.
+	Duration, Warmup time.Duration
+	// Interval of the time series (default 1 s).
+	Interval time.Duration
+}
+
+// Validate fills defaults and rejects what cannot run.
+func (s *Scenario) Validate() error {
+	if s.Levers.Admission || s.Levers.BEPolicing {
+		return fmt.Errorf("scenario %s: %w (admission control, best-effort policing)", s.Name, ErrLeverMissing)
+	}
+	if s.LinkMbit <= 0 {
+		s.LinkMbit = 10
+	}
+	if s.Duration <= 0 {
+		s.Duration = 10 * time.Second
+	}
+	if s.Warmup <= 0 {
+		s.Warmup = 2 * time.Second
+	}
+	if s.Interval <= 0 {
+		s.Interval = time.Second
+	}
+	if len(s.Calls) == 0 {
+		return fmt.Errorf("scenario %s: no calls", s.Name)
+	}
+	if len(s.Calls) > 50 {
+		return fmt.Errorf("scenario %s: %d calls, at most 50", s.Name, len(s.Calls))
+	}
+	if s.Load < 0 || s.Load > 5 {
+		return fmt.Errorf("scenario %s: load %v out of range 0..5", s.Name, s.Load)
+	}
+	return nil
+}
+
+// Direction of a measured stream across the bottleneck.
+const (
+	// Up: phone to PBX, through the shaped link (the congested way).
+	Up = "up"
+	// Down: PBX to phone, not shaped.
+	Down = "down"
+)
+
+// StreamResult is one direction of one call leg as its receiver saw it.
+type StreamResult struct {
+	Call   string // the PBX's Linkedid
+	Leg    string // channel name
+	Dir    string // Up or Down
+	Stats  Stats
+	Series []Point
+}
+
+// Result is one scenario's outcome.
+type Result struct {
+	Scenario   Scenario
+	Streams    []StreamResult
+	BestEffort []BestEffort
+	// Queues is `tc -s qdisc show` of the bottleneck after the run.
+	Queues string
+}
+
+// Worst returns, for the streams of codec c in direction dir, the one with
+// the lowest MOS (the call an engineer would be asked about), and how many
+// there were.
+func (r Result) Worst(c Codec, dir string) (StreamResult, int) {
+	var w StreamResult
+	n := 0
+	for _, s := range r.Streams {
+		if s.Stats.Codec.Name != c.Name || s.Dir != dir {
+			continue
+		}
+		if n == 0 || s.Stats.MOS < w.Stats.MOS {
+			w = s
+		}
+		n++
+	}
+	return w, n
+}

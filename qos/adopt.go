@@ -1,0 +1,213 @@
+package qos
+
+import (
+	"context"
+	"math"
+	"net/netip"
+	"slices"
+
+	"github.com/voipsdn/voipsdn/openflow/of13"
+)
+
+// After a controller restart the switches still hold the flows and meters
+// of calls that are up. The engine reads each datapath's per-call flows
+// before it installs anything there (a scan), keeps them as adopted
+// streams of their call (by cookie), and hands each to its leg when the
+// tracker reports the leg again and the stream's flows are exactly what
+// the leg needs: the stream keeps its flows, their counters and its meter
+// id. The sweep, once every call source has resynchronised, deletes the
+// adopted streams that no live call claims.
+
+// Scan reads a datapath's per-call flows, if the engine has not done so
+// since it started, and then plans the waiting legs again. The service
+// calls it when a switch connects.
+func (e *Engine) Scan(ctx context.Context, dpid uint64) error {
+	return e.do(ctx, func(ctx context.Context) {
+		if _, started := e.scans[dpid]; !started {
+			e.startScan(ctx, dpid)
+		}
+	})
+}
+
+// scanned reports whether dpid's flows have been read, starting the read
+// if it has not been.
+func (e *Engine) scanned(ctx context.Context, dpid uint64) bool {
+	done, started := e.scans[dpid]
+	if !started {
+		e.startScan(ctx, dpid)
+	}
+	return done
+}
+
+// startScan reads dpid's per-call flows on a goroutine of the engine's,
+// so a slow switch does not hold the engine up, and absorbs them on the
+// engine goroutine.
+func (e *Engine) startScan(ctx context.Context, dpid uint64) {
+	e.scans[dpid] = false
+	e.scanning++
+	e.inflight.Add(1) // not idle until the flows are absorbed
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		flows, err := e.sw.CallFlows(ctx, dpid)
+		e.do(ctx, func(ctx context.Context) { //nolint:errcheck // ctx ended: nobody waits
+			e.scanning--
+			defer e.inflight.Add(-1)
+			switch {
+			case e.scans[dpid]:
+				// A sweep read the switch meanwhile, absorbed what it
+				// found and may have deleted some of it since: this older
+				// read must not bring those back.
+			case err != nil:
+				// Read again when a leg next needs the switch.
+				delete(e.scans, dpid)
+				e.log.Warn("reading per-call flows failed", "dp", dpName(dpid), "err", err)
+			default:
+				e.absorb(dpid, flows)
+			}
+			e.kick(ctx)
+		})
+	}()
+}
+
+// absorb adopts the flows found on dpid that the engine does not know,
+// and marks dpid as read.
+func (e *Engine) absorb(dpid uint64, flows []of13.Flow) {
+	known := make(map[of13.FlowKey]bool)
+	for _, c := range e.calls {
+		for st := range c.streams(onDP(dpid)) {
+			for _, f := range st.flows {
+				known[f.Key()] = true
+			}
+		}
+	}
+	n := 0
+	for i := range flows {
+		if !known[flows[i].Key()] {
+			e.adopt(dpid, flows[i])
+			n++
+		}
+	}
+	e.scans[dpid] = true
+	if n > 0 {
+		e.log.Info("call flows found on switch", "dp", dpName(dpid), "flows", n)
+		e.report()
+	}
+}
+
+// claimAdopted hands an adopted stream to a leg if the stream's flows are
+// exactly those of the leg's direction (from its Local end if fromLocal):
+// same 5-tuples, and the flows the adopted rule rebuilds are the ones the
+// switch holds, so that a later delete or replay addresses them exactly.
+func (e *Engine) claimAdopted(c *call, leg Leg, fromLocal bool) (stream, bool) {
+	if c.adopted == nil {
+		return stream{}, false
+	}
+	src, dst := leg.Remote, leg.Local
+	if fromLocal {
+		src, dst = dst, src
+	}
+	for i, a := range c.adopted.list {
+		j := slices.IndexFunc(a.flows, func(f of13.Flow) bool { return carries(&f, src, dst) })
+		if j < 0 {
+			continue
+		}
+		rule := ruleOf(&a.flows[j])
+		rule.fromLocal = fromLocal
+		spec := streamSpec{src: src, dst: dst, cookie: c.cookie, rule: rule}
+		if !sameFlows(spec.flows(a.meter), a.flows) {
+			continue
+		}
+		c.adopted.list = slices.Delete(c.adopted.list, i, i+1)
+		if len(c.adopted.list) == 0 {
+			c.adopted = nil
+		}
+		kbps := uint32(math.Ceil(e.policy.MeterKbps(leg.Codec)))
+		e.logStream("call flows adopted", leg, a.dpid, rule, a.meter, kbps)
+		return stream{dpid: a.dpid, meter: a.meter, kbps: kbps, rule: rule}, true
+	}
+	return stream{}, false
+}
+
+// carries reports whether f matches the UDP stream src -> dst.
+func carries(f *of13.Flow, src, dst netip.AddrPort) bool {
+	fam := ethIPv4
+	if !src.Addr().Is4() {
+		fam = ethIPv6
+	}
+	get := func(fl of13.Field) (of13.MatchField, bool) { return f.Match.Get(fl) }
+	s, ok1 := get(addrField(fam, false))
+	d, ok2 := get(addrField(fam, true))
+	sp, ok3 := get(of13.FieldUDPSrc)
+	dp, ok4 := get(of13.FieldUDPDst)
+	return ok1 && ok2 && ok3 && ok4 && s.Addr() == src.Addr() && d.Addr() == dst.Addr() &&
+		uint16(sp.Uint()) == src.Port() && uint16(dp.Uint()) == dst.Port()
+}
+
+// ruleOf reads back the rule a per-call flow was built from.
+func ruleOf(f *of13.Flow) flowRule {
+	r := flowRule{table: f.Table, next: f.Instr.GotoTable, idle: f.IdleTimeout}
+	if p, ok := f.Match.Get(of13.FieldInPort); ok {
+		r.sender, r.inPort = true, uint32(p.Uint())
+	}
+	for _, a := range f.Instr.Apply {
+		switch {
+		case a.Type == of13.ActionSetField && a.Set.Field == of13.FieldIPDSCP:
+			r.dscp = uint8(a.Set.Uint())
+		case a.Type == of13.ActionSetQueue:
+			r.hasQueue, r.queue = true, a.Arg
+		}
+	}
+	return r
+}
+
+// sameFlows reports whether want and have hold the same flows, in any
+// order (have as read from a switch).
+func sameFlows(want, have []of13.Flow) bool {
+	if len(want) != len(have) {
+		return false
+	}
+	for i := range want {
+		w := &want[i]
+		if !slices.ContainsFunc(have, func(h of13.Flow) bool {
+			return h.Key() == w.Key() && h.Cookie == w.Cookie && h.IdleTimeout == w.IdleTimeout && h.Instr.Equal(w.Instr)
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// Located tells the engine that a host's address has just been located, so
+// that legs waiting for it are planned at once rather than at their next
+// retry. It never blocks: the caller is the packet-in path, and if the
+// engine's queue is full the retry timer still finds the host.
+func (e *Engine) Located(ip netip.Addr) {
+	f := func(ctx context.Context) {
+		e.kickIf(ctx, func(l Leg) bool { return l.Remote.Addr() == ip || l.Local.Addr() == ip })
+	}
+	select {
+	case e.reqs <- f:
+	default:
+	}
+}
+
+// kick plans every waiting leg again.
+func (e *Engine) kick(ctx context.Context) { e.kickIf(ctx, nil) }
+
+// kickIf plans the waiting legs that want accepts (nil: all) again.
+func (e *Engine) kickIf(ctx context.Context, want func(Leg) bool) {
+	var legs []*pendingLeg
+	for _, ls := range e.retries {
+		for _, p := range ls {
+			if want == nil || want(p.leg) {
+				legs = append(legs, p)
+			}
+		}
+	}
+	for _, p := range legs {
+		if e.retries[CallCookie(p.leg.Server, p.leg.Call)][p.leg.ID] == p {
+			e.mediaKnown(ctx, p.leg, p.known)
+		}
+	}
+}

@@ -1,0 +1,277 @@
+package qos
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/openflow/of13"
+)
+
+// meterIDsOn lists the meters a fake datapath holds.
+func (f *fakeSwitches) meterIDsOn(dpid uint64) []uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []uint32
+	for id := range f.meters[dpid] {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// flowsWithoutInPort lists the per-call flows matching no ingress port.
+func (f *fakeSwitches) flowsWithoutInPort(dpid uint64) []of13.Flow {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []of13.Flow
+	for _, fl := range f.flows[dpid] {
+		if _, ok := fl.Match.Get(of13.FieldInPort); !ok {
+			out = append(out, fl)
+		}
+	}
+	return out
+}
+
+// After a restart the tracker reports a live call's legs before the
+// sweep (the sweep waits for every server's resync) and before the phones
+// are located again. The new engine must adopt the call's flows and
+// meters as they are: no batch sent, same meter ids, nothing without
+// in_port.
+func TestEngineAdoptsBeforeTheSweep(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e1, _, ctx1 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, call := range []string{"live", "gone"} {
+		for _, l := range twoLegs(call) {
+			e1.MediaKnown(ctx1, l, time.Now()) //nolint:errcheck
+		}
+	}
+	sync1(t, e1, ctx1)
+	meters := sw.meterIDsOn(1)
+
+	// The restarted controller has located only the PBX so far.
+	sw.mu.Lock()
+	sw.loc = fakeLocator{pbxIP: labLocator()[pbxIP]}
+	sw.mu.Unlock()
+	e2, obs, ctx2 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	e2.RetryDelay, e2.SenderWait = time.Hour, time.Hour
+	applies := sw.applies
+	for _, l := range twoLegs("live") {
+		e2.MediaKnown(ctx2, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e2, ctx2)
+	if sw.applies != applies {
+		t.Errorf("the restarted engine sent %d batches for a call the switch already holds", sw.applies-applies)
+	}
+	if f, m := sw.counts(1); f != 16 || m != 8 {
+		t.Fatalf("before the sweep: %d flows, %d meters; want all 16 and 8 kept", f, m)
+	}
+	if got := sw.meterIDsOn(1); !slices.Equal(got, meters) {
+		t.Errorf("meters %v after the restart, %v before", got, meters)
+	}
+	if obs.flows != 16 {
+		t.Errorf("engine reports %d flows, the switch holds 16", obs.flows)
+	}
+	liveCookie := CallCookie("pbx1", "live")
+	if err := e2.Sweep(ctx2, 1, func(c uint64) bool { return c == liveCookie }); err != nil {
+		t.Fatal(err)
+	}
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("after the sweep: %d flows, %d meters; want the live call's 8 and 4", f, m)
+	}
+	// The legs own what they adopted: the hang-up removes all of it.
+	e2.CallEnded(ctx2, "pbx1", "live") //nolint:errcheck
+	sync1(t, e2, ctx2)
+	if f, m := sw.counts(1); f != 0 || m != 0 {
+		t.Fatalf("after the adopted call hung up: %d flows, %d meters left", f, m)
+	}
+}
+
+// A stream whose sender is not located is not marked at the receiver
+// (which cannot match the ingress port): the sender is probed, and the
+// stream placed at its switch as soon as it is located, not at a timer.
+func TestEngineWaitsForTheSender(t *testing.T) {
+	sw := newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]})
+	e, _, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	e.RetryDelay, e.SenderWait, e.Retries = time.Hour, time.Hour, 3
+	leg := twoLegs("c1")[0]
+	e.MediaKnown(ctx, leg, time.Now()) //nolint:errcheck
+	sync1(t, e, ctx)
+	if f, _ := sw.counts(1); f != 2 {
+		t.Fatalf("want only the PBX's stream (2 flows) while the phone is unknown, have %d", f)
+	}
+	if fs := sw.flowsWithoutInPort(1); len(fs) > 0 {
+		t.Fatalf("flows without in_port: %v", fs)
+	}
+	sw.mu.Lock()
+	probed := sw.probed[leg.Remote.Addr()]
+	sw.loc[phoneA] = labLocator()[phoneA]
+	sw.mu.Unlock()
+	if probed == 0 {
+		t.Error("the unknown sender was not probed")
+	}
+	e.Located(phoneA)
+	sync1(t, e, ctx)
+	if f, m := sw.counts(1); f != 4 || m != 2 {
+		t.Fatalf("after the phone was located: %d flows, %d meters; want 4 and 2", f, m)
+	}
+	if fs := sw.flowsWithoutInPort(1); len(fs) > 0 {
+		t.Fatalf("flows without in_port: %v", fs)
+	}
+	// A sender that never answers (not behind a controlled port) gets
+	// its stream at the receiver once SenderWait has passed.
+	e2, _, ctx2 := startEngine(t, testPolicy(config.PinholeMark), newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}))
+	sw2 := e2.sw.(*fakeSwitches)
+	e2.SenderWait = 30 * time.Millisecond
+	e2.MediaKnown(ctx2, twoLegs("c2")[0], time.Now()) //nolint:errcheck
+	time.Sleep(100 * time.Millisecond)
+	sync1(t, e2, ctx2)
+	if f, _ := sw2.counts(1); f != 4 || len(sw2.flowsWithoutInPort(1)) != 2 {
+		t.Fatalf("an unanswering sender: %d flows, %d without in_port; want 4 and 2", f, len(sw2.flowsWithoutInPort(1)))
+	}
+}
+
+// Meters are sized from the codec on the wire: a G.729 leg's meter is
+// far smaller than a G.711 one's.
+func TestEngineMeterRateFromCodec(t *testing.T) {
+	q := config.DefaultQoS()
+	q.PBXAddresses = []netip.Addr{pbxIP}
+	sw := newFakeSwitches(labLocator())
+	e, _, ctx := startEngine(t, &q, sw)
+	// kbit/s on the wire (docs/voip.md) plus 10 % headroom, rounded up.
+	want := map[string]uint32{"ulaw": 96, "g729": 35, "opus": 70, "g722": 96, "weird": 96}
+	meterOf := map[string][]uint32{}
+	for codec := range want {
+		l := twoLegs("c-" + codec)[0]
+		l.Codec = codec
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+		sync1(t, e, ctx)
+		sw.mu.Lock()
+		for _, f := range sw.flows[1] {
+			if f.Cookie == CallCookie("pbx1", l.Call) {
+				meterOf[codec] = append(meterOf[codec], f.Instr.Meter)
+			}
+		}
+		sw.mu.Unlock()
+	}
+	for codec, rate := range want {
+		if len(meterOf[codec]) == 0 {
+			t.Fatalf("%s leg: no flows", codec)
+		}
+		for _, id := range meterOf[codec] {
+			if got := sw.rates[id]; got != rate {
+				t.Errorf("%s leg: meter %d rate %d kbit/s, want %d", codec, id, got, rate)
+			}
+		}
+	}
+}
+
+// A per-call flow the switch removes for idleness while the call is up is
+// installed again with its meter; an adopted flow nobody claimed is
+// forgotten and its meter deleted once its last flow is gone.
+func TestEngineFlowRemoved(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e, _, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	legs := twoLegs("c1")
+	e.MediaKnown(ctx, legs[0], time.Now()) //nolint:errcheck
+	sync1(t, e, ctx)
+	expire := func(sw *fakeSwitches, e *Engine, ctx context.Context, f of13.Flow) {
+		sw.mu.Lock()
+		delete(sw.flows[1], f.Key())
+		sw.mu.Unlock()
+		if err := e.FlowRemoved(ctx, 1, &of13.FlowRemoved{Flow: f, Reason: of13.RemovedIdleTimeout}); err != nil {
+			t.Fatal(err)
+		}
+		sync1(t, e, ctx)
+	}
+	sw.mu.Lock()
+	var one of13.Flow
+	for _, f := range sw.flows[1] {
+		one = f
+		break
+	}
+	sw.mu.Unlock()
+	expire(sw, e, ctx, one)
+	if f, m := sw.counts(1); f != 4 || m != 2 {
+		t.Fatalf("after an idle timeout of a live call's flow: %d flows, %d meters; want it back: 4 and 2", f, m)
+	}
+
+	// A restarted engine adopts the flows; the call's leg is never
+	// reported again and its flows idle out one by one.
+	e2, obs, ctx2 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	if err := e2.Scan(ctx2, 1); err != nil {
+		t.Fatal(err)
+	}
+	sync1(t, e2, ctx2)
+	sw.mu.Lock()
+	var all []of13.Flow
+	for _, f := range sw.flows[1] {
+		all = append(all, f)
+	}
+	sw.mu.Unlock()
+	for i, f := range all {
+		expire(sw, e2, ctx2, f)
+		_, m := sw.counts(1)
+		meterUsed := false
+		for _, g := range all[i+1:] {
+			meterUsed = meterUsed || g.Instr.Meter == f.Instr.Meter
+		}
+		if !meterUsed && slices.Contains(sw.meterIDsOn(1), f.Instr.Meter) {
+			t.Errorf("meter %d left after its last flow idled out (%d meters)", f.Instr.Meter, m)
+		}
+	}
+	if f, m := sw.counts(1); f != 0 || m != 0 || obs.flows != 0 || obs.active != 0 {
+		t.Fatalf("after every adopted flow idled out: %d flows, %d meters; engine reports %d flows, %d calls", f, m, obs.flows, obs.active)
+	}
+}
+
+// slowReads answers the first CallFlows with what the switch held when it
+// was asked, but only once released, as a read that overtakes nothing.
+type slowReads struct {
+	*fakeSwitches
+	reads   atomic.Int32
+	release chan struct{}
+}
+
+func (s *slowReads) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error) {
+	flows, err := s.fakeSwitches.CallFlows(ctx, dpid)
+	if s.reads.Add(1) == 1 {
+		<-s.release
+	}
+	return flows, err
+}
+
+// A switch's first read (at connect) may return after a sweep has read it
+// again and deleted stale flows: the older read must not bring the deleted
+// flows back into the engine's books, where nothing would ever remove
+// them.
+func TestEngineLateScanDoesNotResurrectSweptFlows(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e1, _, ctx1 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("gone") {
+		e1.MediaKnown(ctx1, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e1, ctx1)
+
+	slow := &slowReads{fakeSwitches: sw, release: make(chan struct{})}
+	e2, obs, ctx2 := startEngine(t, testPolicy(config.PinholeMark), slow)
+	if err := e2.Scan(ctx2, 1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the scan has read the switch
+	if err := e2.Sweep(ctx2, 1, func(uint64) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	close(slow.release)
+	sync1(t, e2, ctx2)
+	if f, m := sw.counts(1); f != 0 || m != 0 {
+		t.Fatalf("after the sweep: %d flows, %d meters", f, m)
+	}
+	if obs.flows != 0 || obs.active != 0 {
+		t.Fatalf("the late read brought back %d flows of %d calls the sweep deleted", obs.flows, obs.active)
+	}
+}
