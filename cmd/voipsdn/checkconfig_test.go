@@ -94,8 +94,8 @@ func TestCheckConfigUsageAndMultipleFiles(t *testing.T) {
 }
 
 func TestCheckConfigNotesUnsupportedFeatures(t *testing.T) {
-	// Valid for Faucet (a LACP bundle member), but voipsdn does not
-	// program LACP yet: check-config accepts it and says so.
+	// Valid for Faucet (an 802.1X port), but voipsdn does not program
+	// 802.1X: check-config accepts it and says so.
 	path := filepath.Join(t.TempDir(), "faucet.yaml")
 	cfg := `
 vlans:
@@ -104,9 +104,10 @@ dps:
   sw1:
     dp_id: 1
     hardware: Open vSwitch
+    dot1x: {nfv_intf: lo, nfv_sw_port: 2, radius_ip: 127.0.0.1, radius_port: 1812, radius_secret: s}
     interfaces:
-      1: {native_vlan: office, lacp: 1, lacp_active: true}
-      2: {native_vlan: office}
+      1: {native_vlan: office, dot1x: true}
+      2: {output_only: true}
 `
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -115,8 +116,8 @@ dps:
 	if code != 0 || out == "" {
 		t.Fatalf("valid Faucet config: exit %d, stderr %s", code, stderr)
 	}
-	if !strings.Contains(stderr, "dps.sw1.interfaces.1.lacp: not supported yet: LACP") {
-		t.Errorf("stderr should note the unsupported LACP ports:\n%s", stderr)
+	if !strings.Contains(stderr, "dps.sw1.interfaces.1.dot1x: not supported yet: 802.1X") {
+		t.Errorf("stderr should note the unsupported 802.1X ports:\n%s", stderr)
 	}
 }
 

@@ -9,7 +9,7 @@
 //
 // Packet-ins are parsed and classified on the session's goroutine and queued
 // for the DP's goroutine in two bounded queues, one for learning and one for
-// control-plane packets (ARP, ND, LLDP), each behind its own token bucket:
+// control-plane packets (ARP, ND, LLDP, LACP), each behind its own token bucket:
 // a learning storm fills and overflows only its own queue. Overflow and
 // rate-limit drops are counted, never fatal. Learned hosts become flows
 // through a host table (hostflows.go, owner keys "host:<vid>/<mac>"), and
@@ -21,6 +21,14 @@
 // a callback on the session's reader (confirm.go), so a switch round trip
 // never delays the next packet-in, and a switch that refused learned flows
 // is reconciled on a later tick.
+//
+// LACP (lacp.go) runs on the DP's goroutine too: LACPDUs arrive as
+// control-plane packet-ins and are answered with packet-outs, each port's
+// state follows Faucet's machine (package faucet/lacp), and a member that
+// starts or stops forwarding recompiles its port's and VLANs' owners. A
+// one-second ticker expires silent members and sends the lacp_active
+// ports' LACPDUs; View carries the states for the LACP metrics, and
+// Options.LAGChanged gets Faucet's LAG_CHANGE events.
 //
 // A new configuration (SetConfig) is applied per DP: changed DPs recompile
 // and only owners whose flows differ are sent; switches stay connected.

@@ -104,10 +104,13 @@ func (m *Manager) SwitchPortStatus(ctx context.Context, sw Switch, ev of13.PortS
 	}
 	r.log.Info("port status", "port", ev.Port.String(), "reason", ev.Reason.String())
 	m.lldpLink(ctx, r, ev)
-	if ev.Reason != of13.PortDeleted && ev.Port.Up() {
+	no, up := ev.Port.No, ev.Reason != of13.PortDeleted && ev.Port.Up()
+	if r.isLACPPort(no) {
+		_ = r.do(ctx, func(ctx context.Context) error { r.lacpPortStatus(ctx, no, up); return nil })
+	}
+	if up {
 		return
 	}
-	no := ev.Port.No
 	if err := r.do(ctx, func(ctx context.Context) error { return r.portDown(ctx, no) }); err != nil {
 		r.log.Warn("forgetting the hosts of a port failed", "port", no, "err", err)
 	}

@@ -47,6 +47,10 @@ type Options struct {
 	FlowRemoved func(ctx context.Context, dpid uint64, fr *of13.FlowRemoved)
 	// Events receives event counts; nil discards them.
 	Events Events
+	// LAGChanged, if set, receives Faucet's LAG_CHANGE events (a LACP
+	// port's state or role changed) on the DP's goroutine; it must not
+	// block. It is the hook for an event socket.
+	LAGChanged func(LAGChange)
 	// KeepCookies are the cookies of flows that another component of the
 	// controller installs and removes itself (per-call voice flows): a
 	// resync never deletes them. Every other flow the DP does not want is

@@ -21,9 +21,11 @@ type packetIn struct {
 	// ip is the sender's address (ARP SPA, IPv4 or IPv6 source), if any.
 	ip netip.Addr
 	// data is the raw frame, kept only when the router wants it (l3Wants)
-	// or for LLDP.
+	// or for LLDP and LACP.
 	data []byte
 	lldp bool
+	// lacp marks an LACPDU (lacp.go), whose frame is in data.
+	lacp bool
 }
 
 // classify parses a packet-in and lets the pipeline decide its class. It
@@ -45,8 +47,12 @@ func classify(d *config.DP, pi *of13.PacketIn) (packetIn, error) {
 		return p, nil
 	}
 	p.vid = c.VID
-	if c.Control == pipeline.ControlLLDP {
+	switch c.Control {
+	case pipeline.ControlLLDP:
 		p.lldp, p.data = true, slices.Clone(pi.Data)
+		return p, nil
+	case pipeline.ControlLACP:
+		p.lacp, p.data = true, slices.Clone(pi.Data)
 		return p, nil
 	}
 	if l3Wants(d, &pkt, c) {
@@ -136,6 +142,10 @@ func (r *runner) handlePacket(ctx context.Context, now time.Time, pk packetIn, b
 	r.ctr.class[pk.class].handled.Add(1)
 	if pk.lldp {
 		r.lldpReceive(now, pk.inPort, pk.data)
+		return
+	}
+	if pk.lacp {
+		r.lacpPacket(ctx, now, pk.inPort, pk.data)
 		return
 	}
 	if pk.data != nil {

@@ -21,13 +21,20 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) e
 	oldDP, oldProg, oldQoS, oldLearned := r.st.dp, r.st.prog, r.st.qos, r.st.learned
 	r.st.dp, r.st.qos = d, q
 	if (q == nil) != (oldQoS == nil) {
-		// The table layout changes: learned hosts are relearned.
+		// The table layout changes: learned hosts are relearned, LAGs
+		// stay up.
 		r.st.learned = pipeline.NewLearned(compileOpts(q)...)
+		r.st.learned.CopyLACP(oldLearned)
 	}
 	prog, err := r.compile()
 	if err != nil {
 		r.st.dp, r.st.prog, r.st.qos, r.st.learned = oldDP, oldProg, oldQoS, oldLearned
 		return err
+	}
+	if r.lacpConfigure(oldDP) {
+		if prog, err = r.compile(); err != nil {
+			return err
+		}
 	}
 	r.cfg.Store(d)
 	r.ctr.configChanges.Add(1)

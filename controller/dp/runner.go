@@ -48,7 +48,8 @@ type runner struct {
 	done chan struct{}
 
 	// Owned by the goroutine.
-	st state
+	st   state
+	lacp lacpState
 }
 
 // state is what a DP's goroutine owns.
@@ -106,6 +107,7 @@ func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
 	r.limits[ClassLearn] = newBucket(o.LearnPPS, o.LearnBurst)
 	r.limits[ClassControl] = newBucket(o.ControlPPS, o.ControlBurst)
 	r.st.l3 = newL3(d, o.Clock.Now())
+	r.lacpConfigure(nil)
 	r.cfg.Store(d)
 	return r
 }
@@ -136,6 +138,8 @@ func (r *runner) run(ctx context.Context) {
 	defer close(r.done)
 	tick, stop := r.m.opts.Clock.NewTicker(r.m.opts.ExpireInterval)
 	defer stop()
+	lacpTick, stopLACP := r.m.opts.Clock.NewTicker(lacpTickInterval)
+	defer stopLACP()
 	if _, err := r.compile(); err != nil {
 		r.log.Error("compile failed", "err", err)
 	}
@@ -166,6 +170,8 @@ func (r *runner) run(ctx context.Context) {
 			r.lldpTick(ctx, now)
 			r.confirmSent(ctx)
 			r.repair(ctx, now)
+		case now := <-lacpTick:
+			r.lacpTick(ctx, now)
 		}
 	}
 }

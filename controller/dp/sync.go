@@ -23,8 +23,12 @@ func (r *runner) connect(ctx context.Context, sw Switch) error {
 	r.st.sw = sw
 	r.ctr.connected.Store(true)
 	r.m.opts.Events.Connected(r.id)
+	if p, ok := sw.(porter); ok {
+		r.lacpReset(portsUp(p.Ports()))
+	}
 	err := r.resync(ctx)
 	r.publishSwitch(ctx, sw)
+	r.lacpAdvertise(ctx, r.m.opts.Clock.Now(), true)
 	return err
 }
 
@@ -36,6 +40,7 @@ func (r *runner) disconnect() {
 		r.m.opts.Events.Disconnected(r.id)
 	}
 	r.st.sw = nil
+	r.lacpReset(nil)
 	r.publishSwitch(context.Background(), nil)
 	r.ctr.connected.Store(false)
 }

@@ -22,6 +22,8 @@ type View struct {
 	Ports []of13.Port
 	// Desc is the switch's description, nil until it answered.
 	Desc *of13.Desc
+	// LACP holds the LACP ports' states, by port number.
+	LACP []LACPPort
 }
 
 // views holds what View reads, published by the DP's goroutine.
@@ -29,6 +31,7 @@ type views struct {
 	prog atomic.Pointer[pipeline.Program]
 	sw   atomic.Pointer[switchBox]
 	desc atomic.Pointer[of13.Desc]
+	lacp atomic.Pointer[[]LACPPort]
 }
 
 // switchBox lets an interface value live in an atomic.Pointer.
@@ -53,6 +56,9 @@ func (m *Manager) EachView(fn func(View)) {
 	m.mu.RUnlock()
 	for _, r := range rs {
 		v := View{Status: r.status(), Config: r.cfg.Load(), Program: r.views.prog.Load(), Desc: r.views.desc.Load()}
+		if l := r.views.lacp.Load(); l != nil {
+			v.LACP = *l
+		}
 		if b := r.views.sw.Load(); b != nil {
 			if p, ok := b.sw.(porter); ok {
 				v.Ports = p.Ports()

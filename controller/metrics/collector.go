@@ -38,6 +38,14 @@ var (
 	learnedMACsDesc = prometheus.NewDesc("learned_macs",
 		"MAC address stored as 64bit number to DP ID, port, VLAN, and n (discrete index).",
 		append(portLabels[:4:4], LabelVLAN, "n"), nil)
+	portLACPStateDesc = prometheus.NewDesc("port_lacp_state",
+		"state of LACP on a port", portLabels, nil)
+	portLACPRoleDesc = prometheus.NewDesc("port_lacp_role",
+		"LACP role of a port", portLabels, nil)
+	lacpPortIDDesc = prometheus.NewDesc("lacp_port_id",
+		"lacp port ID for for port", portLabels, nil)
+	portLACPChangesDesc = prometheus.NewDesc("port_lacp_state_change_count_total",
+		"number of changes in port lacp state", portLabels, nil)
 	bgpUptimeDesc = prometheus.NewDesc("bgp_neighbor_uptime",
 		"BGP neighbor uptime in seconds.", append(vlanLabels[:3:3], "neighbor"), nil)
 	bgpRoutesDesc = prometheus.NewDesc("bgp_neighbor_routes",
@@ -55,6 +63,7 @@ func (c dpCollector) Describe(ch chan<- *prometheus.Desc) {
 		dpStatusDesc, dpDescStatsDesc, dpNameDesc, tableNamesDesc,
 		portStatusDesc, portLearnBansDesc, vlanHostsDesc, vlanLearnBansDesc,
 		vlanNeighborsDesc, portVLANHostsDesc, learnedMACsDesc, bgpUptimeDesc, bgpRoutesDesc,
+		portLACPStateDesc, portLACPRoleDesc, lacpPortIDDesc, portLACPChangesDesc,
 	} {
 		ch <- d
 	}
@@ -94,6 +103,12 @@ func collectDP(ch chan<- prometheus.Metric, dp *DP) {
 		names[p.Number] = [2]string{name, descr}
 		gauge(ch, portStatusDesc, boolValue(p.Up), id, dp.Name, name, descr)
 		gauge(ch, portLearnBansDesc, float64(p.LearnBans), id, dp.Name, name, descr)
+		if l := p.LACP; l != nil {
+			gauge(ch, portLACPStateDesc, float64(l.State), id, dp.Name, name, descr)
+			gauge(ch, portLACPRoleDesc, float64(l.Role), id, dp.Name, name, descr)
+			gauge(ch, lacpPortIDDesc, float64(l.PortID), id, dp.Name, name, descr)
+			ch <- prometheus.MustNewConstMetric(portLACPChangesDesc, prometheus.CounterValue, float64(l.Changes), id, dp.Name, name, descr)
+		}
 	}
 	for _, v := range dp.VLANs {
 		vid := strconv.Itoa(int(v.VID))

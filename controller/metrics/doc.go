@@ -10,7 +10,7 @@
 //     faucet_config_reload_*_total, faucet_packet_in_secs ...). Hot paths
 //     bump them through a DPCounters handle fetched once per datapath, so a
 //     packet-in costs one atomic add and no label lookup.
-//   - State (dp_status, port_status, learned hosts, neighbours, BGP, config
+//   - State (dp_status, port_status, LACP port states, learned hosts, neighbours, BGP, config
 //     hashes ...). Nothing is pushed: collectors read a DPSource and a
 //     ConfigSource at scrape time, so per-host series cost nothing on the
 //     packet path and never go stale.

@@ -38,6 +38,16 @@ type Port struct {
 	Description string // empty means the name
 	Up          bool   // port_status
 	LearnBans   uint64 // port_learn_bans
+	// LACP is set for LACP ports.
+	LACP *PortLACP
+}
+
+// PortLACP is a LACP port's state, with Faucet's values (port.py).
+type PortLACP struct {
+	State   int    // port_lacp_state: -1 not configured, 0 none, 1 initializing, 3 up, 5 no sync
+	Role    int    // port_lacp_role: -1 not configured, 1 unselected, 2 selected, 3 standby
+	PortID  int    // lacp_port_id
+	Changes uint64 // port_lacp_state_change_count_total
 }
 
 // VLAN is one configured VLAN.

@@ -23,7 +23,7 @@
 //	faucet.yaml:12:7: dps.sw1.interfaces.3.native_vlan: unknown VLAN "voice"
 //
 // Features that are valid Faucet configuration but that voipsdn does not
-// program yet (stacking, LACP, 802.1X, tunnels, ...) are accepted;
+// program yet (stacking, 802.1X, tunnels, ...) are accepted;
 // Config.Unsupported lists them so that `run` can refuse the config.
 //
 // Diff compares two configs and returns a named ChangeSet per DP (ports,

@@ -387,12 +387,14 @@ dps:
 	all := strings.Join(got, "\n")
 	for _, w := range []string{
 		"dps.sw1.stack: not supported yet: stacking",
-		"dps.sw1.interfaces.1.lacp: not supported yet: LACP",
 		"dps.sw2.interfaces.2.stack: not supported yet: stacking",
 	} {
 		if !strings.Contains(all, w) {
 			t.Errorf("missing %q in:\n%s", w, all)
 		}
+	}
+	if strings.Contains(all, "lacp") {
+		t.Errorf("LACP reported unsupported:\n%s", all)
 	}
 	if u := mustLoad(t, minimal).Unsupported(); len(u) != 0 {
 		t.Errorf("minimal config reported unsupported features: %v", u)

@@ -1,7 +1,7 @@
 package config
 
 // Unsupported lists the configured Faucet features that this package
-// validates but that voipsdn does not program yet: stacking, LACP, 802.1X,
+// validates but that voipsdn does not program yet: stacking, 802.1X,
 // tunnels and coprocessor ports. `run` should refuse a
 // configuration for which this is not empty; check-config still accepts it
 // (it is valid Faucet configuration).
@@ -25,8 +25,6 @@ func (c *Config) Unsupported() []Error {
 			switch {
 			case p.Stack != nil:
 				add(sub(p.Pos, "stack"), "stacking")
-			case p.LACP != 0:
-				add(sub(p.Pos, "lacp"), "LACP")
 			case p.Dot1x:
 				add(sub(p.Pos, "dot1x"), "802.1X")
 			case p.Coprocessor != nil:

@@ -72,10 +72,18 @@
 //
 // # Not implemented
 //
-// Stacking, LACP selection, 802.1X, tunnels, coprocessor,
-// the classification table, loop_protect_external and per-port flood
-// variations for LAGs, nexthop groups for routes (Faucet's
+// Stacking, 802.1X, tunnels, coprocessor, the classification table,
+// loop_protect_external, nexthop groups for routes (Faucet's
 // group_table routing), global routing (global_vlan).
+//
+// # LACP
+//
+// lacp.go installs Faucet's LACP flows: LACPDUs from a LACP port go to
+// the controller (124 bytes, highest priority); until the port's member is
+// up and selected (Learned.SetLACPForwarding, decided by controller/dp
+// with package lacp) everything else from it is dropped at high priority;
+// each VLAN floods to one forwarding member per LAG and never back into
+// the ingress port's LAG (VLAN.excluded_lag_ports).
 //
 // # Routing
 //

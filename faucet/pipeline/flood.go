@@ -99,6 +99,7 @@ func (c *compiler) floodPorts(nums []uint32, exclUnicast bool) []*config.Port {
 func (c *compiler) floodActions(v *config.VLAN, exclUnicast bool, in uint32, exclRestricted bool) []of13.Action {
 	var inMirror []uint32
 	inPort := c.ports[in]
+	lagExcl := c.lagExcluded(v, in)
 	if inPort != nil {
 		inMirror = sortedPorts(inPort.MirroredTo)
 	}
@@ -111,7 +112,7 @@ func (c *compiler) floodActions(v *config.VLAN, exclUnicast bool, in uint32, exc
 					out = append(out, of13.PortInPort)
 				}
 				continue
-			case exclRestricted && p.RestrictedBcastARPND:
+			case exclRestricted && p.RestrictedBcastARPND, lagExcl[p.Number]:
 				continue
 			}
 			out = append(out, p.Number)
@@ -147,9 +148,9 @@ func sortedPorts(ps []uint32) []uint32 {
 
 // needsPortFlood reports whether some port of the VLAN may flood
 // differently from the VLAN flow minus itself: restricted broadcast,
-// hairpin, mirroring, or combinatorial_port_flood.
+// hairpin, mirroring, LAGs, or combinatorial_port_flood.
 func (c *compiler) needsPortFlood(v *config.VLAN) bool {
-	if c.restricted || c.dp.CombinatorialPortFlood {
+	if c.restricted || c.dp.CombinatorialPortFlood || c.vlanHasLAG(v) {
 		return true
 	}
 	for _, n := range v.Ports() {

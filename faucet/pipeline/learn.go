@@ -58,6 +58,8 @@ type Learned struct {
 	// against.
 	expiry        expiryQueue
 	expiryChecked *config.DP
+	// lacpUp holds the LACP ports that may forward (lacp.go).
+	lacpUp map[uint32]bool
 }
 
 // NewLearned returns empty learned state. opts are the compile options

@@ -109,13 +109,7 @@ func (c *compiler) portVLANFlows(p *config.Port) {
 			Match: of13.NewMatch(of13.InPort(p.Number), of13.VlanNone()),
 		})
 	}
-	if p.LACP != 0 {
-		c.e.add(owner, flowSpec{
-			Table: TableVLAN, Priority: uint16(c.dp.HighestPriority),
-			Match: of13.NewMatch(of13.InPort(p.Number), of13.EthType(EthTypeSlow), of13.EthDst(macSlowProtocols)),
-			Apply: []of13.Action{of13.OutputController(controlMaxLen)},
-		})
-	}
+	c.lacpPortFlows(p)
 	if p.ReceiveLLDP { // ValveLLDPManager.add_port: the bridge group range
 		c.e.add(owner, flowSpec{
 			Table: TableVLAN, Priority: uint16(c.dp.HighestPriority),

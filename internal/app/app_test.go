@@ -84,13 +84,15 @@ func TestReloadRejectsBadAndUnsupported(t *testing.T) {
 	if err := a.Reload(ctx); err == nil {
 		t.Error("broken config accepted")
 	}
-	lacp := "vlans: {office: {vid: 100}}\ndps: {sw1: {dp_id: 1, hardware: Open vSwitch, interfaces: {1: {native_vlan: office, lacp: 1}}}}\n"
-	if err := os.WriteFile(path, []byte(lacp), 0o644); err != nil {
+	dot1x := "vlans: {office: {vid: 100}}\ndps: {sw1: {dp_id: 1, hardware: Open vSwitch, " +
+		"dot1x: {nfv_intf: lo, nfv_sw_port: 2, radius_ip: 127.0.0.1, radius_port: 1812, radius_secret: s}, " +
+		"interfaces: {1: {native_vlan: office, dot1x: true}, 2: {output_only: true}}}}\n"
+	if err := os.WriteFile(path, []byte(dot1x), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	err := a.Reload(ctx)
-	if err == nil || !strings.Contains(err.Error(), "not supported yet: LACP at dps.sw1.interfaces.1.lacp") {
-		t.Errorf("unsupported feature: err = %v; want \"not supported yet: LACP at dps.sw1.interfaces.1.lacp\"", err)
+	if err == nil || !strings.Contains(err.Error(), "not supported yet: 802.1X at dps.sw1.interfaces.1.dot1x") {
+		t.Errorf("unsupported feature: err = %v; want \"not supported yet: 802.1X at dps.sw1.interfaces.1.dot1x\"", err)
 	}
 	if a.Config() != running {
 		t.Error("the running config was replaced by a rejected one")

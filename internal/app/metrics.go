@@ -52,9 +52,13 @@ func (s dpSource) EachDP(fn func(*metrics.DP)) {
 		}
 		hosts := map[uint16]int{}
 		m.EachHost(v.ID, func(l dp.Location) { hosts[l.VID]++ })
+		lag := map[uint32]*metrics.PortLACP{}
+		for _, l := range v.LACP {
+			lag[l.Port] = &metrics.PortLACP{State: int(l.State), Role: int(l.Role), PortID: l.PortID, Changes: l.Changes}
+		}
 		if v.Config != nil {
 			for _, p := range v.Config.Ports {
-				d.Ports = append(d.Ports, metrics.Port{Number: p.Number, Name: p.Name, Description: p.Description, Up: up[p.Number]})
+				d.Ports = append(d.Ports, metrics.Port{Number: p.Number, Name: p.Name, Description: p.Description, Up: up[p.Number], LACP: lag[p.Number]})
 			}
 			for _, vl := range v.Config.VLANs {
 				d.VLANs = append(d.VLANs, metrics.VLAN{VID: vl.VID, HostsLearned: hosts[vl.VID]})
