@@ -65,7 +65,7 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) []string {
 	rec := &describing{Registerer: reg}
 	dp := metrics.DP{
 		ID: 1, Name: "sw1", Connected: true, Desc: &metrics.DescStats{},
-		Ports:  []metrics.Port{{Number: 1, Up: true}},
+		Ports:  []metrics.Port{{Number: 1, Up: true}, {Number: 2, Up: true, LACP: &metrics.PortLACP{State: 3, Role: 2, PortID: 2, Changes: 1}}},
 		VLANs:  []metrics.VLAN{{VID: 100}},
 		Tables: []metrics.Table{{ID: 0, Name: "vlan"}},
 		BGP:    []metrics.BGPNeighbor{{VID: 100, Neighbor: "10.0.0.2"}},
