@@ -98,6 +98,9 @@ func (m *Manager) SwitchPortStatus(ctx context.Context, sw Switch, ev of13.PortS
 		return
 	}
 	r.log.Info("port status", "port", ev.Port.String(), "reason", ev.Reason.String())
+	if he, ok := m.opts.Events.(HostEvents); ok {
+		he.PortChanged(sw.ID(), ev)
+	}
 	if ev.Reason != of13.PortDeleted && ev.Port.Up() {
 		return
 	}
