@@ -2,6 +2,7 @@ package dp
 
 import (
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
@@ -48,8 +49,9 @@ func (noEvents) Reconfigured(uint64)                {}
 // (L2_LEARN, L2_EXPIRE, PORT_CHANGE). Called from DP goroutines; must not
 // block.
 type HostEvents interface {
-	// HostLearned: mac was learned (or moved, prevPort != 0) on port.
-	HostLearned(dpid uint64, port, prevPort uint32, vid uint16, mac net.HardwareAddr)
+	// HostLearned: mac was learned (or moved, prevPort != 0) on port;
+	// ip is the packet's sender address, if it had one.
+	HostLearned(dpid uint64, port, prevPort uint32, vid uint16, mac net.HardwareAddr, ip netip.Addr)
 	// HostExpired: mac's entry on port timed out.
 	HostExpired(dpid uint64, port uint32, vid uint16, mac net.HardwareAddr)
 	// PortChanged: a port-status message arrived.

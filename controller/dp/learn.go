@@ -33,7 +33,7 @@ func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 			if h.located && h.port != pk.inPort {
 				prev = h.port
 			}
-			he.HostLearned(r.id, pk.inPort, prev, pk.vid, bytes.Clone(pk.src))
+			he.HostLearned(r.id, pk.inPort, prev, pk.vid, bytes.Clone(pk.src), pk.ip)
 		}
 		// pk.src points into the packet-in's buffer: keep a copy, not the buffer.
 		h.located, h.port, h.vid, h.mac = true, pk.inPort, pk.vid, bytes.Clone(pk.src)

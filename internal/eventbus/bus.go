@@ -12,6 +12,7 @@
 package eventbus
 
 import (
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,8 @@ type Record struct {
 	Time   time.Time
 	DPID   uint64
 	DPName string
+	// Server names the PBX of a call record ("" for network records).
+	Server string
 	Type   string
 	// Body is the event's body, marshalled as JSON under the key Type.
 	// Publishers hand it over: it is shared by every subscriber and must
@@ -123,4 +126,15 @@ func (b *Bus) Stats() Stats {
 	n := len(b.subs)
 	b.mu.RUnlock()
 	return Stats{Published: b.published.Load(), Dropped: b.dropped.Load(), Subscribers: n}
+}
+
+// MarshalJSON writes the record as Faucet writes one to its event socket
+// (faucet/faucet_event.py, FaucetEventNotifier.notify): version, time
+// (Unix seconds, fractional), dp_id, dp_name, event_id and the body under
+// the event type's key.
+func (r Record) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"version": 1, "time": float64(r.Time.UnixNano()) / 1e9, "dp_id": r.DPID, "dp_name": r.DPName,
+		"event_id": r.ID, r.Type: r.Body,
+	})
 }
