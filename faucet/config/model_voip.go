@@ -13,6 +13,8 @@ type VoIP struct {
 	QoS      QoS               `json:"qos"`
 	// AGI is nil when voipsdn runs no FastAGI server.
 	AGI *AGI `json:"agi,omitempty"`
+	// Gateway is nil when voipsdn runs no AMI gateway.
+	Gateway *Gateway `json:"gateway,omitempty"`
 	Pos Pos  `json:"-"`
 }
 

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-var voipSchema = schema{"asterisk": tDict, "qos": tDict, "agi": tDict}
+var voipSchema = schema{"asterisk": tDict, "qos": tDict, "agi": tDict, "gateway": tDict}
 
 var asteriskSchema = schema{
 	"host": tStr, "port": tInt, "username": tStr, "secret_file": tStr, "secret_env": tStr,
@@ -100,6 +100,9 @@ func (v *validator) validateVoIP(n *node) *VoIP {
 	}
 	if an := o.get("agi"); an != nil {
 		vo.AGI = v.agi(an, vo)
+	}
+	if gn := o.get("gateway"); gn != nil {
+		vo.Gateway = v.gateway(gn, vo)
 	}
 	return vo
 }
