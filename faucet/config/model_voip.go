@@ -15,7 +15,7 @@ type VoIP struct {
 	AGI *AGI `json:"agi,omitempty"`
 	// Gateway is nil when voipsdn runs no AMI gateway.
 	Gateway *Gateway `json:"gateway,omitempty"`
-	Pos Pos  `json:"-"`
+	Pos     Pos      `json:"-"`
 }
 
 // AMI authentication methods.
