@@ -29,8 +29,8 @@ const SocketQueue = 4096
 // second is closed at once.
 type Socket struct {
 	Path string
-	Bus  *eventbus.Bus
 	Log  *slog.Logger
+	sub  *eventbus.Subscription
 	// WriteTimeout bounds one write to the client (default 5 s); a client
 	// that blocks longer is disconnected and its records wait for the
 	// next one.
@@ -39,7 +39,14 @@ type Socket struct {
 	written, refused atomic.Uint64
 }
 
-// Run listens and serves until ctx ends; it removes a stale socket file
+// NewSocket subscribes to bus at once, so records published before Run
+// (the first configuration's) wait for the first client, as Faucet's
+// queue holds them.
+func NewSocket(path string, bus *eventbus.Bus, log *slog.Logger) *Socket {
+	return &Socket{Path: path, Log: log, sub: bus.Subscribe(SocketQueue, nil)}
+}
+
+// Run listens and serves until ctx ends (once: it ends the subscription); it removes a stale socket file
 // first, as Faucet's check_path does, and the socket file at the end.
 func (s *Socket) Run(ctx context.Context) error {
 	if s.Log == nil {
@@ -63,7 +70,7 @@ func (s *Socket) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("FAUCET_EVENT_SOCK: %w", err)
 	}
-	sub := s.Bus.Subscribe(SocketQueue, nil)
+	sub := s.sub
 	var wg sync.WaitGroup
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer func() {

@@ -69,7 +69,7 @@ func sorted(xs []string) []string {
 func TestFaucetEventSocket(t *testing.T) {
 	bus := eventbus.New()
 	path := filepath.Join(t.TempDir(), "sub", "faucet.sock")
-	sock := &netevents.Socket{Path: path, Bus: bus}
+	sock := netevents.NewSocket(path, bus, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = sock.Run(ctx) })
