@@ -69,7 +69,6 @@ func (a *App) runGateway(gw *gateway.Gateway, c *config.Gateway) {
 	})
 }
 
-
 // registerGatewayMetrics exposes the gateway's counters, read at scrape
 // time.
 func registerGatewayMetrics(reg prometheus.Registerer, gw *gateway.Gateway) error {
