@@ -48,6 +48,7 @@ type Client struct {
 	healthyAfter   time.Duration
 	onPanic        func(server, component string)
 	idPrefix       string
+	onClient       func(*Client)
 	q              *queue
 
 	mu  sync.Mutex
@@ -58,6 +59,12 @@ type Client struct {
 	exits     map[string]uint64 // connection exit reasons
 	lastDrop  atomic.Int64      // unix nanos of the last drop warning
 	lastError atomic.Value      // string
+
+	// taps see every event on the reader goroutine (see Subscribe);
+	// greeting is the server's last greeting line.
+	taps     atomic.Pointer[[]*tapFn]
+	tapMu    sync.Mutex
+	greeting atomic.Value // string
 }
 
 type clientStats struct {
@@ -144,6 +151,10 @@ func NewClient(cfg ServerConfig, h Handler, opts ...Option) (*Client, error) {
 	c.log = c.log.With("component", "ami", "server", cfg.Name)
 	c.q = newQueue(cfg.EventQueue, cfg.Name)
 	c.lastError.Store("")
+	c.greeting.Store("")
+	if c.onClient != nil {
+		c.onClient(c)
+	}
 	return c, nil
 }
 

@@ -90,6 +90,7 @@ func (k *conn) readLoop() {
 
 func (k *conn) dispatch(m Message, now time.Time) {
 	if m.Kind() == KindGreeting {
+		k.c.greeting.Store(m.Greeting())
 		select {
 		case k.greeting <- m.Greeting():
 		default:
@@ -113,6 +114,7 @@ func (k *conn) dispatch(m Message, now time.Time) {
 		k.c.stats.stray.Add(1)
 	case RouteEvent:
 		k.c.stats.received.Add(1)
+		k.c.tap(m)
 		if !k.c.q.push(Delivery{Server: k.c.cfg.Name, Kind: DeliveryEvent, Msg: m, Received: now}, false) {
 			k.c.noteDrop()
 		}
@@ -132,7 +134,12 @@ func (k *conn) failWaiters() {
 // action sends a and waits for its response, the per-action timeout, the
 // connection's end or ctx, whichever comes first.
 func (k *conn) action(ctx context.Context, a Action) (Response, error) {
-	id := k.c.idPrefix + strconv.FormatUint(k.seq.Add(1), 10)
+	return k.actionID(ctx, a, k.c.idPrefix+strconv.FormatUint(k.seq.Add(1), 10))
+}
+
+// actionID is action with the ActionID chosen by the caller, which must
+// keep it unique among the actions pending on this connection.
+func (k *conn) actionID(ctx context.Context, a Action, id string) (Response, error) {
 	ch := make(chan Response, 1)
 	k.mu.Lock()
 	select {

@@ -24,6 +24,11 @@
 // Asterisk disconnects a client whose socket stays unwritable for its
 // writetimeout (100 ms by default), so the reader must keep draining.
 //
+// Client.Subscribe taps the events on the socket reader itself, before
+// the queue, for sharers of the session (the AMI gateway) whose own
+// bounded queues must not depend on the Handler's pace; a tap must only
+// enqueue. Client.Forward sends an action with the caller's ActionID.
+//
 // Secrets are held in Secret, whose String, Format, LogValue and JSON forms
 // are redacted; only the login code calls Reveal.
 package ami

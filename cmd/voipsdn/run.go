@@ -34,6 +34,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 	ctlCert := fs.String("ctl-cert", os.Getenv("FAUCET_CTL_CERT"), "OpenFlow TLS: the controller's certificate, PEM (default $FAUCET_CTL_CERT)")
 	caCerts := fs.String("ca-certs", os.Getenv("FAUCET_CA_CERTS"), "OpenFlow TLS: CA certificates switch certificates must chain to, PEM (default $FAUCET_CA_CERTS)")
 	bindDPID := fs.Bool("of-bind-dpid", envBool("VOIPSDN_OF_BIND_DPID"), "OpenFlow TLS: accept a switch only if its certificate names its datapath id (see docs/security.md; default $VOIPSDN_OF_BIND_DPID)")
+	eventSock := fs.String("event-sock", os.Getenv("FAUCET_EVENT_SOCK"), "write Faucet's event records to clients of this Unix socket (default $FAUCET_EVENT_SOCK)")
 	watch := fs.Duration("watch", 0, "poll the configuration files for changes this often (e.g. 1s); 0 reloads on SIGHUP only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -58,6 +59,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	opts := app.Options{
 		ConfigPath: *cfgPath, OFListen: *ofListen, PromListen: prom, PprofListen: *pprofListen, Watch: *watch, Logger: log,
+		FaucetEventSock: *eventSock,
 	}
 	if *ctlKey != "" || *ctlCert != "" || *caCerts != "" {
 		if opts.OFTLS, err = controller.ServerTLSConfig(*ctlCert, *ctlKey, *caCerts, os.ReadFile); err != nil {

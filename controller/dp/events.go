@@ -1,6 +1,12 @@
 package dp
 
-import "time"
+import (
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/voipsdn/voipsdn/openflow/of13"
+)
 
 // Events receives a DP's events as they happen, for event counters
 // (controller/metrics' of_packet_ins_total and friends). The DP package
@@ -37,3 +43,17 @@ func (noEvents) FlowMods(uint64, int)               {}
 func (noEvents) Connected(uint64)                   {}
 func (noEvents) Disconnected(uint64)                {}
 func (noEvents) Reconfigured(uint64)                {}
+
+// HostEvents, when Options.Events also implements it, is told of host
+// learning and port changes, the events Faucet writes to its event socket
+// (L2_LEARN, L2_EXPIRE, PORT_CHANGE). Called from DP goroutines; must not
+// block.
+type HostEvents interface {
+	// HostLearned: mac was learned (or moved, prevPort != 0) on port;
+	// ip is the packet's sender address, if it had one.
+	HostLearned(dpid uint64, port, prevPort uint32, vid uint16, mac net.HardwareAddr, ip netip.Addr)
+	// HostExpired: mac's entry on port timed out.
+	HostExpired(dpid uint64, port uint32, vid uint16, mac net.HardwareAddr)
+	// PortChanged: a port-status message arrived.
+	PortChanged(dpid uint64, ev of13.PortStatus)
+}

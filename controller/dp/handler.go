@@ -104,6 +104,9 @@ func (m *Manager) SwitchPortStatus(ctx context.Context, sw Switch, ev of13.PortS
 	}
 	r.log.Info("port status", "port", ev.Port.String(), "reason", ev.Reason.String())
 	m.lldpLink(ctx, r, ev)
+	if he, ok := m.opts.Events.(HostEvents); ok {
+		he.PortChanged(sw.ID(), ev)
+	}
 	no, up := ev.Port.No, ev.Reason != of13.PortDeleted && ev.Port.Up()
 	if r.isLACPPort(no) {
 		_ = r.do(ctx, func(ctx context.Context) error { r.lacpPortStatus(ctx, no, up); return nil })

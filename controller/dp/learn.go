@@ -28,6 +28,13 @@ func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 		if h.located && (h.vid != pk.vid || !bytes.Equal(h.mac, pk.src)) {
 			r.m.hosts.forget(r.id, h.vid, h.mac)
 		}
+		if he, ok := r.m.opts.Events.(HostEvents); ok {
+			var prev uint32
+			if h.located && h.port != pk.inPort {
+				prev = h.port
+			}
+			he.HostLearned(r.id, pk.inPort, prev, pk.vid, bytes.Clone(pk.src), pk.ip)
+		}
 		// pk.src points into the packet-in's buffer: keep a copy, not the buffer.
 		h.located, h.port, h.vid, h.mac = true, pk.inPort, pk.vid, bytes.Clone(pk.src)
 		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
@@ -78,7 +85,11 @@ func (r *runner) expire(ctx context.Context, now time.Time) {
 		return
 	}
 	var b batch
+	he, _ := r.m.opts.Events.(HostEvents)
 	for _, o := range owners {
+		if h := r.st.hosts[o]; he != nil && h != nil && h.located {
+			he.HostExpired(r.id, h.port, h.vid, h.mac)
+		}
 		r.dropHost(o, &b)
 	}
 	if err := r.send(ctx, &b); err != nil {

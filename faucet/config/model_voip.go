@@ -15,7 +15,9 @@ type VoIP struct {
 	AGI *AGI `json:"agi,omitempty"`
 	// LLDPMED are the voice VLANs advertised to phones, by VID.
 	LLDPMED []*LLDPMED `json:"lldp_med,omitempty"`
-	Pos     Pos        `json:"-"`
+	// Gateway is nil when voipsdn runs no AMI gateway.
+	Gateway *Gateway `json:"gateway,omitempty"`
+	Pos     Pos      `json:"-"`
 }
 
 // AMI authentication methods.

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-var voipSchema = schema{"asterisk": tDict, "qos": tDict, "agi": tDict, "lldp_med": tDict}
+var voipSchema = schema{"asterisk": tDict, "qos": tDict, "agi": tDict, "lldp_med": tDict, "gateway": tDict}
 
 var asteriskSchema = schema{
 	"host": tStr, "port": tInt, "username": tStr, "secret_file": tStr, "secret_env": tStr,
@@ -103,6 +103,9 @@ func (v *validator) validateVoIP(n *node) *VoIP {
 	}
 	if mn := o.get("lldp_med"); mn != nil {
 		vo.LLDPMED = v.lldpMED(mn, vo.QoS.VoiceDSCP)
+	}
+	if gn := o.get("gateway"); gn != nil {
+		vo.Gateway = v.gateway(gn, vo)
 	}
 	return vo
 }

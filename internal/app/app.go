@@ -16,6 +16,8 @@ import (
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/controller/stats"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/internal/eventbus"
+	"github.com/voipsdn/voipsdn/internal/netevents"
 )
 
 // Options configures an App.
@@ -45,6 +47,10 @@ type Options struct {
 	Logger *slog.Logger
 	// DP tunes the DP manager (rate limits, queues, clock).
 	DP dp.Options
+	// FaucetEventSock, if set, is the Unix socket where Faucet's event
+	// records (and VOIP_CALL records) are served, as FAUCET_EVENT_SOCK
+	// does for Faucet.
+	FaucetEventSock string
 }
 
 // App is a running controller.
@@ -63,6 +69,10 @@ type App struct {
 	reloads  chan chan error
 	cfgState configState
 	voice    voiceState
+	// events carries Faucet's records and the call records to the event
+	// socket and the gateway's SSE stream.
+	events  *eventbus.Bus
+	gateway gatewayState
 	// runCtx and wg belong to Run: goroutines started while it runs
 	// (the voice service, one stats poller per switch session) join its
 	// WaitGroup.
@@ -93,7 +103,11 @@ func New(opts Options) (*App, error) {
 	dpOpts.SwitchUp = a.switchUp
 	dpOpts.HostLocated = a.hostLocated
 	dpOpts.FlowRemoved = a.flowRemoved
-	dpOpts.Events = newDPEvents(counters)
+	a.events = eventbus.New()
+	if err := registerEventMetrics(a.reg, a.events); err != nil {
+		return nil, err
+	}
+	dpOpts.Events = netevents.NewDPEvents(newDPEvents(counters), a.events)
 	a.mgr = dp.New(dpOpts)
 	a.poller = stats.New(stats.Options{Logger: opts.Logger})
 	if err := a.poller.Register(a.reg); err != nil {
@@ -188,8 +202,17 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	a.runCtx = ctx
 	wg := &a.wg
-	errc := make(chan error, 4)
+	errc := make(chan error, 8)
 	wg.Go(func() { _ = a.mgr.Run(ctx) })
+	if p := a.opts.FaucetEventSock; p != "" {
+		// Subscribed before the first configuration, whose records it keeps.
+		sock := netevents.NewSocket(p, a.events, a.log.With("component", "event_sock"))
+		wg.Go(func() {
+			if err := sock.Run(ctx); err != nil && ctx.Err() == nil {
+				errc <- err
+			}
+		})
+	}
 	a.reload(ctx)
 	wg.Go(func() {
 		if err := a.srv.Serve(ctx, a.ofLn); err != nil && ctx.Err() == nil {

@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/internal/netevents"
 	"github.com/voipsdn/voipsdn/internal/voice"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
 	"github.com/voipsdn/voipsdn/openflow/of13"
@@ -59,12 +61,21 @@ func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *confi
 		}
 		v.vm = vm
 	}
-	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Metrics: v.vm, Logger: a.log})
+	vopts := voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Metrics: v.vm, Logger: a.log,
+		Events: netevents.Calls{Bus: a.events}.Event}
+	gw := a.newGateway(cfg.VoIP.Gateway)
+	if gw != nil {
+		vopts.AMIOptions = append(vopts.AMIOptions, ami.WithClientHook(func(c *ami.Client) { gw.AddUpstream(c) }))
+	}
+	svc, err := voice.New(vopts)
 	if err != nil {
 		a.log.Error("voice service not started; running without per-call QoS", "err", err)
 		return
 	}
 	v.svc = svc
+	if gw != nil {
+		a.runGateway(gw, cfg.VoIP.Gateway)
+	}
 	a.wg.Go(func() {
 		if err := svc.Run(a.runCtx); err != nil {
 			a.log.Error("voice service stopped", "err", err)
