@@ -14,9 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/voipsdn/voipsdn/ami/gateway"
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/controller/stats"
+	"github.com/voipsdn/voipsdn/internal/app"
+	"github.com/voipsdn/voipsdn/internal/eventbus"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
 )
 
@@ -79,6 +82,12 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) []string {
 	}
 	c.DP(1, "sw1")
 	if err := rec.Register(metrics.ServerStats(func() controller.Stats { return controller.Stats{} })); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.RegisterGatewayMetrics(rec, func() gateway.Stats { return gateway.Stats{} }); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.RegisterEventMetrics(rec, func() eventbus.Stats { return eventbus.Stats{} }); err != nil {
 		t.Fatal(err)
 	}
 	vm, err := voicemetrics.New(rec, voicemetrics.Options{Servers: []string{"pbx1"}, FallbackReasons: []string{"switch_down"}})

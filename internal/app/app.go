@@ -104,7 +104,7 @@ func New(opts Options) (*App, error) {
 	dpOpts.HostLocated = a.hostLocated
 	dpOpts.FlowRemoved = a.flowRemoved
 	a.events = eventbus.New()
-	if err := registerEventMetrics(a.reg, a.events); err != nil {
+	if err := RegisterEventMetrics(a.reg, a.events.Stats); err != nil {
 		return nil, err
 	}
 	dpOpts.Events = netevents.NewDPEvents(newDPEvents(counters), a.events)

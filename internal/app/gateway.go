@@ -36,7 +36,7 @@ func (a *App) newGateway(c *config.Gateway) *gateway.Gateway {
 		return nil
 	}
 	gw := gateway.New(gc, a.log)
-	if err := registerGatewayMetrics(a.reg, gw); err != nil {
+	if err := RegisterGatewayMetrics(a.reg, gw.Stats); err != nil {
 		a.log.Error("gateway metrics", "err", err)
 	}
 	a.gateway.mu.Lock()
@@ -69,15 +69,15 @@ func (a *App) runGateway(gw *gateway.Gateway, c *config.Gateway) {
 	})
 }
 
-// registerGatewayMetrics exposes the gateway's counters, read at scrape
-// time.
-func registerGatewayMetrics(reg prometheus.Registerer, gw *gateway.Gateway) error {
+// RegisterGatewayMetrics exposes the gateway's counters, read from stats
+// (Gateway.Stats) at scrape time. Exported for the metric-name golden test.
+func RegisterGatewayMetrics(reg prometheus.Registerer, stats func() gateway.Stats) error {
 	st := func(f func(gateway.Stats) uint64) func() float64 {
-		return func() float64 { return float64(f(gw.Stats())) }
+		return func() float64 { return float64(f(stats())) }
 	}
 	cs := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voipsdn_gateway_clients", Help: "AMI and SSE clients connected to the gateway."},
-			func() float64 { return float64(gw.Stats().Clients) }),
+			func() float64 { return float64(stats().Clients) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "voipsdn_gateway_login_failures_total", Help: "Gateway logins and HTTP requests refused for bad credentials."},
 			st(func(s gateway.Stats) uint64 { return s.LoginFailures })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "voipsdn_gateway_actions_denied_total", Help: "Actions refused by the user's gateway policy."},
@@ -99,13 +99,14 @@ func registerGatewayMetrics(reg prometheus.Registerer, gw *gateway.Gateway) erro
 	return nil
 }
 
-// registerEventMetrics exposes the event bus's counters.
-func registerEventMetrics(reg prometheus.Registerer, bus *eventbus.Bus) error {
+// RegisterEventMetrics exposes the event bus's counters, read from stats
+// (Bus.Stats) at scrape time. Exported for the metric-name golden test.
+func RegisterEventMetrics(reg prometheus.Registerer, stats func() eventbus.Stats) error {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "voipsdn_event_records_total", Help: "Event records (Faucet's and VOIP_CALL) published."},
-			func() float64 { return float64(bus.Stats().Published) }),
+			func() float64 { return float64(stats().Published) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "voipsdn_event_records_dropped_total", Help: "Event records dropped for slow readers (event socket, SSE), summed over readers."},
-			func() float64 { return float64(bus.Stats().Dropped) }),
+			func() float64 { return float64(stats().Dropped) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return err
