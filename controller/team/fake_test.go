@@ -18,7 +18,6 @@ type fakeDP struct {
 	genSet  bool
 	master  *fakeSession
 	events  []string
-	writers map[*fakeSession]bool
 }
 
 type fakeSession struct {

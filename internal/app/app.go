@@ -15,6 +15,7 @@ import (
 	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/controller/stats"
+	"github.com/voipsdn/voipsdn/controller/team"
 	"github.com/voipsdn/voipsdn/faucet/config"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	Logger *slog.Logger
 	// DP tunes the DP manager (rate limits, queues, clock).
 	DP dp.Options
+	// Team, if set, makes this instance one of a controller team
+	// coordinated through etcd (docs/cluster.md); nil runs alone.
+	Team *team.Config
 }
 
 // App is a running controller.
@@ -59,6 +63,7 @@ type App struct {
 	pprofLn  net.Listener
 	reg      *prometheus.Registry
 	poller   *stats.Poller
+	team     *teamState
 
 	reloads  chan chan error
 	cfgState configState
@@ -113,6 +118,11 @@ func New(opts Options) (*App, error) {
 	}
 	if err := a.reg.Register(metrics.ServerStats(a.srv.Stats)); err != nil {
 		return nil, err
+	}
+	if opts.Team != nil {
+		if err := a.setupTeam(); err != nil {
+			return nil, err
+		}
 	}
 	a.ofLn = opts.OFListener
 	if a.ofLn == nil {
@@ -190,6 +200,9 @@ func (a *App) Run(ctx context.Context) error {
 	wg := &a.wg
 	errc := make(chan error, 4)
 	wg.Go(func() { _ = a.mgr.Run(ctx) })
+	if a.team != nil {
+		wg.Go(func() { a.runTeam(ctx) })
+	}
 	a.reload(ctx)
 	wg.Go(func() {
 		if err := a.srv.Serve(ctx, a.ofLn); err != nil && ctx.Err() == nil {
