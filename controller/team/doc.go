@@ -26,9 +26,9 @@
 //
 // The instance stops writing (Switch.Fence, then Options.Demote) as soon as
 // it can no longer prove its lease alive: when no keepalive sent in the
-// last TTL/2 has been answered. The server cannot expire the lease before
-// TTL after the last keepalive it answered was sent, so the old master is
-// fenced at least TTL/2 before any other instance can win. Should it write
+// last 2/3 of the TTL has been answered. The server cannot expire the lease
+// before TTL after the last keepalive it answered was sent, so the old
+// master is fenced at least TTL/3 before any other instance can win. Should it write
 // anyway, the switch refuses it once the new master's higher generation id
 // has made it a slave (OFPBRC_IS_SLAVE).
 //

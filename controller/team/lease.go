@@ -106,9 +106,19 @@ func (t *Team) grant(ctx context.Context) (*epoch, time.Time, error) {
 	return &epoch{id: g.ID, sess: sess, over: make(chan struct{})}, sent, nil
 }
 
+// fenceAfter is how long, as a share of the TTL, the instance trusts its
+// lease after sending the last keepalive etcd answered. The server cannot
+// expire the lease before TTL after that keepalive was sent (a new etcd
+// leader extends leases, never shortens them), so fencing at 2/3 of the
+// TTL leaves a third of it between the old master's last write and the
+// earliest moment another instance can win. It must also exceed etcd's own
+// leader election time, or an etcd leader change fences every master
+// (docs/cluster.md).
+func (t *Team) fenceAfter() time.Duration { return t.ttl * 2 / 3 }
+
 // watchLease probes the lease every TTL/5 and returns why it stopped
-// trusting it: no probe sent in the last TTL/2 was answered, the lease is
-// gone, or ctx ended.
+// trusting it: no probe sent in the last fenceAfter was answered, the lease
+// is gone, or ctx ended.
 func (t *Team) watchLease(ctx context.Context, ep *epoch, lastOK time.Time) string {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -122,7 +132,7 @@ func (t *Team) watchLease(ctx context.Context, ep *epoch, lastOK time.Time) stri
 		defer tick.Stop()
 		for {
 			sent := time.Now()
-			kctx, kcancel := context.WithTimeout(pctx, t.ttl/2)
+			kctx, kcancel := context.WithTimeout(pctx, t.ttl/5)
 			_, err := t.cl.KeepAliveOnce(kctx, ep.id)
 			kcancel()
 			switch {
@@ -143,7 +153,7 @@ func (t *Team) watchLease(ctx context.Context, ep *epoch, lastOK time.Time) stri
 			}
 		}
 	})
-	safe := time.NewTimer(time.Until(lastOK.Add(t.ttl / 2)))
+	safe := time.NewTimer(time.Until(lastOK.Add(t.fenceAfter())))
 	defer safe.Stop()
 	for {
 		select {
@@ -154,11 +164,11 @@ func (t *Team) watchLease(ctx context.Context, ep *epoch, lastOK time.Time) stri
 		case err := <-gone:
 			return "the lease expired on the server: " + err.Error()
 		case <-safe.C:
-			return "no keepalive answered by etcd for half the lease TTL"
+			return "no keepalive answered by etcd for 2/3 of the lease TTL"
 		case s := <-oks:
 			if s.After(lastOK) {
 				lastOK = s
-				safe.Reset(time.Until(lastOK.Add(t.ttl / 2)))
+				safe.Reset(time.Until(lastOK.Add(t.fenceAfter())))
 			}
 			t.etcdOK()
 		}

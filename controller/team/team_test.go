@@ -23,6 +23,7 @@ type instance struct {
 	team     *Team
 	cancel   context.CancelFunc
 	done     chan struct{}
+	proxy    *etcdlab.Proxy
 	mu       sync.Mutex
 	promoted map[uint64]time.Time
 	demoted  map[uint64]time.Time
@@ -37,12 +38,18 @@ func testLogger(t *testing.T) *slog.Logger {
 
 func startInstance(t *testing.T, name string, endpoints []string, ttl time.Duration, dp ...*fakeDP) *instance {
 	t.Helper()
-	cfg := Config{Endpoints: endpoints, Cluster: "test", Instance: name, TTL: ttl}
+	// Every instance reaches etcd through its own proxy, so that a test
+	// can cut it off or make it vanish.
+	proxy := etcdlab.NewProxy(t, strings.TrimPrefix(endpoints[0], "http://"))
+	cfg := Config{Endpoints: []string{"http://" + proxy.Addr()}, Cluster: "test", Instance: name, TTL: ttl}
+	if len(endpoints) > 1 {
+		cfg.Endpoints = endpoints // a multi-member cluster is reached directly
+	}
 	cl, err := cfg.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{t: t, name: name, cl: cl, done: make(chan struct{}),
+	in := &instance{t: t, name: name, cl: cl, done: make(chan struct{}), proxy: proxy,
 		promoted: map[uint64]time.Time{}, demoted: map[uint64]time.Time{}}
 	in.team, err = New(Options{Config: cfg, Client: cl, Logger: testLogger(t).With("i", name),
 		Promote: func(_ context.Context, sw Switch) {
@@ -81,12 +88,13 @@ func (in *instance) stop() {
 	in.cl.Close()
 }
 
-// kill makes the instance vanish without telling etcd: its client closes
-// first, so its lease is left to expire.
+// kill makes the instance vanish without a word to etcd: its connection
+// to etcd is cut first, so its lease is left to expire.
 func (in *instance) kill() {
-	in.cl.Close()
+	in.proxy.Cut()
 	in.cancel()
 	<-in.done
+	in.cl.Close()
 }
 
 func (in *instance) promotedAt(dpid uint64) (time.Time, bool) {
@@ -152,9 +160,8 @@ func TestTeamOneMasterAndTakeover(t *testing.T) {
 // request with its old generation id is refused as stale.
 func TestTeamPartitionedMasterFencedFirst(t *testing.T) {
 	etcd := etcdlab.Start(t, 1)
-	proxy := etcdlab.NewProxy(t, strings.TrimPrefix(etcd.Endpoints()[0], "http://"))
 	d := &fakeDP{id: 0xa1}
-	a := startInstance(t, "a", []string{"http://" + proxy.Addr()}, time.Second, d)
+	a := startInstance(t, "a", etcd.Endpoints(), time.Second, d)
 	waitFor(t, "a master", 10*time.Second, func() bool { return d.masterName() == "a" })
 	b := startInstance(t, "b", etcd.Endpoints(), time.Second, d)
 	time.Sleep(time.Second)
@@ -164,7 +171,7 @@ func TestTeamPartitionedMasterFencedFirst(t *testing.T) {
 	d.mu.Unlock()
 
 	cut := time.Now()
-	proxy.Cut()
+	a.proxy.Cut()
 	waitFor(t, "b master", 10*time.Second, func() bool { return d.masterName() == "b" })
 	fenced, ok := a.demotedAt(0xa1)
 	promoted, _ := b.promotedAt(0xa1)
