@@ -17,7 +17,7 @@ import (
 
 // instance is one team member in a test, with its own etcd client.
 type instance struct {
-	t        *testing.T
+	t        testing.TB
 	name     string
 	cl       *clientv3.Client
 	team     *Team
@@ -29,14 +29,14 @@ type instance struct {
 	demoted  map[uint64]time.Time
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("TEAM_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.DiscardHandler)
 }
 
-func startInstance(t *testing.T, name string, endpoints []string, ttl time.Duration, dp ...*fakeDP) *instance {
+func startInstance(t testing.TB, name string, endpoints []string, ttl time.Duration, dp ...*fakeDP) *instance {
 	t.Helper()
 	// Every instance reaches etcd through its own proxy, so that a test
 	// can cut it off or make it vanish.
@@ -111,7 +111,7 @@ func (in *instance) demotedAt(dpid uint64) (time.Time, bool) {
 	return t, ok
 }
 
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
