@@ -75,6 +75,14 @@ func (h handler) PacketIn(ctx context.Context, sw *controller.Switch, pkt *of13.
 	}
 }
 
+// FlowRemoved goes to the DP manager (and on to the voice service) only
+// while it holds the switch: a standby acts on no per-call flow.
+func (h handler) FlowRemoved(ctx context.Context, sw *controller.Switch, fr *of13.FlowRemoved) {
+	if h.a.master(sw.DPID()) {
+		h.Handler.FlowRemoved(ctx, sw, fr)
+	}
+}
+
 // Disconnected ends the team's campaign for the switch (fencing and
 // demoting it first if this instance was master), then tells the DP
 // manager.
