@@ -12,12 +12,12 @@ import (
 // generation ids the way OpenFlow 1.3 says (and OVS does), for every
 // instance's session with it, and records the order of events.
 type fakeDP struct {
-	mu      sync.Mutex
-	id      uint64
-	gen     uint64
-	genSet  bool
-	master  *fakeSession
-	events  []string
+	mu     sync.Mutex
+	id     uint64
+	gen    uint64
+	genSet bool
+	master *fakeSession
+	events []string
 }
 
 type fakeSession struct {

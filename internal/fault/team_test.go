@@ -106,7 +106,9 @@ func TestTeamTakeover(t *testing.T) {
 	mid := flowKeys(t, lab, "sw1")
 	sameFlowsKept(t, "after the partition", before, mid)
 	proxy.Heal()
-	Eventually(t, 30*time.Second, "a back as standby", func() bool { return a.LogContains("team lease granted") && strings.Count(a.Logs(), "team lease granted") >= 2 })
+	Eventually(t, 30*time.Second, "a back as standby", func() bool {
+		return a.LogContains("team lease granted") && strings.Count(a.Logs(), "team lease granted") >= 2
+	})
 
 	// kill -9 of the master b: a takes over.
 	killed := time.Now()
