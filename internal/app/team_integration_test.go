@@ -220,3 +220,142 @@ func meterOf(f ovslab.Flow) string {
 	}
 	return ""
 }
+
+// TestTeamChurnKill: 1,000 calls churn through the simulator while the
+// team's master is killed half-way. At the end every call has hung up and
+// no per-call flow or meter is left; every call placed after the takeover
+// had its flows on the switch.
+func TestTeamChurnKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("team churn test: about a minute")
+	}
+	etcd := etcdlab.Start(t, 1)
+	lab := ovslab.New(t)
+	t.Setenv("VOIPSDN_TEAM_E2E_SECRET", "s3cret")
+	sim := amisim.New(amisim.Options{Username: "voipsdn", Secret: "s3cret",
+		PBXAddr: netip.MustParseAddr("10.0.100.1"), RTPPortBase: 10000, RTCPInterval: -1})
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	simCtx, stopSim := context.WithCancel(context.Background())
+	simDone := make(chan struct{})
+	go func() { _ = sim.Serve(simCtx, simLn); close(simDone) }()
+	t.Cleanup(func() { stopSim(); <-simDone })
+	cfgPath := filepath.Join(t.TempDir(), "faucet.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(teamLabConfig, simLn.Addr().(*net.TCPAddr).Port)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x := startTeamMember(t, "x", cfgPath, etcd)
+	y := startTeamMember(t, "y", cfgPath, etcd)
+	if _, err := lab.AddBridge("sw1", 1, ovslab.WithController("tcp:"+x.a.OFAddr().String(), "tcp:"+y.a.OFAddr().String()),
+		ovslab.MaxBackoff(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []ovslab.HostSpec{
+		{Name: "phone201", OFPort: 1, Addrs: []string{"10.0.100.201/24"}},
+		{Name: "phone202", OFPort: 2, Addrs: []string{"10.0.100.202/24"}},
+		{Name: "pbx", OFPort: 5, Addrs: []string{"10.0.100.1/24"}},
+	} {
+		h.Bridge = "sw1"
+		if _, err := lab.AddHost(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "a master", 30*time.Second, func() bool { return x.a.Team().IsMaster(1) || y.a.Team().IsMaster(1) })
+	master, standby := x, y
+	if y.a.Team().IsMaster(1) {
+		master, standby = y, x
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, h := range []string{"phone201", "phone202"} {
+		if err := lab.Host(h).WaitPing(ctx, "10.0.100.1"); err != nil {
+			t.Fatalf("%s cannot reach the PBX: %v", h, err)
+		}
+	}
+	time.Sleep(time.Second)
+
+	// Watch the switch for each call's cookie.
+	seen := map[uint64]bool{}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		filter := "cookie=0x" + strconv.FormatUint(qos.CookieCategory, 16) + "/0x" + strconv.FormatUint(qos.CookieCategoryMask, 16)
+		for watchCtx.Err() == nil {
+			fs, _ := lab.DumpFlows("sw1", filter)
+			for _, f := range fs {
+				seen[f.Cookie] = true
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+
+	const calls = 1000
+	ids := make([]string, 0, calls)
+	var killedAt, tookOverAt int = -1, -1
+	for i := range calls {
+		port := uint16(20000 + 2*(i%4000))
+		id, err := sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", Codec: "ulaw",
+			AnswerAfter: 50 * time.Millisecond, Hold: 3*time.Second + time.Duration(i%20)*100*time.Millisecond,
+			FromRTP: netip.AddrPortFrom(netip.MustParseAddr("10.0.100.201"), port),
+			ToRTP:   netip.AddrPortFrom(netip.MustParseAddr("10.0.100.202"), port)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		if i == calls/2 {
+			killedAt = i
+			go master.kill()
+		}
+		if killedAt >= 0 && tookOverAt < 0 && standby.a.Team().IsMaster(1) && standby.a.srv.Stats().FlowMods > 0 {
+			tookOverAt = i
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+	if tookOverAt < 0 {
+		t.Fatal("the standby never took over")
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for len(sim.ActiveCalls()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still up", len(sim.ActiveCalls()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitUntil(t, "no per-call flow left", 30*time.Second, func() bool { return len(callFlows(t, lab)) == 0 })
+	stopWatch()
+	<-watched
+	meters, err := lab.DumpMeters("sw1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range meters {
+		if m.ID >= qos.MeterIDBase {
+			t.Errorf("per-call meter %d left behind", m.ID)
+		}
+	}
+	var before, window, after []int
+	for i, id := range ids {
+		if seen[qos.CallCookie("pbx", id)] {
+			continue
+		}
+		switch {
+		case i < killedAt:
+			before = append(before, i)
+		case i < tookOverAt:
+			window = append(window, i)
+		default:
+			after = append(after, i)
+		}
+	}
+	t.Logf("master killed at call %d, standby writing from call %d; calls never seen with flows: %d before the kill, %d during the takeover, %d after",
+		killedAt, tookOverAt, len(before), len(window), len(after))
+	if len(after) > 0 {
+		t.Errorf("calls placed after the takeover without flows: %v", after)
+	}
+	if len(before) > 0 {
+		t.Errorf("calls placed before the kill without flows: %v", before)
+	}
+}
