@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -66,7 +67,13 @@ func (t *Team) round(ctx context.Context, m *member, ep *epoch, log interface {
 	role, _, err := m.sw.RequestRole(qctx, controller.RoleMaster, gen)
 	cancel()
 	if err != nil || role != controller.RoleMaster {
-		log.Error("elected, but the switch refused this instance as master; resigning", "generation", gen, "role", role, "err", err)
+		if errors.Is(err, controller.ErrRoleStale) {
+			// Only a revision that went back can do this: an etcd
+			// restored from an old snapshot, or a new etcd cluster.
+			log.Error("elected, but the switch has seen a newer generation id than etcd's revision: was etcd restored or replaced? The switch must be restarted to forget it (docs/cluster.md)", "generation", gen)
+		} else {
+			log.Error("elected, but the switch refused this instance as master; resigning", "generation", gen, "role", role, "err", err)
+		}
 		m.sw.Fence()
 		t.resign(ctx, el)
 		return false
