@@ -140,6 +140,9 @@ func (s *Switch) handleError(xid uint32, body []byte) error {
 		if w.want == wire.TypeMultipartReply {
 			ofe.Request = fmt.Sprintf("multipart request type %d", w.mpType)
 		}
+		if w.want == wire.TypeRoleReply {
+			ofe.Request = wire.TypeRoleRequest.String()
+		}
 		s.track.complete(xid, ofe)
 	case known:
 		s.log.Warn("switch rejected a message", "error", ofe.Error())
