@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,6 +63,21 @@ func (s *Switch) handle(h wire.Header, body []byte) error {
 		if last {
 			s.track.complete(h.XID, nil)
 		}
+	case wire.TypeRoleReply:
+		if w := s.track.waiterFor(h.XID, wire.TypeRoleReply); w != nil {
+			w.body = append([]byte(nil), body...)
+			s.track.complete(h.XID, nil)
+		}
+	case wire.TypeExperimenter:
+		rs, ok, err := wire.DecodeONFRoleStatus(body)
+		if err != nil {
+			return err
+		}
+		if ok && Role(rs.Role) == RoleSlave {
+			s.demoted(rs.Generation, "role status: another controller is master")
+		} else if !ok {
+			s.log.Debug("ignoring experimenter message", "xid", h.XID, "len", h.Length)
+		}
 	case wire.TypeError:
 		return s.handleError(h.XID, body)
 	case wire.TypePortStatus:
@@ -115,11 +131,17 @@ func (s *Switch) handleError(xid uint32, body []byte) error {
 	w, summary, known := s.track.lookup(xid)
 	ofe.Request = summary
 	s.srv.hook().OFError(s.DPID(), ofe)
+	if errors.Is(e, ErrIsSlave) {
+		s.demoted(0, "the switch refused a message with OFPBRC_IS_SLAVE")
+	}
 	switch {
 	case w != nil:
 		ofe.Request = w.want.String()
 		if w.want == wire.TypeMultipartReply {
 			ofe.Request = fmt.Sprintf("multipart request type %d", w.mpType)
+		}
+		if w.want == wire.TypeRoleReply {
+			ofe.Request = wire.TypeRoleRequest.String()
 		}
 		s.track.complete(xid, ofe)
 	case known:

@@ -40,6 +40,7 @@ type Stats struct {
 	Refused          uint64 // connections closed at accept: over a cap (admit.go)
 	Takeovers        uint64 // sessions replaced by a new connection claiming the same datapath
 	BindingRefused   uint64 // TLS switches whose certificate did not name their datapath id
+	Withheld         uint64 // messages not sent because this controller was not master (team mode)
 }
 
 // counters are the live values behind Stats.
@@ -48,6 +49,7 @@ type counters struct {
 	packetIns, packetInsDropped, flowMods, msgs atomic.Uint64
 	writes, bytes, errors                       atomic.Uint64
 	acceptErrors, refused, takeovers, unbound   atomic.Uint64
+	withheld                                    atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
@@ -59,6 +61,7 @@ func (c *counters) snapshot() Stats {
 		BytesSent: c.bytes.Load(), Errors: c.errors.Load(),
 		AcceptErrors: c.acceptErrors.Load(), Refused: c.refused.Load(),
 		Takeovers: c.takeovers.Load(), BindingRefused: c.unbound.Load(),
+		Withheld: uint64(c.withheld.Load()),
 	}
 }
 

@@ -78,6 +78,18 @@ type Server struct {
 	// switch off.
 	BindDPID bool
 
+	// RoleGate puts sessions in team mode (role.go): a session withholds
+	// every state-modifying message until RequestRole has made this
+	// controller the switch's master, and again once it is fenced or
+	// demoted. Off, roles are left alone and the switch treats this
+	// controller as EQUAL.
+	RoleGate bool
+	// RoleChanged, if set, is told when the switch changes this
+	// controller's role by itself (another controller became master: an
+	// IS_SLAVE error or a role status). It runs on the session's reader
+	// and must not block.
+	RoleChanged func(sw *Switch, role Role, generation uint64)
+
 	stats     counters
 	adm       admission
 	refuseLog burstLog

@@ -150,6 +150,8 @@ func (srv *Server) newSwitch(ctx context.Context, conn net.Conn, log *slog.Logge
 		ports:    map[uint32]of13.Port{},
 		events:   newEventQueue(srv.maxPacketIns()),
 		done:     make(chan struct{}),
+		role:     RoleEqual,
+		fenced:   srv.RoleGate,
 	}
 	for range srv.queueChunks() {
 		sw.free <- &chunk{}

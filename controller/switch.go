@@ -27,10 +27,14 @@ type Switch struct {
 	cancel context.CancelCauseFunc
 
 	track  *tracker
-	sendMu sync.Mutex  // one Send's messages stay contiguous and xids increase
-	free   chan *chunk // bounded pool: the send queue's capacity
-	queue  chan *chunk // filled chunks, in order, for the writer
-	urgent chan []byte // echo requests and replies from the reader/keepalive
+	sendMu sync.Mutex // one Send's messages stay contiguous and xids increase
+	// role, roleGen and fenced are the write gate (role.go), under sendMu.
+	role    Role
+	roleGen uint64
+	fenced  bool
+	free    chan *chunk // bounded pool: the send queue's capacity
+	queue   chan *chunk // filled chunks, in order, for the writer
+	urgent  chan []byte // echo requests and replies from the reader/keepalive
 
 	portsMu sync.RWMutex
 	ports   map[uint32]of13.Port
@@ -129,6 +133,9 @@ func (s *Switch) Send(ctx context.Context, msgs ...of13.Message) error {
 	}
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
+	if err := s.writeGate(msgs); err != nil {
+		return err
+	}
 	c, err := s.encode(ctx, msgs)
 	if c != nil {
 		s.queue <- c
@@ -242,6 +249,10 @@ func (s *Switch) SendWithBarrier(ctx context.Context, msgs []of13.Message, done 
 func (s *Switch) sendWithBarrier(ctx context.Context, msgs []of13.Message, notify func(error)) (wait func(context.Context) error, err error) {
 	w := &waiter{want: wire.TypeBarrierReply, done: make(chan struct{}), notify: notify}
 	s.sendMu.Lock()
+	if err := s.writeGate(msgs); err != nil {
+		s.sendMu.Unlock()
+		return nil, err
+	}
 	c, err := s.encode(ctx, msgs)
 	if err == nil && c == nil {
 		c, err = s.getChunk(ctx)

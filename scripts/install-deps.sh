@@ -2,7 +2,7 @@
 # Installs the Debian packages voipsdn's lab and integration tests use.
 # Idempotent: does nothing when every package is already installed.
 set -euo pipefail
-pkgs=(openvswitch-switch tcpdump iproute2 ethtool iputils-ping prometheus bird2 mininet sip-tester netcat-openbsd procps psmisc iperf3)
+pkgs=(openvswitch-switch tcpdump iproute2 ethtool iputils-ping prometheus bird2 mininet sip-tester netcat-openbsd procps psmisc iperf3 etcd-server)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

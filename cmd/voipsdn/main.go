@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"ami":          {"AMI tools: replay a capture, watch a live server", amiCmd},
 		"dashboards":   {"push the Grafana datasource and dashboards", dashboardsCmd},
 		"version":      {"print the version", versionCmd},
+		"cluster":      {"controller team: status, drain, undrain (through etcd)", clusterCmd},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -35,6 +36,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 	caCerts := fs.String("ca-certs", os.Getenv("FAUCET_CA_CERTS"), "OpenFlow TLS: CA certificates switch certificates must chain to, PEM (default $FAUCET_CA_CERTS)")
 	bindDPID := fs.Bool("of-bind-dpid", envBool("VOIPSDN_OF_BIND_DPID"), "OpenFlow TLS: accept a switch only if its certificate names its datapath id (see docs/security.md; default $VOIPSDN_OF_BIND_DPID)")
 	eventSock := fs.String("event-sock", os.Getenv("FAUCET_EVENT_SOCK"), "write Faucet's event records to clients of this Unix socket (default $FAUCET_EVENT_SOCK)")
+	tf := addTeamFlags(fs)
 	watch := fs.Duration("watch", 0, "poll the configuration files for changes this often (e.g. 1s); 0 reloads on SIGHUP only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -71,13 +73,21 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "voipsdn run: --of-bind-dpid needs OpenFlow TLS (--ctl-privkey, --ctl-cert, --ca-certs)")
 		return 2
 	}
+	if opts.Team, err = tf.config(true); err != nil {
+		fmt.Fprintln(stderr, "voipsdn run:", err)
+		return 2
+	}
 	a, err := app.New(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "voipsdn run:", err)
 		return 1
 	}
 	log.Info("voipsdn running", "openflow", a.OFAddr().String(), "openflow_tls", opts.OFTLS != nil,
-		"bind_dpid", opts.OFBindDPID, "config", *cfgPath)
+		"bind_dpid", opts.OFBindDPID, "config", *cfgPath, "team", opts.Team != nil)
+	if opts.Team != nil {
+		log.Info("voipsdn in a controller team", "cluster", opts.Team.Cluster, "instance", opts.Team.Instance,
+			"etcd", strings.Join(opts.Team.Endpoints, ","), "lease_ttl", opts.Team.TTL)
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

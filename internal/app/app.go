@@ -15,6 +15,7 @@ import (
 	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/controller/stats"
+	"github.com/voipsdn/voipsdn/controller/team"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/eventbus"
 	"github.com/voipsdn/voipsdn/internal/netevents"
@@ -51,6 +52,9 @@ type Options struct {
 	// records (and VOIP_CALL records) are served, as FAUCET_EVENT_SOCK
 	// does for Faucet.
 	FaucetEventSock string
+	// Team, if set, makes this instance one of a controller team
+	// coordinated through etcd (docs/cluster.md); nil runs alone.
+	Team *team.Config
 }
 
 // App is a running controller.
@@ -65,6 +69,7 @@ type App struct {
 	pprofLn  net.Listener
 	reg      *prometheus.Registry
 	poller   *stats.Poller
+	team     *teamState
 
 	reloads  chan chan error
 	cfgState configState
@@ -127,6 +132,11 @@ func New(opts Options) (*App, error) {
 	}
 	if err := a.reg.Register(metrics.ServerStats(a.srv.Stats)); err != nil {
 		return nil, err
+	}
+	if opts.Team != nil {
+		if err := a.setupTeam(); err != nil {
+			return nil, err
+		}
 	}
 	a.ofLn = opts.OFListener
 	if a.ofLn == nil {
@@ -212,6 +222,9 @@ func (a *App) Run(ctx context.Context) error {
 				errc <- err
 			}
 		})
+	}
+	if a.team != nil {
+		wg.Go(func() { a.runTeam(ctx) })
 	}
 	a.reload(ctx)
 	wg.Go(func() {

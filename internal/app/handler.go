@@ -18,8 +18,15 @@ type handler struct {
 
 // Connected lets the DP manager reconcile the switch, then starts polling
 // its statistics until the session ends (ctx is the session's context).
+//
+// In a team the switch goes to the team instead, which hands it to the DP
+// manager only once this instance is its master.
 func (h handler) Connected(ctx context.Context, sw *controller.Switch) {
-	h.Handler.Connected(ctx, sw)
+	if h.a.team != nil {
+		h.a.team.t.Attach(ctx, sw)
+	} else {
+		h.Handler.Connected(ctx, sw)
+	}
 	cfg := h.a.mgr.Config()
 	if cfg == nil {
 		return
@@ -56,12 +63,41 @@ func (h handler) Connected(ctx context.Context, sw *controller.Switch) {
 // QueuePacketIn hands packet-ins to the DP manager straight from the
 // session's reader (controller.PacketInQueuer).
 func (h handler) QueuePacketIn(sw *controller.Switch, pkt *of13.PacketIn) {
-	h.a.mgr.QueuePacketIn(sw, pkt)
+	if h.a.master(sw.DPID()) {
+		h.a.mgr.QueuePacketIn(sw, pkt)
+	}
+}
+
+// PacketIn goes to the DP manager only while it holds the switch.
+func (h handler) PacketIn(ctx context.Context, sw *controller.Switch, pkt *of13.PacketIn) {
+	if h.a.master(sw.DPID()) {
+		h.Handler.PacketIn(ctx, sw, pkt)
+	}
+}
+
+// FlowRemoved goes to the DP manager (and on to the voice service) only
+// while it holds the switch: a standby acts on no per-call flow.
+func (h handler) FlowRemoved(ctx context.Context, sw *controller.Switch, fr *of13.FlowRemoved) {
+	if h.a.master(sw.DPID()) {
+		h.Handler.FlowRemoved(ctx, sw, fr)
+	}
+}
+
+// Disconnected ends the team's campaign for the switch (fencing and
+// demoting it first if this instance was master), then tells the DP
+// manager.
+func (h handler) Disconnected(dpid uint64, reason error) {
+	if h.a.team != nil {
+		h.a.team.t.Detach(dpid)
+	}
+	h.Handler.Disconnected(dpid, reason)
 }
 
 // PortStatus tells the DP manager and the poller.
 func (h handler) PortStatus(ctx context.Context, sw *controller.Switch, ev of13.PortStatus) {
-	h.Handler.PortStatus(ctx, sw, ev)
+	if h.a.master(sw.DPID()) {
+		h.Handler.PortStatus(ctx, sw, ev)
+	}
 	h.a.poller.PortStatus(sw.DPID(), uint8(ev.Reason), stats.PortDesc{
 		Port: ev.Port.No, State: ev.Port.State, CurrSpeed: ev.Port.CurrSpeed, MaxSpeed: ev.Port.MaxSpeed,
 	})

@@ -181,3 +181,28 @@ func BenchmarkDecodeFlowStats(b *testing.B) {
 		}
 	}
 }
+
+func TestRoleRoundTrip(t *testing.T) {
+	b := AppendRoleRequest(nil, 7, RoleMaster, 0x0102030405060708)
+	// ofp_role_request is 24 bytes: header, role, pad, generation_id.
+	want := []byte{4, 24, 0, 24, 0, 0, 0, 7, 0, 0, 0, 2, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}
+	if !bytes.Equal(b, want) {
+		t.Fatalf("AppendRoleRequest = %x, want %x", b, want)
+	}
+	role, gen, err := DecodeRole(b[HeaderLen:])
+	if err != nil || role != RoleMaster || gen != 0x0102030405060708 {
+		t.Fatalf("DecodeRole = %d, %#x, %v", role, gen, err)
+	}
+	if _, _, err := DecodeRole(b[HeaderLen : HeaderLen+8]); err == nil {
+		t.Fatal("short role body accepted")
+	}
+	rs := RoleStatus{Role: RoleSlave, Reason: 0, Generation: 9}
+	m := AppendONFRoleStatus(nil, 0, rs)
+	got, ok, err := DecodeONFRoleStatus(m[HeaderLen:])
+	if !ok || err != nil || got != rs {
+		t.Fatalf("DecodeONFRoleStatus = %+v, %v, %v", got, ok, err)
+	}
+	if _, ok, _ := DecodeONFRoleStatus([]byte{0, 0, 0x23, 0x20, 0, 0, 0, 1}); ok {
+		t.Fatal("a Nicira experimenter message read as a role status")
+	}
+}
