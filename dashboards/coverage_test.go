@@ -18,6 +18,7 @@ import (
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/controller/stats"
+	"github.com/voipsdn/voipsdn/controller/team"
 	"github.com/voipsdn/voipsdn/internal/app"
 	"github.com/voipsdn/voipsdn/internal/eventbus"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
@@ -90,6 +91,13 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) []string {
 	if err := app.RegisterEventMetrics(rec, func() eventbus.Stats { return eventbus.Stats{} }); err != nil {
 		t.Fatal(err)
 	}
+	tm, err := team.NewMetrics(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.SetRole(1, "sw1", true)
+	tm.Elected(1, "sw1")
+	tm.Takeover(time.Second)
 	vm, err := voicemetrics.New(rec, voicemetrics.Options{Servers: []string{"pbx1"}, FallbackReasons: []string{"switch_down"}})
 	if err != nil {
 		t.Fatal(err)

@@ -80,12 +80,12 @@ func (t *Team) round(ctx context.Context, m *member, ep *epoch, log interface {
 	}
 	m.gen.Store(gen)
 	m.master.Store(true)
-	t.o.Metrics.role(m.dpid, m.name, true)
-	t.o.Metrics.elected(m.dpid, m.name)
+	t.o.Metrics.SetRole(m.dpid, m.name, true)
+	t.o.Metrics.Elected(m.dpid, m.name)
 	log.Info("team: became master of the switch", "generation", gen)
 	t.o.Promote(ctx, m.sw)
 	if ctx.Err() == nil {
-		t.o.Metrics.takeover(time.Since(won))
+		t.o.Metrics.Takeover(time.Since(won))
 		log.Info("team: switch taken over", "generation", gen, "took", time.Since(won))
 	}
 
@@ -100,7 +100,7 @@ func (t *Team) round(ctx context.Context, m *member, ep *epoch, log interface {
 	m.sw.Fence()
 	m.master.Store(false)
 	t.o.Demote(m.dpid, why)
-	t.o.Metrics.role(m.dpid, m.name, false)
+	t.o.Metrics.SetRole(m.dpid, m.name, false)
 	log.Warn("team: no longer master of the switch", "generation", gen, "why", why)
 	t.becomeSlave(m, gen)
 	t.resign(ctx, el)

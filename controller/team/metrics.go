@@ -41,7 +41,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 
 func dpLabel(id uint64) string { return fmt.Sprintf("%#x", id) }
 
-func (m *Metrics) role(dpid uint64, name string, master bool) {
+// SetRole records whether this instance is dpid's master.
+func (m *Metrics) SetRole(dpid uint64, name string, master bool) {
 	if m == nil {
 		return
 	}
@@ -59,13 +60,16 @@ func (m *Metrics) forget(dpid uint64, name string) {
 	m.roles.DeleteLabelValues(dpLabel(dpid), name)
 }
 
-func (m *Metrics) elected(dpid uint64, name string) {
+// Elected counts an election this instance won for dpid.
+func (m *Metrics) Elected(dpid uint64, name string) {
 	if m != nil {
 		m.elections.WithLabelValues(dpLabel(dpid), name).Inc()
 	}
 }
 
-func (m *Metrics) takeover(d time.Duration) {
+// Takeover observes the time from winning an election to the end of the
+// reconcile as master.
+func (m *Metrics) Takeover(d time.Duration) {
 	if m != nil {
 		m.takeovers.Observe(d.Seconds())
 	}

@@ -136,7 +136,7 @@ func (t *Team) Attach(ctx context.Context, sw Switch) {
 	t.mu.Lock()
 	t.dps[m.dpid] = m
 	t.mu.Unlock()
-	t.o.Metrics.role(m.dpid, m.name, false)
+	t.o.Metrics.SetRole(m.dpid, m.name, false)
 	t.dpWG.Go(func() {
 		defer stop()
 		t.runDP(m)
