@@ -12,7 +12,7 @@ import (
 	"github.com/voipsdn/voipsdn/qos"
 )
 
-// voiceState is the voice service (AMI, call tracking, per-call QoS),
+// voiceState is the voice service (call sources, per-call QoS),
 // started by the first configuration with voip.asterisk servers.
 type voiceState struct {
 	mu  sync.Mutex
@@ -59,7 +59,15 @@ func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *confi
 		}
 		v.vm = vm
 	}
-	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Metrics: v.vm, Logger: a.log})
+	// One source per interface of each PBX (AMI, ARI) and the FastAGI
+	// server; admission control (#21) will pass its hook here.
+	sources, err := voice.NewSources(cfg.VoIP, voice.SourceOptions{Logger: a.log, Metrics: v.vm})
+	if err != nil {
+		a.log.Error("voice service not started; running without per-call QoS", "err", err)
+		return
+	}
+	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Sources: sources,
+		Metrics: v.vm, Logger: a.log})
 	if err != nil {
 		a.log.Error("voice service not started; running without per-call QoS", "err", err)
 		return
