@@ -2,6 +2,7 @@ package voice
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/voipsdn/voipsdn/ami/tracker"
@@ -44,14 +45,24 @@ type mcall struct {
 	legs    []*mleg
 }
 
-// mleg is one merged leg: the media last handed to the flows.
+// mleg is one merged leg: the media last handed to the flows (the rest of
+// its qos.Leg is the call's, so it is not kept per leg).
 type mleg struct {
-	id       string
-	call     *mcall
-	media    qos.Leg
-	hasMedia bool
-	exact    bool // media read from the PBX, not inferred from RTCP
-	ended    bool
+	id            string
+	call          *mcall
+	local, remote netip.AddrPort
+	codec         string
+	direct        bool
+	hasMedia      bool
+	exact         bool // media read from the PBX, not inferred from RTCP
+	ended         bool
+}
+
+// qosLeg is the leg as the flows take it.
+func (s *Service) qosLeg(l *mleg) qos.Leg {
+	c := l.call
+	return qos.Leg{Server: c.key.server, Call: c.key.id, ID: l.id, Local: l.local, Remote: l.remote, Codec: l.codec,
+		Direct: l.direct, MayGoDirect: s.direct[c.key.server], Class: c.class}
 }
 
 // merged is the service's view of the calls; Service.mu guards it.
@@ -188,14 +199,12 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 	if l.hasMedia && l.exact && !exact {
 		return
 	}
-	c := l.call
-	leg := qos.Leg{Server: c.key.server, Call: c.key.id, ID: l.id, Local: e.Local, Remote: e.Remote, Codec: e.Codec,
-		Direct: e.Direct, MayGoDirect: s.direct[c.key.server], Class: c.class}
-	if l.hasMedia && l.media == leg {
+	if l.hasMedia && l.local == e.Local && l.remote == e.Remote && l.codec == e.Codec && l.direct == e.Direct {
 		return
 	}
-	l.media, l.hasMedia, l.exact = leg, true, exact
-	if err := s.flows.MediaKnown(ctx, leg, time.Now()); err != nil {
+	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, e.Codec, e.Direct
+	l.hasMedia, l.exact = true, exact
+	if err := s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now()); err != nil {
 		s.log.Debug("media known dropped at shutdown", "err", err)
 	}
 }
@@ -219,7 +228,7 @@ func (s *Service) legEnded(ctx context.Context, h call.Header, uid string) {
 	if l.hasMedia {
 		c := l.call
 		s.flows.LegEnded(ctx, c.key.server, c.key.id, l.id) //nolint:errcheck // only fails at shutdown
-		l.media, l.hasMedia = qos.Leg{}, false
+		l.hasMedia = false
 	}
 }
 
@@ -298,8 +307,7 @@ func (s *Service) setClass(ctx context.Context, c *mcall, class string) {
 		// The flows' owner keeps a leg whose media did not change: take
 		// the leg's flows out and plan it afresh under the new class.
 		s.flows.LegEnded(ctx, c.key.server, c.key.id, l.id) //nolint:errcheck // only fails at shutdown
-		l.media.Class = class
-		s.flows.MediaKnown(ctx, l.media, time.Now()) //nolint:errcheck // only fails at shutdown
+		s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now())    //nolint:errcheck // only fails at shutdown
 	}
 }
 
