@@ -140,10 +140,11 @@ func newARISim(t *testing.T) *arisim.Server {
 
 // amiReplay is the AMI side of recording 01: the call tracker reading the
 // AMI events the same Asterisk sent during the same call. It emits them
-// up to the hang-up at once, and the rest when hangUp is closed.
+// up to the hang-up when start is closed (the call begins), and the rest
+// when hangUp is closed.
 type amiReplay struct {
 	before, after []call.Event
-	hangUp        chan struct{}
+	start, hangUp chan struct{}
 }
 
 func newAMIReplay(t *testing.T) *amiReplay {
@@ -153,7 +154,7 @@ func newAMIReplay(t *testing.T) *amiReplay {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r := &amiReplay{hangUp: make(chan struct{})}
+	r := &amiReplay{start: make(chan struct{}), hangUp: make(chan struct{})}
 	ended := false
 	if _, err := tracker.Replay(f, nil, "pbx", func(ev call.Event) {
 		switch ev.(type) {
@@ -175,6 +176,11 @@ func (r *amiReplay) Name() string   { return "pbx/ami-replay" }
 func (r *amiReplay) Server() string { return "pbx" }
 func (r *amiReplay) Run(ctx context.Context, emit func(call.Event)) error {
 	emit(call.Resynced{Header: call.Header{Server: "pbx"}})
+	select {
+	case <-r.start:
+	case <-ctx.Done():
+		return nil
+	}
 	for _, ev := range r.before {
 		emit(ev)
 	}
@@ -217,8 +223,15 @@ func TestStasisExternalMediaGetsEF(t *testing.T) {
 
 	phone, pbxPhone := netip.MustParseAddrPort("10.0.100.201:25064"), netip.MustParseAddrPort("10.0.100.1:10980")
 	media, pbxMedia := netip.MustParseAddrPort("10.0.100.204:40000"), netip.MustParseAddrPort("10.0.100.1:10054")
-	run := func(sim *arisim.Server, hangUp func()) []string {
-		<-sim.Joined()
+	run := func(sim *arisim.Server, start, hangUp func()) []string {
+		for deadline := time.Now().Add(10 * time.Second); sim.Clients() == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the ARI source never connected")
+			}
+		}
+		if start != nil {
+			start()
+		}
 		// Up to the external media channel entering the bridge.
 		sim.PlayUntil(`"type":"ChannelEnteredBridge"`)
 		sim.PlayUntil(`"type":"ChannelEnteredBridge"`)
@@ -251,7 +264,7 @@ func TestStasisExternalMediaGetsEF(t *testing.T) {
 		e.waitMeters(0, 5*time.Second)
 		return set
 	}
-	ariOnly := run(front.h.Load(), nil)
+	ariOnly := run(front.h.Load(), nil, nil)
 
 	// The same call, followed through AMI and ARI at once.
 	sim := newARISim(t)
@@ -265,7 +278,16 @@ func TestStasisExternalMediaGetsEF(t *testing.T) {
 		return append([]call.Source{replay}, srcs...)
 	}
 	e.restartController()
-	both := run(sim, func() { close(replay.hangUp) })
+	// The new controller learns where the hosts are, as the first did,
+	// so that both runs place the streams alike.
+	wctx, wcancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer wcancel()
+	for _, h := range []string{"phone201", "media"} {
+		if err := e.lab.Host(h).WaitPing(wctx, "10.0.100.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both := run(sim, func() { close(replay.start) }, func() { close(replay.hangUp) })
 	if !slices.Equal(ariOnly, both) {
 		t.Errorf("AMI+ARI flows differ from ARI-only ones:\nARI only:\n%s\nAMI+ARI:\n%s", strings.Join(ariOnly, "\n"), strings.Join(both, "\n"))
 	}
