@@ -3,6 +3,7 @@ package voice
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/agi/agisim"
 	"github.com/voipsdn/voipsdn/ami/amisim"
 	"github.com/voipsdn/voipsdn/ami/tracker"
 	"github.com/voipsdn/voipsdn/ari/arisim"
@@ -320,28 +322,50 @@ voip:
     pbx_addresses: [10.0.100.1]
     classes:
       emergency: {dscp: 34, meter: false}
+  agi: {listen: "AGIADDR"}
 `
 
 // TestAGIClassifiedCallGetsItsClass: a call whose dialplan runs
-// AGI(agi:async,qos,emergency) gets the emergency class's treatment (AF41,
-// no meter) on all its streams; a call beside it without AGI keeps EF and
-// meters.
+// AGI(agi:async,qos,emergency) over AMI, and one whose dialplan runs
+// AGI(agi://voipsdn/qos?class=emergency) against voipsdn's FastAGI server,
+// get the emergency class's treatment (AF41, no meter) on all their
+// streams; a call beside them without AGI keeps EF and meters.
 func TestAGIClassifiedCallGetsItsClass(t *testing.T) {
-	e := newE2E(t, config.PinholeMark, func(e *e2e) { e.cfgText = agiLabConfig })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agiAddr := ln.Addr().String()
+	ln.Close()
+	e := newE2E(t, config.PinholeMark, func(e *e2e) { e.cfgText = strings.Replace(agiLabConfig, "AGIADDR", agiAddr, 1) })
 	em, err := e.sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", Codec: "ulaw", AnswerAfter: 300 * time.Millisecond,
 		FromRTP: netip.MustParseAddrPort("10.0.100.201:22000"), ToRTP: netip.MustParseAddrPort("10.0.100.202:22000"),
 		AsyncAGI: []string{"qos", "emergency"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	fast, err := e.sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", Codec: "ulaw", AnswerAfter: 300 * time.Millisecond,
+		FromRTP: netip.MustParseAddrPort("10.0.100.201:22200"), ToRTP: netip.MustParseAddrPort("10.0.100.202:22200")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := "agi_network: yes\nagi_network_script: qos?class=emergency\nagi_request: agi://voipsdn:4573/qos?class=emergency\n" +
+		"agi_channel: PJSIP/201-00000002\nagi_uniqueid: " + fast + "\n\n"
+	tr, err := agisim.Run(e.ctx, agiAddr, agisim.Scenario{Env: []byte(env), Channel: agisim.Channel{Uniqueid: fast}}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tr.Commands, "SET VARIABLE VOIPSDN_QOS emergency") {
+		t.Fatalf("FastAGI answered %q", tr.Commands)
+	}
 	plain, err := e.sim.PlaceCall(amisim.CallSpec{From: "201", To: "202", Codec: "ulaw", AnswerAfter: 300 * time.Millisecond,
 		FromRTP: netip.MustParseAddrPort("10.0.100.201:22100"), ToRTP: netip.MustParseAddrPort("10.0.100.202:22100")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	flows := e.waitFlows(16, 10*time.Second)
+	flows := e.waitFlows(24, 10*time.Second)
 	for _, f := range flows {
-		emergency := f.Cookie == qos.CallCookie("pbx", em)
+		emergency := f.Cookie == qos.CallCookie("pbx", em) || f.Cookie == qos.CallCookie("pbx", fast)
 		switch {
 		case emergency && (strings.Contains(f.Actions, "meter:") || !strings.Contains(f.Actions, "set_field:34->ip_dscp")):
 			t.Errorf("emergency call flow %s; want AF41 (34), no meter", f.Text)
@@ -352,7 +376,7 @@ func TestAGIClassifiedCallGetsItsClass(t *testing.T) {
 	for _, c := range []struct {
 		port uint16
 		dscp uint8
-	}{{22000, 34}, {22100, 46}} {
+	}{{22000, 34}, {22200, 34}, {22100, 46}} {
 		var m tracker.MediaKnown
 		e.mu.Lock()
 		for _, ms := range e.media {
@@ -371,7 +395,7 @@ func TestAGIClassifiedCallGetsItsClass(t *testing.T) {
 			t.Errorf("%s:%d -> pbx: %d packets, DSCP %v; want all %d", phone, c.port, st.Packets, st.DSCP, c.dscp)
 		}
 	}
-	for _, id := range []string{em, plain} {
+	for _, id := range []string{em, fast, plain} {
 		if err := e.sim.Hangup(id, 16); err != nil {
 			t.Fatal(err)
 		}
