@@ -35,3 +35,6 @@ func (s *Source) Run(ctx context.Context, emit func(call.Event)) error {
 }
 
 var _ call.Source = (*Source)(nil)
+
+// NeverResyncs implements call.NoResync.
+func (s *Source) NeverResyncs() {}

@@ -61,6 +61,10 @@ func (s *Source) Run(ctx context.Context, emit func(call.Event)) error {
 		if ctx.Err() != nil {
 			break
 		}
+		if opened {
+			// Events are lost until the next session's resync.
+			emit(call.Unsynced{Header: call.Header{Server: s.cfg.Server, Time: time.Now()}})
+		}
 		var d time.Duration
 		switch {
 		case errors.Is(err, ErrAuth), opened && time.Since(start) < s.cfg.HealthyAfter:

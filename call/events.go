@@ -7,7 +7,7 @@ import (
 
 // Event is one lifecycle event. The concrete types are CallStarted,
 // LegAdded, LegAnswered, MediaKnown, QualityReport, LegEnded, CallEnded,
-// OriginateResult, Resynced, ChannelRefused and Classified; switch on
+// OriginateResult, Resynced, Unsynced, ChannelRefused and Classified; switch on
 // them, ignoring types you do not know.
 type Event interface {
 	// EventHeader returns the fields every event has.
@@ -157,6 +157,13 @@ type CallEnded struct {
 type Resynced struct {
 	Header
 	Calls []string
+}
+
+// Unsynced: the source's view stopped being complete (its connection
+// went down or it lost events). A Resynced follows once it is complete
+// again; until then a consumer must not act on the absence of a call.
+type Unsynced struct {
+	Header
 }
 
 // ReasonDisconnected marks calls closed by a resync: they ended while the

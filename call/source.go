@@ -22,3 +22,11 @@ type Source interface {
 	Server() string
 	Run(ctx context.Context, emit func(Event)) error
 }
+
+// NoResync is implemented by a Source that has no view of the PBX's calls
+// to resynchronise (FastAGI answers one session at a time) and so never
+// emits Resynced: a consumer that waits for every Source's Resynced
+// before acting on absences must not wait for it.
+type NoResync interface {
+	NeverResyncs()
+}

@@ -42,6 +42,10 @@ type Leg struct {
 	// (pjsip direct_media), so once both legs are known the engine
 	// prepares the phone-to-phone streams.
 	MayGoDirect bool
+	// Class names the call's entry of voip.qos.classes, chosen by the
+	// dialplan; its DSCP, meter, headroom and queue replace the policy's.
+	// "" (or a name the policy no longer has) means the policy's own.
+	Class string
 }
 
 // StreamPlan is the flows for one direction of one leg, on the datapath
@@ -85,6 +89,9 @@ type flowRule struct {
 	// (else from Remote to Local), so the engine can rebuild the ends
 	// from the leg.
 	fromLocal bool
+	// noMeter: the call's class is not policed; the flows reference no
+	// meter whatever id they are given.
+	noMeter bool
 }
 
 // LegPlan is everything one leg needs.
@@ -131,13 +138,14 @@ func planDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Plac
 		dirs[0].reason, dirs[1].reason = ReasonNoMedia, ReasonNoMedia
 		return dirs, ReasonNoMedia
 	}
-	kbps := uint32(math.Ceil(q.MeterKbps(leg.Codec)))
+	t := treatmentOf(q, leg.Class)
+	kbps := uint32(math.Ceil(t.kbps(q, leg.Codec)))
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
 		if !dirs[i].wanted {
 			continue
 		}
-		sp, r := planStream(q, dir[0], dir[1], cookie, loc, place, receiverOK)
+		sp, r := planStream(q, t, dir[0], dir[1], cookie, loc, place, receiverOK)
 		if r != "" {
 			dirs[i].reason = r
 			if reason == "" {
@@ -159,7 +167,7 @@ func validMedia(ap netip.AddrPort) bool {
 // planStream places one direction at the sender's switch, where the flow
 // can also pin the ingress port, or else at the receiver's: only if the
 // sender is not located (and receiverOK) or out of scope.
-func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locator, place func(uint64) (Placement, bool), receiverOK bool) (StreamPlan, Reason) {
+func planStream(q *config.QoS, t treatment, src, dst netip.AddrPort, cookie uint64, loc Locator, place func(uint64) (Placement, bool), receiverOK bool) (StreamPlan, Reason) {
 	reason := ReasonLocationUnknown
 	for _, sender := range []bool{true, false} {
 		host := dst.Addr()
@@ -194,9 +202,10 @@ func planStream(q *config.QoS, src, dst netip.AddrPort, cookie uint64, loc Locat
 			continue
 		}
 		spec := &streamSpec{src: src, dst: dst, cookie: cookie, rule: flowRule{inPort: l.Port, sender: sender,
-			table: pl.Table, next: next, dscp: q.VoiceDSCP, idle: uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16))}}
-		if q.Queue != nil {
-			spec.rule.hasQueue, spec.rule.queue = true, *q.Queue
+			table: pl.Table, next: next, dscp: t.dscp, idle: uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16)),
+			noMeter: !t.meter}}
+		if t.queue != nil {
+			spec.rule.hasQueue, spec.rule.queue = true, *t.queue
 		}
 		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst, spec: spec, Flows: spec.flows(0)}
 		return sp, ""
@@ -214,7 +223,9 @@ func (s *streamSpec) flows(meter uint32) []of13.Flow {
 	}
 	r := &s.rule
 	instr := of13.Goto(r.next)
-	instr.Meter = meter
+	if !r.noMeter {
+		instr.Meter = meter
+	}
 	instr.Apply = []of13.Action{of13.SetDSCP(r.dscp)}
 	if r.hasQueue {
 		instr.Apply = append(instr.Apply, of13.SetQueue(r.queue))

@@ -18,6 +18,7 @@ type (
 	LegEnded        = callev.LegEnded
 	CallEnded       = callev.CallEnded
 	Resynced        = callev.Resynced
+	Unsynced        = callev.Unsynced
 	ChannelRefused  = callev.ChannelRefused
 	OriginateResult = callev.OriginateResult
 	Classified      = callev.Classified

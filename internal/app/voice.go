@@ -14,7 +14,7 @@ import (
 	"github.com/voipsdn/voipsdn/qos"
 )
 
-// voiceState is the voice service (AMI, call tracking, per-call QoS),
+// voiceState is the voice service (call sources, per-call QoS),
 // started by the first configuration with voip.asterisk servers.
 type voiceState struct {
 	mu  sync.Mutex
@@ -61,13 +61,21 @@ func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *confi
 		}
 		v.vm = vm
 	}
-	vopts := voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Metrics: v.vm, Logger: a.log,
-		Events: netevents.Calls{Bus: a.events}.Event}
+	// One source per interface of each PBX (AMI, ARI) and the FastAGI
+	// server; admission control (#21) will pass its hook here. The AMI
+	// gateway shares each AMI source's session.
+	sopts := voice.SourceOptions{Logger: a.log, Metrics: v.vm}
 	gw := a.newGateway(cfg.VoIP.Gateway)
 	if gw != nil {
-		vopts.AMIOptions = append(vopts.AMIOptions, ami.WithClientHook(func(c *ami.Client) { gw.AddUpstream(c) }))
+		sopts.AMIOptions = append(sopts.AMIOptions, ami.WithClientHook(func(c *ami.Client) { gw.AddUpstream(c) }))
 	}
-	svc, err := voice.New(vopts)
+	sources, err := voice.NewSources(cfg.VoIP, sopts)
+	if err != nil {
+		a.log.Error("voice service not started; running without per-call QoS", "err", err)
+		return
+	}
+	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Sources: sources,
+		Metrics: v.vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event})
 	if err != nil {
 		a.log.Error("voice service not started; running without per-call QoS", "err", err)
 		return

@@ -1,18 +1,27 @@
-// Package voice joins voipsdn's voice pieces: it follows the configured
-// Asterisk servers (package ami), tracks their calls (ami/tracker) and has
-// the QoS engine (qos) install and remove each call's flows.
+// Package voice joins voipsdn's voice pieces: it runs the call sources
+// (package call: AMI through ami/tracker, ARI, FastAGI and AsyncAGI,
+// built from the configuration by NewSources), merges what they say into
+// one view of the calls (merge.go: a PBX followed through AMI and ARI at
+// once has each call counted and given flows once), applies the calls'
+// classes, and hands the flows' owner (Flows, today *qos.Engine) each
+// leg's media and each hang-up.
 //
 // It also decides when stale per-call flows may be swept. A switch that
 // connects, or a controller that restarts, may hold flows of calls that
-// ended while nobody watched; they are removed only once every AMI server
-// has resynchronised, so that flows of calls still up are adopted, never
-// deleted and reinstalled.
+// ended while nobody watched; they are removed only once every source
+// that resyncs has resynchronised since it last lost sight of the PBX, so
+// that flows of calls still up are adopted, never deleted and
+// reinstalled.
 //
 // The controller tells it when a switch connects (SwitchUp: its per-call
 // flows are read, to be adopted), when a host's address is located
 // (HostLocated: legs waiting for that host are placed at once) and when a
 // switch reports a flow removed (FlowRemoved).
 //
-// Service.Run owns the AMI clients, the trackers and the engine. Its other
-// methods are safe for concurrent use.
+// Concurrency: Service.Run owns the sources' goroutines and the flows'
+// Run. Sources call the service from their own goroutines; one mutex
+// guards the merged view and is held while the flows are told, so that
+// they hear about each call in the order it was decided. The liveness
+// the flows ask during a sweep has its own lock. The other methods are
+// safe for concurrent use.
 package voice

@@ -19,6 +19,7 @@ import (
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/ami/amisim"
 	"github.com/voipsdn/voipsdn/ami/tracker"
+	"github.com/voipsdn/voipsdn/call"
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/faucet/config"
@@ -74,6 +75,15 @@ type e2e struct {
 	// nor the cookie recorder is kept.
 	heapOnly bool
 	simProc  *simProcess
+	// cfgText, if set, is the configuration (a format taking the AMI
+	// simulator's port and the pinhole mode), in place of labConfig.
+	cfgText string
+	// sources, if set, gives the service's call sources at each start of
+	// the controller, in place of those the configuration names.
+	sources func() []call.Source
+	// hosts are added to the lab besides the phones, the PBX and the
+	// intruder, and take part in learning.
+	hosts []ovslab.HostSpec
 
 	mu    sync.Mutex
 	media map[string][]tracker.MediaKnown // by call
@@ -130,12 +140,12 @@ func newE2E(t testing.TB, pinhole string, opts ...func(*e2e)) *e2e {
 	if _, err := e.lab.AddBridge("sw1", 1, ovslab.WithController("tcp:"+e.ofAddr), ovslab.MaxBackoff(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	for _, h := range []ovslab.HostSpec{
+	for _, h := range append([]ovslab.HostSpec{
 		{Name: "phone201", OFPort: 1, Addrs: []string{"10.0.100.201/24"}},
 		{Name: "phone202", OFPort: 2, Addrs: []string{"10.0.100.202/24"}},
 		{Name: "pbx", OFPort: 5, Addrs: []string{"10.0.100.1/24"}},
 		{Name: "intruder", OFPort: 6, Addrs: []string{"10.0.100.66/24"}},
-	} {
+	}, e.hosts...) {
 		h.Bridge = "sw1"
 		if _, err := e.lab.AddHost(h); err != nil {
 			t.Fatal(err)
@@ -147,7 +157,11 @@ func newE2E(t testing.TB, pinhole string, opts ...func(*e2e)) *e2e {
 		t.Fatal(err)
 	}
 	// Learning: every host talks to the PBX once, so its IP is located.
-	for _, h := range []string{"phone201", "phone202", "intruder"} {
+	learn := []string{"phone201", "phone202", "intruder"}
+	for _, h := range e.hosts {
+		learn = append(learn, h.Name)
+	}
+	for _, h := range learn {
 		if err := e.lab.Host(h).WaitPing(wctx, "10.0.100.1"); err != nil {
 			t.Fatalf("%s cannot reach the PBX: %v", h, err)
 		}
@@ -196,6 +210,9 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 		}}
 	if e.heapOnly {
 		opts.Switches, opts.Events = Switches{M: mgr}, nil
+	}
+	if e.sources != nil {
+		opts.Sources = e.sources()
 	}
 	svc, err := New(opts)
 	if err != nil {
@@ -257,7 +274,11 @@ func (r recordingSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) 
 func (e *e2e) writeConfig(pinhole string) *config.Config {
 	e.t.Helper()
 	path := filepath.Join(e.dir, "faucet.yaml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(labConfig, e.amiPort, pinhole)), 0o644); err != nil {
+	text := labConfig
+	if e.cfgText != "" {
+		text = e.cfgText
+	}
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(text, e.amiPort, pinhole)), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
 	cfg, err := config.LoadFile(path)
@@ -323,7 +344,7 @@ func (e *e2e) call(port uint16) (string, []tracker.MediaKnown) {
 }
 
 func hostOf(ip netip.Addr) string {
-	return map[string]string{"10.0.100.201": "phone201", "10.0.100.202": "phone202", "10.0.100.1": "pbx"}[ip.String()]
+	return map[string]string{"10.0.100.201": "phone201", "10.0.100.202": "phone202", "10.0.100.1": "pbx", "10.0.100.204": "media"}[ip.String()]
 }
 
 // stream sends 50 pps of G.711-sized UDP from host to dst and returns what

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/ami"
-	"github.com/voipsdn/voipsdn/ami/tracker"
+	"github.com/voipsdn/voipsdn/call"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
 	"github.com/voipsdn/voipsdn/openflow/of13"
@@ -19,47 +19,66 @@ import (
 
 // Options configure a Service.
 type Options struct {
-	VoIP     *config.VoIP
+	VoIP *config.VoIP
+	// Switches is the flows' view of the datapaths, for the default Flows.
 	Switches qos.Switches
+	// Flows owns the per-call flows; nil for a qos.Engine over Switches.
+	Flows Flows
+	// Sources are the call sources; nil for those NewSources builds from
+	// VoIP (with AMIOptions and Admit).
+	Sources []call.Source
 	// Metrics may be nil.
 	Metrics *voicemetrics.VoiceMetrics
 	Logger  *slog.Logger
-	// AMIOptions are passed to every AMI client (tests shorten backoffs).
+	// AMIOptions are passed to every AMI client NewSources builds (tests
+	// shorten backoffs).
 	AMIOptions []ami.Option
 	// InstallLatency, if set, also receives each leg's "media known" to
 	// barrier-confirmed install time (for load tools and benchmarks).
 	InstallLatency func(time.Duration)
-	// Events, if set, receives every tracker event after the service has
-	// acted on it (for `voipsdn ami watch`-style output and tests). It must
-	// not block.
-	Events func(tracker.Event)
+	// Events, if set, receives every source's events after the service
+	// has acted on them (for `voipsdn ami watch`-style output and tests).
+	// It must not block.
+	Events func(call.Event)
 }
 
 // Service follows calls and gives them QoS.
 type Service struct {
 	opts    Options
 	log     *slog.Logger
-	engine  *qos.Engine
-	mgr     *ami.Manager
-	drivers map[string]*tracker.Driver
+	flows   Flows
+	sources []call.Source
 	// direct: servers whose calls may run direct media (their config).
 	direct map[string]bool
 
 	ctxMu sync.Mutex
 	ctx   context.Context
 
-	mu sync.Mutex
-	// live counts, per server, the calls up on it by cookie (CallCookie):
-	// a few bytes a call, and what isLive is asked about. A count, not a
-	// set, so that of two calls whose cookies collide the one that ends
-	// does not take the other's liveness with it.
-	live    map[string]map[uint64]uint32
-	synced  map[string]bool // servers whose last resync completed
+	// mu guards the merged view of the calls (merge.go) and the sync
+	// state. It is held while the service hands the flows an event, so
+	// that what two sources say about one call reaches the flows in the
+	// order it was decided.
+	mu      sync.Mutex
+	m       merged
+	gating  uint64          // sources whose Resynced sweeps wait for
+	synced  uint64          // sources whose view is complete now
 	pending map[uint64]bool // switches waiting for a sweep
+
+	// liveMu guards live alone: Sweep asks isLive from the flows'
+	// goroutine, which must never wait for mu (held while handing the
+	// flows an event).
+	liveMu sync.Mutex
+	// live counts the merged calls up by cookie (CallCookie): a count,
+	// not a set, so that of two calls whose cookies collide the one that
+	// ends does not take the other's liveness with it.
+	live map[uint64]uint32
 }
 
-// New builds the service; secrets are read here, so a missing secret is
-// reported before anything connects.
+// maxSources bounds the sources of one service (a bit each).
+const maxSources = 64
+
+// New builds the service; secrets are read here (by NewSources), so a
+// missing secret is reported before anything connects.
 func New(opts Options) (*Service, error) {
 	if opts.VoIP == nil || len(opts.VoIP.Asterisk) == 0 {
 		return nil, errors.New("voice: no voip.asterisk servers configured")
@@ -69,81 +88,58 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{
 		opts: opts, log: opts.Logger.With("component", "voice"),
-		drivers: make(map[string]*tracker.Driver),
-		live:    make(map[string]map[uint64]uint32),
-		synced:  make(map[string]bool),
 		pending: make(map[uint64]bool),
+		live:    make(map[uint64]uint32),
 		ctx:     context.Background(),
+		m:       newMerged(),
 	}
-	cfgs := make([]ami.ServerConfig, 0, len(opts.VoIP.Asterisk))
-	for _, a := range opts.VoIP.Asterisk {
-		sc, err := ServerConfig(a).Resolve()
-		if err != nil {
-			return nil, fmt.Errorf("voice: %w", err)
-		}
-		cfgs = append(cfgs, sc)
-		s.live[a.Name] = make(map[uint64]uint32)
-	}
-	amiOpts := []ami.Option{ami.WithLogger(opts.Logger)}
-	var onPanic func(server, component string)
-	if m := opts.Metrics; m != nil {
-		onPanic = m.PanicRecovered
-		amiOpts = append(amiOpts, ami.WithPanicHook(onPanic))
-	}
-	amiOpts = append(amiOpts, opts.AMIOptions...)
-	mgr, err := ami.NewManager(cfgs, s.deliver, amiOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("voice: %w", err)
-	}
-	s.mgr = mgr
-	byName := make(map[string]*config.AsteriskServer, len(opts.VoIP.Asterisk))
 	s.direct = make(map[string]bool, len(opts.VoIP.Asterisk))
 	for _, a := range opts.VoIP.Asterisk {
-		byName[a.Name] = a
 		s.direct[a.Name] = a.DirectMedia
 	}
-	for _, name := range mgr.Names() {
-		a := byName[name]
-		topt := tracker.Options{Server: name, MaxCalls: a.MaxCalls, MaxLegs: a.MaxLegs}
-		if !a.DirectMedia {
-			topt.DirectMediaDelay = -1
+	s.m.policy = &opts.VoIP.QoS
+	s.sources = opts.Sources
+	if s.sources == nil {
+		srcs, err := NewSources(opts.VoIP, SourceOptions{Logger: opts.Logger, Metrics: opts.Metrics, AMIOptions: opts.AMIOptions})
+		if err != nil {
+			return nil, err
 		}
-		s.drivers[name] = tracker.NewDriver(mgr.Client(name), tracker.DriverOptions{
-			Tracker: topt, Logger: opts.Logger, OnPanic: onPanic,
-		}, s.emit)
+		s.sources = srcs
 	}
-	s.engine = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
+	if len(s.sources) == 0 || len(s.sources) > maxSources {
+		return nil, fmt.Errorf("voice: %d call sources; want 1 to %d", len(s.sources), maxSources)
+	}
+	for i, src := range s.sources {
+		if _, never := src.(call.NoResync); !never {
+			s.gating |= 1 << i
+		}
+	}
+	s.flows = opts.Flows
+	if s.flows == nil {
+		s.flows = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
+	}
 	return s, nil
 }
 
-// ServerConfig converts a voip.asterisk entry to the AMI client's config.
-func ServerConfig(a *config.AsteriskServer) ami.ServerConfig {
-	return ami.ServerConfig{
-		Name: a.Name, Host: a.Host, Port: int(a.Port), Username: a.Username,
-		SecretFile: a.SecretFile, SecretEnv: a.SecretEnv,
-		TLS: a.TLS, TLSCAFile: a.TLSCAFile, TLSSkipVerify: a.TLSSkipVerify,
-		Auth: a.Auth, Events: a.Events, EventFilter: a.EventFilter, PingInterval: a.PingInterval,
-	}
-}
-
-// Run follows the servers until ctx ends.
+// Run follows the sources until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	s.ctxMu.Lock()
 	s.ctx = ctx
 	s.ctxMu.Unlock()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); s.engine.Run(ctx) }()
-	for _, d := range s.drivers {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = d.Run(ctx) }()
+	wg.Go(func() { s.flows.Run(ctx) })
+	errs := make([]error, len(s.sources))
+	for i, src := range s.sources {
+		wg.Go(func() {
+			err := src.Run(ctx, func(ev call.Event) { s.handle(i, ev) })
+			if err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Error("call source stopped", "source", src.Name(), "err", err)
+				errs[i] = fmt.Errorf("%s: %w", src.Name(), err)
+			}
+		})
 	}
-	err := s.mgr.Run(ctx)
 	wg.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return errors.Join(errs...)
 }
 
 func (s *Service) runCtx() context.Context {
@@ -154,14 +150,18 @@ func (s *Service) runCtx() context.Context {
 
 // SetPolicy applies a reloaded voip.qos section to new legs.
 func (s *Service) SetPolicy(ctx context.Context, q *config.QoS) error {
-	return s.engine.SetPolicy(ctx, q)
+	s.mu.Lock()
+	s.m.policy = q
+	s.mu.Unlock()
+	return s.flows.SetPolicy(ctx, q)
 }
 
 // SwitchUp tells the service a switch (re)connected: its per-call flows
-// are swept now if every AMI server is in sync, or as soon as they are.
+// are swept now if every source that resyncs is in sync, or as soon as
+// they are.
 func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 	s.mu.Lock()
-	ready := s.allSyncedLocked()
+	ready := s.syncedLocked()
 	if !ready {
 		s.pending[dpid] = true
 	}
@@ -169,176 +169,57 @@ func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 	// The switch may hold flows of calls that are up, left by an earlier
 	// run: read them now, so the calls' legs adopt them rather than
 	// install second copies; the sweep decides later what is stale.
-	s.engine.Scan(ctx, dpid) //nolint:errcheck // only fails at shutdown
+	s.flows.Scan(ctx, dpid) //nolint:errcheck // only fails at shutdown
 	if ready {
 		s.sweep(ctx, dpid)
 	}
 	// Legs that waited for this switch, or for hosts behind it, are
 	// planned again now rather than at their next retry.
-	s.engine.Kick(ctx) //nolint:errcheck // only fails at shutdown
+	s.flows.Kick(ctx) //nolint:errcheck // only fails at shutdown
 }
 
 // HostLocated tells the service that the controller has just located a
 // host's address, so that call legs waiting for it are placed at once.
 // It never blocks (the caller is the packet-in path).
-func (s *Service) HostLocated(ip netip.Addr) { s.engine.Located(ip) }
+func (s *Service) HostLocated(ip netip.Addr) { s.flows.Located(ip) }
 
-// FlowRemoved passes a switch's flow-removed report to the QoS engine,
+// FlowRemoved passes a switch's flow-removed report to the flows' owner,
 // which acts on those of per-call flows.
 func (s *Service) FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) {
-	if err := s.engine.FlowRemoved(ctx, dpid, fr); err != nil {
+	if err := s.flows.FlowRemoved(ctx, dpid, fr); err != nil {
 		s.log.Debug("flow-removed dropped at shutdown", "err", err)
 	}
 }
 
 func (s *Service) sweep(ctx context.Context, dpid uint64) {
-	if err := s.engine.Sweep(ctx, dpid, s.isLive); err != nil {
+	if err := s.flows.Sweep(ctx, dpid, s.isLive); err != nil {
 		s.log.Warn("sweeping per-call flows failed", "dp", fmt.Sprintf("%016x", dpid), "err", err)
 	}
 }
 
-func (s *Service) allSyncedLocked() bool {
-	for name := range s.live {
-		if !s.synced[name] {
-			return false
-		}
-	}
-	return true
-}
+// syncedLocked: every source that resyncs has a complete view now.
+func (s *Service) syncedLocked() bool { return s.synced&s.gating == s.gating }
 
 // isLive reports whether a per-call cookie belongs to a call up on any
-// server.
+// server, as any source knows it.
 func (s *Service) isLive(cookie uint64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, calls := range s.live {
-		if _, ok := calls[cookie]; ok {
-			return true
-		}
-	}
-	return false
+	s.liveMu.Lock()
+	defer s.liveMu.Unlock()
+	return s.live[cookie] > 0
 }
 
-// deliver routes a client's deliveries to its tracker driver, and keeps the
-// AMI metrics.
-func (s *Service) deliver(dl ami.Delivery) {
-	m := s.opts.Metrics
-	switch dl.Kind {
-	case ami.DeliveryConnected:
-		// Until the tracker's resync completes, this server's view of the
-		// calls is incomplete: hold sweeps back.
-		s.mu.Lock()
-		s.synced[dl.Server] = false
-		s.mu.Unlock()
-		if m != nil {
-			m.SetAMIState(dl.Server, voicemetrics.AMIResyncing)
-		}
-	case ami.DeliveryDisconnected:
-		s.mu.Lock()
-		s.synced[dl.Server] = false
-		s.mu.Unlock()
-		if m != nil {
-			m.SetAMIState(dl.Server, voicemetrics.AMIDisconnected)
-		}
-	case ami.DeliveryOverflow:
-		if m != nil {
-			m.AMIEventsDropped(dl.Server, int(dl.Dropped))
-		}
-	case ami.DeliveryEvent:
-		if m != nil {
-			m.AMIEvent(dl.Server, dl.Msg.Event())
-		}
-	}
-	if d := s.drivers[dl.Server]; d != nil {
-		d.Handle(dl)
-	}
-}
-
-// emit acts on one tracker event; drivers call it from their goroutines.
-func (s *Service) emit(ev tracker.Event) {
-	ctx := s.runCtx()
-	h := ev.EventHeader()
-	switch e := ev.(type) {
-	case tracker.CallStarted:
-		s.log.Info("call started", "server", h.Server, "call", h.Call, "leg", e.Leg.Uniqueid, "resynced", e.Resynced)
-		s.setLive(h.Server, h.Call, true)
-	case tracker.MediaKnown:
-		leg := qos.Leg{Server: h.Server, Call: h.Call, ID: e.Leg.Uniqueid, Local: e.Local, Remote: e.Remote, Codec: e.Codec,
-			Direct: e.Direct, MayGoDirect: s.direct[h.Server]}
-		if err := s.engine.MediaKnown(ctx, leg, time.Now()); err != nil {
-			s.log.Debug("media known dropped at shutdown", "err", err)
-		}
-	case tracker.LegEnded:
-		s.engine.LegEnded(ctx, h.Server, h.Call, e.Leg.Uniqueid) //nolint:errcheck // only fails at shutdown
-	case tracker.CallEnded:
-		outcome := tracker.Outcome(e)
-		if m := s.opts.Metrics; m != nil {
-			m.CallEnded(h.Server, outcome)
-		}
-		s.log.Info("call ended", "server", h.Server, "call", h.Call, "outcome", outcome, "cause", e.Cause, "reason", e.Reason)
-		s.setLive(h.Server, h.Call, false)
-		s.engine.CallEnded(ctx, h.Server, h.Call) //nolint:errcheck // only fails at shutdown
-	case tracker.QualityReport:
-		if m := s.opts.Metrics; m != nil {
-			m.ObserveRTCP(qualityFigures(e))
-		}
-	case tracker.Resynced:
-		s.resynced(ctx, h.Server, e.Calls)
-	case tracker.ChannelRefused:
-		if m := s.opts.Metrics; m != nil {
-			m.ChannelRefused(h.Server, e.Limit)
-		}
-	}
-	if s.opts.Events != nil {
-		s.opts.Events(ev)
-	}
-}
-
-func (s *Service) setLive(server, call string, up bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	live, cookie := s.live[server], qos.CallCookie(server, call)
+func (s *Service) setLive(server, id string, up bool) {
+	cookie := qos.CallCookie(server, id)
+	s.liveMu.Lock()
 	switch {
 	case up:
-		live[cookie]++
-	case live[cookie] > 1:
-		live[cookie]--
+		s.live[cookie]++
+	case s.live[cookie] > 1:
+		s.live[cookie]--
 	default:
-		delete(live, cookie)
+		delete(s.live, cookie)
 	}
-	if m := s.opts.Metrics; m != nil {
-		n := 0
-		for _, calls := range s.live {
-			n += len(calls)
-		}
-		m.SetCallsActive(n)
-	}
-}
-
-// resynced records a server's fresh view of its calls and runs the sweeps
-// that waited for every server to be in sync.
-func (s *Service) resynced(ctx context.Context, server string, calls []string) {
-	s.mu.Lock()
-	live := make(map[uint64]uint32, len(calls))
-	for _, c := range calls {
-		live[qos.CallCookie(server, c)]++
-	}
-	s.live[server] = live
-	s.synced[server] = true
-	var due []uint64
-	if s.allSyncedLocked() {
-		for dpid := range s.pending {
-			due = append(due, dpid)
-		}
-		clear(s.pending)
-	}
-	s.mu.Unlock()
-	if m := s.opts.Metrics; m != nil {
-		m.SetAMIState(server, voicemetrics.AMILive)
-	}
-	for _, dpid := range due {
-		s.sweep(ctx, dpid)
-	}
+	s.liveMu.Unlock()
 }
 
 // observer feeds the engine's measurements to the voice metrics.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/ami/tracker"
+	"github.com/voipsdn/voipsdn/call"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
@@ -105,7 +106,7 @@ func newTestService(t *testing.T, sw *memSwitch, log *slog.Logger) (*Service, co
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { s.engine.Run(ctx); close(done) }()
+	go func() { s.flows.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return s, ctx
 }
@@ -183,7 +184,7 @@ func TestServiceLogsACall(t *testing.T) {
 	s.emit(tracker.MediaKnown{Header: h, Leg: tracker.Leg{Uniqueid: "1700000000.1"}, Codec: "ulaw",
 		Local: netip.MustParseAddrPort("10.0.100.1:10000"), Remote: netip.MustParseAddrPort("10.0.100.201:20000")})
 	// Sweep (keeping everything) waits for the engine to get there.
-	if err := s.engine.Sweep(ctx, 1, func(uint64) bool { return true }); err != nil {
+	if err := s.flows.Sweep(ctx, 1, func(uint64) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -204,4 +205,16 @@ func TestServiceLogsACall(t *testing.T) {
 			t.Errorf("%q: %v", want.msg, m)
 		}
 	}
+}
+
+// emit hands ev to the service as the first source of its server reports
+// it, as that source's Run would.
+func (s *Service) emit(ev call.Event) {
+	for i, src := range s.sources {
+		if src.Server() == ev.EventHeader().Server {
+			s.handle(i, ev)
+			return
+		}
+	}
+	panic("no source for server " + ev.EventHeader().Server)
 }

@@ -1,0 +1,377 @@
+package voice
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/voipsdn/voipsdn/ami/tracker"
+	"github.com/voipsdn/voipsdn/call"
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/qos"
+)
+
+// The service merges what its sources say into one view of the calls,
+// so that a PBX followed through AMI and ARI at once (both name channels
+// by the PBX's own Uniqueid and calls by its Linkedid) gives each call
+// one set of flows and counts it once. The rules:
+//
+//   - A leg is (Server, Uniqueid). It stays in the call it was first seen
+//     in, whichever source names which Linkedid later.
+//   - A call is (Server, Linkedid), up from the first event any source
+//     reports for it. Each call records which sources know it.
+//   - MediaKnown with the media the leg already has is a repeat, whoever
+//     sends it; a guess from RTCP never replaces media a source read.
+//   - A hang-up is a fact of the PBX: the first LegEnded ends the leg and
+//     the first normal CallEnded ends the call, from any source. Later
+//     events of an ended call are ignored (it is remembered, bounded).
+//   - A call that a source lost sight of (it ended while that source was
+//     disconnected, or its resync does not list it) ends only when no
+//     other source still knows it: that source's view contradicts it
+//     until it says otherwise itself.
+//   - A class (Classified) applies to the whole call, whether it arrives
+//     before the call (kept, bounded) or after its flows are in (each leg
+//     is planned again).
+
+type callKey struct{ server, id string }
+
+type legKey struct{ server, id string }
+
+// mcall is one merged call.
+type mcall struct {
+	key     callKey
+	knownBy uint64 // a bit per source index
+	class   string
+	legs    []*mleg
+}
+
+// mleg is one merged leg: the media last handed to the flows (the rest of
+// its qos.Leg is the call's, so it is not kept per leg).
+type mleg struct {
+	id            string
+	call          *mcall
+	local, remote netip.AddrPort
+	codec         string
+	direct        bool
+	hasMedia      bool
+	exact         bool // media read from the PBX, not inferred from RTCP
+	ended         bool
+}
+
+// qosLeg is the leg as the flows take it.
+func (s *Service) qosLeg(l *mleg) qos.Leg {
+	c := l.call
+	return qos.Leg{Server: c.key.server, Call: c.key.id, ID: l.id, Local: l.local, Remote: l.remote, Codec: l.codec,
+		Direct: l.direct, MayGoDirect: s.direct[c.key.server], Class: c.class}
+}
+
+// merged is the service's view of the calls; Service.mu guards it.
+type merged struct {
+	policy *config.QoS
+	calls  map[callKey]*mcall
+	legs   map[legKey]*mleg
+	// ended remembers recently ended calls, so that a slower source's
+	// events cannot bring one back.
+	ended fifo[callKey, struct{}]
+	// Classes of calls and legs not seen yet.
+	pendingCall fifo[callKey, string]
+	pendingLeg  fifo[legKey, string]
+}
+
+// Bounds of what is remembered about calls that are not up.
+const (
+	endedMemory   = 8192
+	pendingMemory = 4096
+)
+
+func newMerged() merged {
+	return merged{
+		calls: map[callKey]*mcall{}, legs: map[legKey]*mleg{},
+		ended:       newFIFO[callKey, struct{}](endedMemory),
+		pendingCall: newFIFO[callKey, string](pendingMemory),
+		pendingLeg:  newFIFO[legKey, string](pendingMemory),
+	}
+}
+
+// handle acts on one event of source src; sources call it from their
+// goroutines.
+func (s *Service) handle(src int, ev call.Event) {
+	ctx := s.runCtx()
+	bit := uint64(1) << src
+	h := ev.EventHeader()
+	var due []uint64
+	s.mu.Lock()
+	switch e := ev.(type) {
+	case call.CallStarted:
+		s.legSeen(ctx, bit, h, e.Leg.Uniqueid, e.Resynced)
+	case call.LegAdded:
+		s.legSeen(ctx, bit, h, e.Leg.Uniqueid, false)
+	case call.LegAnswered:
+		s.legSeen(ctx, bit, h, e.Leg.Uniqueid, false)
+	case call.MediaKnown:
+		s.mediaKnown(ctx, bit, h, e)
+	case call.LegEnded:
+		s.legEnded(ctx, h, e.Leg.Uniqueid)
+	case call.CallEnded:
+		s.callEnded(ctx, bit, h, e)
+	case call.Classified:
+		s.classified(ctx, h, e)
+	case call.Resynced:
+		due = s.resynced(ctx, bit, h, e.Calls)
+	case call.Unsynced:
+		s.synced &^= bit
+	case call.QualityReport:
+		if m := s.opts.Metrics; m != nil {
+			m.ObserveRTCP(qualityFigures(e))
+		}
+	case call.ChannelRefused:
+		if m := s.opts.Metrics; m != nil {
+			m.ChannelRefused(h.Server, e.Limit)
+		}
+	}
+	s.mu.Unlock()
+	for _, dpid := range due {
+		s.sweep(ctx, dpid)
+	}
+	if s.opts.Events != nil {
+		s.opts.Events(ev)
+	}
+}
+
+// callFor returns the call of h, which src (bit) knows, creating it; nil
+// if it ended.
+func (s *Service) callFor(bit uint64, h call.Header, uid string, quiet bool) *mcall {
+	if h.Call == "" {
+		return nil
+	}
+	k := callKey{h.Server, h.Call}
+	if c := s.m.calls[k]; c != nil {
+		c.knownBy |= bit
+		return c
+	}
+	if s.m.ended.has(k) {
+		return nil
+	}
+	c := &mcall{key: k, knownBy: bit}
+	c.class, _ = s.m.pendingCall.take(k)
+	s.m.calls[k] = c
+	s.setLive(k.server, k.id, true)
+	s.countActive()
+	if !quiet {
+		s.log.Info("call started", "server", k.server, "call", k.id, "leg", uid, "class", c.class)
+	}
+	return c
+}
+
+// legFor returns the leg uid of h's call, creating both; nil if the call
+// ended. A known leg stays in its call.
+func (s *Service) legFor(ctx context.Context, bit uint64, h call.Header, uid string, quiet bool) *mleg {
+	lk := legKey{h.Server, uid}
+	if l := s.m.legs[lk]; l != nil {
+		l.call.knownBy |= bit
+		return l
+	}
+	c := s.callFor(bit, h, uid, quiet)
+	if c == nil || uid == "" {
+		return nil
+	}
+	l := &mleg{id: uid, call: c}
+	c.legs = append(c.legs, l)
+	s.m.legs[lk] = l
+	if class, ok := s.m.pendingLeg.take(lk); ok {
+		s.setClass(ctx, c, class)
+	}
+	return l
+}
+
+func (s *Service) legSeen(ctx context.Context, bit uint64, h call.Header, uid string, resynced bool) {
+	if l := s.legFor(ctx, bit, h, uid, false); l != nil && resynced {
+		s.log.Debug("call found by a resync", "server", h.Server, "call", l.call.key.id, "leg", uid)
+	}
+}
+
+func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e call.MediaKnown) {
+	l := s.legFor(ctx, bit, h, e.Leg.Uniqueid, false)
+	if l == nil || l.ended {
+		return
+	}
+	exact := e.Source != call.SourceRTCP
+	if l.hasMedia && l.exact && !exact {
+		return
+	}
+	if l.hasMedia && l.local == e.Local && l.remote == e.Remote && l.codec == e.Codec && l.direct == e.Direct {
+		return
+	}
+	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, e.Codec, e.Direct
+	l.hasMedia, l.exact = true, exact
+	if err := s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now()); err != nil {
+		s.log.Debug("media known dropped at shutdown", "err", err)
+	}
+}
+
+func (s *Service) legEnded(ctx context.Context, h call.Header, uid string) {
+	l := s.m.legs[legKey{h.Server, uid}]
+	if l == nil {
+		// A leg not seen yet of a call that is up: remember it ended,
+		// so a slower source cannot give it flows.
+		if s.m.calls[callKey{h.Server, h.Call}] == nil {
+			return
+		}
+		if l = s.legFor(ctx, 0, h, uid, true); l == nil {
+			return
+		}
+	}
+	if l.ended {
+		return
+	}
+	l.ended = true
+	if l.hasMedia {
+		c := l.call
+		s.flows.LegEnded(ctx, c.key.server, c.key.id, l.id) //nolint:errcheck // only fails at shutdown
+		l.hasMedia = false
+	}
+}
+
+func (s *Service) callEnded(ctx context.Context, bit uint64, h call.Header, e call.CallEnded) {
+	c := s.m.calls[callKey{h.Server, h.Call}]
+	if c == nil {
+		return
+	}
+	if e.Reason == call.ReasonDisconnected {
+		// This source lost the call while it was away; another that
+		// still follows it may know better.
+		if c.knownBy &^= bit; c.knownBy != 0 {
+			return
+		}
+	}
+	s.endCall(ctx, c, e)
+}
+
+// endCall ends a merged call: counted once, its flows removed, its ids
+// remembered.
+func (s *Service) endCall(ctx context.Context, c *mcall, e call.CallEnded) {
+	k := c.key
+	outcome := tracker.Outcome(e)
+	if m := s.opts.Metrics; m != nil {
+		m.CallEnded(k.server, outcome)
+	}
+	s.log.Info("call ended", "server", k.server, "call", k.id, "outcome", outcome, "cause", e.Cause, "reason", e.Reason)
+	delete(s.m.calls, k)
+	for _, l := range c.legs {
+		delete(s.m.legs, legKey{k.server, l.id})
+	}
+	s.m.ended.put(k, struct{}{})
+	s.setLive(k.server, k.id, false)
+	s.countActive()
+	s.flows.CallEnded(ctx, k.server, k.id) //nolint:errcheck // only fails at shutdown
+}
+
+func (s *Service) classified(ctx context.Context, h call.Header, e call.Classified) {
+	if s.m.policy.Class(e.Class) == nil {
+		s.log.Warn("call classified with a class not in voip.qos.classes; ignored", "server", h.Server, "call", h.Call, "class", e.Class)
+		return
+	}
+	var c *mcall
+	if l := s.m.legs[legKey{h.Server, e.Uniqueid}]; l != nil {
+		c = l.call
+	} else if h.Call != "" {
+		c = s.m.calls[callKey{h.Server, h.Call}]
+	}
+	if c == nil {
+		if h.Call != "" && s.m.ended.has(callKey{h.Server, h.Call}) {
+			return
+		}
+		// The class came first: keep it for the call.
+		if h.Call != "" {
+			s.m.pendingCall.put(callKey{h.Server, h.Call}, e.Class)
+		}
+		if e.Uniqueid != "" {
+			s.m.pendingLeg.put(legKey{h.Server, e.Uniqueid}, e.Class)
+		}
+		return
+	}
+	s.setClass(ctx, c, e.Class)
+}
+
+// setClass gives c a class; legs whose flows are in are planned again.
+func (s *Service) setClass(ctx context.Context, c *mcall, class string) {
+	if c.class == class {
+		return
+	}
+	s.log.Info("call classified", "server", c.key.server, "call", c.key.id, "class", class, "was", c.class)
+	c.class = class
+	for _, l := range c.legs {
+		if !l.hasMedia || l.ended {
+			continue
+		}
+		// The flows' owner keeps a leg whose media did not change: take
+		// the leg's flows out and plan it afresh under the new class.
+		s.flows.LegEnded(ctx, c.key.server, c.key.id, l.id) //nolint:errcheck // only fails at shutdown
+		s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now())    //nolint:errcheck // only fails at shutdown
+	}
+}
+
+// resynced takes a source's complete list of the calls up on its server:
+// calls it knew and no longer lists are no longer its, and end if no
+// other source knows them. It returns the switches whose sweep waited.
+func (s *Service) resynced(ctx context.Context, bit uint64, h call.Header, up []string) []uint64 {
+	listed := make(map[string]bool, len(up))
+	for _, id := range up {
+		listed[id] = true
+		s.callFor(bit, call.Header{Server: h.Server, Call: id}, "", true)
+	}
+	for _, c := range s.m.calls {
+		if c.key.server != h.Server || c.knownBy&bit == 0 || listed[c.key.id] {
+			continue
+		}
+		if c.knownBy &^= bit; c.knownBy == 0 {
+			s.endCall(ctx, c, call.CallEnded{Header: call.Header{Server: h.Server, Call: c.key.id}, Reason: call.ReasonDisconnected})
+		}
+	}
+	s.synced |= bit
+	if !s.syncedLocked() {
+		return nil
+	}
+	due := make([]uint64, 0, len(s.pending))
+	for dpid := range s.pending {
+		due = append(due, dpid)
+	}
+	clear(s.pending)
+	return due
+}
+
+func (s *Service) countActive() {
+	if m := s.opts.Metrics; m != nil {
+		m.SetCallsActive(len(s.m.calls))
+	}
+}
+
+// fifo is a map that forgets its oldest keys past max.
+type fifo[K comparable, V any] struct {
+	m   map[K]V
+	q   []K
+	max int
+}
+
+func newFIFO[K comparable, V any](max int) fifo[K, V] {
+	return fifo[K, V]{m: map[K]V{}, max: max}
+}
+
+func (f *fifo[K, V]) put(k K, v V) {
+	if _, ok := f.m[k]; !ok {
+		for len(f.q) >= f.max {
+			delete(f.m, f.q[0])
+			f.q = f.q[1:]
+		}
+		f.q = append(f.q, k)
+	}
+	f.m[k] = v
+}
+
+func (f *fifo[K, V]) has(k K) bool { _, ok := f.m[k]; return ok }
+
+func (f *fifo[K, V]) take(k K) (V, bool) {
+	v, ok := f.m[k]
+	delete(f.m, k)
+	return v, ok
+}

@@ -1,0 +1,29 @@
+package qos
+
+import "github.com/voipsdn/voipsdn/faucet/config"
+
+// treatment is what a leg's streams get: the policy's defaults, or those
+// of the call's class (voip.qos.classes), which the config fills from the
+// policy for every key the class leaves out.
+type treatment struct {
+	dscp     uint8
+	meter    bool
+	headroom float64
+	queue    *uint32
+}
+
+// treatmentOf returns the treatment of the named class, or the policy's
+// when name is "" or not a class of q (a reload may have removed it).
+func treatmentOf(q *config.QoS, name string) treatment {
+	if name != "" {
+		if c := q.Class(name); c != nil {
+			return treatment{dscp: c.DSCP, meter: c.Meter, headroom: c.HeadroomPercent, queue: c.Queue}
+		}
+	}
+	return treatment{dscp: q.VoiceDSCP, meter: true, headroom: q.HeadroomPercent, queue: q.Queue}
+}
+
+// kbps is the rate a stream of codec is policed at under t.
+func (t treatment) kbps(q *config.QoS, codec string) float64 {
+	return q.Kbps(codec) * (1 + t.headroom/100)
+}
