@@ -161,3 +161,14 @@ func (v *View) relativeTowards(dst string, own, dstToRoot []string) uint32 {
 	}
 	return v.ChosenPort
 }
+
+// EdgeLearnPort is where a host that arrived over the stack is learned
+// (edge_learn_port_towards): the port towards the DP that learned it on a
+// non-stack port, along the tree when the VLAN has edge_learn_stack_root
+// (Faucet's default), else by the shortest path. 0: do not learn.
+func (v *View) EdgeLearnPort(edgeDP string, viaRoot bool) uint32 {
+	if viaRoot {
+		return v.RelativePortTowards(edgeDP)
+	}
+	return v.PortTowards(edgeDP)
+}
