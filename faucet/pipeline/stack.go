@@ -61,8 +61,24 @@ func (c *compiler) stackPortFlows(p *config.Port) {
 		Table: TableVLAN, Priority: low + 1,
 		Match: of13.NewMatch(of13.InPort(p.Number), of13.VlanNone()),
 	})
+	if !c.tables.Has(TableVoIP) {
+		c.e.add(owner, flowSpec{
+			Table: TableVLAN, Priority: low,
+			Match: of13.NewMatch(of13.InPort(p.Number)),
+			Goto:  TableEthSrc,
+		})
+		return
+	}
+	// With the voip table, stack traffic passes through it too, so the
+	// voice policy's trust flows can queue its EF; then it goes on to
+	// eth_src as in Faucet.
 	c.e.add(owner, flowSpec{
 		Table: TableVLAN, Priority: low,
+		Match: of13.NewMatch(of13.InPort(p.Number)),
+		Goto:  TableVoIP,
+	})
+	c.e.add(owner, flowSpec{
+		Table: TableVoIP, Priority: low + 1, // above the VLANs' continue flows
 		Match: of13.NewMatch(of13.InPort(p.Number)),
 		Goto:  TableEthSrc,
 	})
