@@ -165,7 +165,8 @@ func TrustFlows(q *config.QoS, d *config.DP, pl Placement, ethSrc uint8) []of13.
 			continue
 		}
 		if p.Stack != nil {
-			// The pipeline continues stack traffic to eth_src by itself.
+			// Above the re-mark: stack traffic keeps its EF.
+			add(PriorityTrust, of13.NewMatch(of13.InPort(p.Number)), of13.Goto(ethSrc))
 			if q.Queue != nil {
 				for _, fam := range []uint16{ethIPv4, ethIPv6} {
 					add(PriorityTrust+1, of13.NewMatch(of13.InPort(p.Number), of13.EthType(fam), of13.IPDSCP(q.VoiceDSCP)), queue(ethSrc))

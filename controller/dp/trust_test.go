@@ -2,6 +2,7 @@ package dp
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
@@ -102,6 +103,23 @@ func TestTrustAndRemark(t *testing.T) {
 	p.DSCP = 26
 	if o := outTo(t, tbl.Trace(p), 3); o.Packet.DSCP != 26 {
 		t.Errorf("AF31 from the access port changed to %d", o.Packet.DSCP)
+	}
+}
+
+// Without a queue, trusted EF is still trusted: kept, not re-marked.
+func TestTrustWithoutQueue(t *testing.T) {
+	tbl := trustSwitch(t, strings.Replace(trustConfig, "    queue: 5\n", "    pinhole: strict\n", 1))
+	for _, in := range []uint32{2, 3} {
+		if o := outTo(t, tbl.Trace(efPacket(in).Tagged(100)), 1); o.Packet.DSCP != 46 || o.QueueSet {
+			t.Errorf("EF from trusted port %d: DSCP %d queued %v, want 46 unqueued", in, o.Packet.DSCP, o.QueueSet)
+		}
+		// Strict mode drops RTP-range UDP at the edge, not in transit.
+		p := efPacket(in).Tagged(100)
+		p.IPDst, p.L4Dst = netip.MustParseAddr("10.0.0.250"), 10002
+		outTo(t, tbl.Trace(p), 1)
+	}
+	if o := outTo(t, tbl.Trace(efPacket(1)), 3); o.Packet.DSCP != 0 {
+		t.Errorf("EF from the access port left with DSCP %d, want 0", o.Packet.DSCP)
 	}
 }
 
