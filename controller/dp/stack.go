@@ -62,11 +62,21 @@ type fabric struct {
 	root  string
 	views map[string]*stack.View
 	kicks map[uint64]chan struct{}
+	// lastElect is when the root was last elected; rootEvery is how
+	// often (Faucet's STACK_ROOT_STATE_UPDATE_TIME, 10 s). Between
+	// elections link changes rebuild the tree under the same root, so a
+	// DP whose ports come up a moment before the root's does not take
+	// over at start.
+	lastElect time.Time
+	rootEvery time.Duration
 }
+
+// stackRootUpdate is how often the stack root is re-elected.
+const stackRootUpdate = 10 * time.Second
 
 func newFabric() *fabric {
 	return &fabric{ports: map[stack.End]*stackPort{}, live: map[string]bool{},
-		views: map[string]*stack.View{}, kicks: map[uint64]chan struct{}{}}
+		views: map[string]*stack.View{}, kicks: map[uint64]chan struct{}{}, rootEvery: stackRootUpdate}
 }
 
 // configure takes a new configuration. Ports that stay stack ports keep
@@ -90,7 +100,26 @@ func (f *fabric) configure(cfg *config.Config) {
 		}
 	}
 	f.ports = ports
-	f.recomputeLocked()
+	if f.top != nil {
+		if _, ok := f.top.DPs[f.root]; !ok {
+			// Faucet's resolve_topology: no DP healthy yet, so the
+			// lowest priority, then the lowest dp_id.
+			f.root = f.top.ConfigRoot()
+		}
+	}
+	f.recomputeLocked(false)
+}
+
+// maintain re-elects the root when rootEvery has passed since the last
+// election (Faucet's maintain_stack_root, on its timer).
+func (f *fabric) maintain(now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.top == nil || now.Sub(f.lastElect) < f.rootEvery {
+		return
+	}
+	f.lastElect = now
+	f.recomputeLocked(true)
 }
 
 // register gives DP id's goroutine its kick channel.
@@ -123,9 +152,10 @@ func (f *fabric) portState(e stack.End) int {
 	return StackInit
 }
 
-// recomputeLocked elects the root and rebuilds the views; when any view
-// changed every registered DP is kicked (each checks its own).
-func (f *fabric) recomputeLocked() {
+// recomputeLocked rebuilds the views, electing the root first when elect
+// is set; when any view changed every registered DP is kicked (each checks
+// its own).
+func (f *fabric) recomputeLocked(elect bool) {
 	if f.top == nil {
 		if len(f.views) > 0 {
 			f.views = map[string]*stack.View{}
@@ -139,7 +169,11 @@ func (f *fabric) recomputeLocked() {
 			s.Up[e] = true
 		}
 	}
-	f.root = f.top.ElectRoot(f.root, s)
+	if elect || f.root == "" {
+		if root := f.top.ElectRoot(f.root, s); root != f.root {
+			f.root = root
+		}
+	}
 	views := map[string]*stack.View{}
 	for _, n := range f.top.Names() {
 		views[n] = f.top.View(n, f.root, s)
@@ -171,7 +205,7 @@ func (f *fabric) setLive(name string, live bool) {
 	} else {
 		delete(f.live, name)
 	}
-	f.recomputeLocked()
+	f.recomputeLocked(false)
 }
 
 // update runs Port.stack_port_update for DP name's stack ports: INIT until
@@ -224,7 +258,7 @@ func (f *fabric) update(now time.Time, d *config.DP, only uint32) []stackChange 
 		}
 	}
 	if len(out) > 0 {
-		f.recomputeLocked()
+		f.recomputeLocked(false)
 	}
 	return out
 }
@@ -267,7 +301,7 @@ func (f *fabric) linkDown(e stack.End) bool {
 		return false
 	}
 	sp.state = StackGone
-	f.recomputeLocked()
+	f.recomputeLocked(false)
 	return true
 }
 
@@ -334,6 +368,7 @@ func (r *runner) stackLLDP(now time.Time, inPort uint32, f *lldp.Frame) {
 
 // stackTick advances this DP's stack ports' states (missed beacons).
 func (r *runner) stackTick(now time.Time) {
+	r.m.stack.maintain(now)
 	r.stackLog(r.m.stack.update(now, r.st.dp, 0))
 }
 
