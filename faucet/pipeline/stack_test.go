@@ -208,3 +208,26 @@ func TestStackPortVLANTable(t *testing.T) {
 		t.Fatalf("tagged broadcast from the root not flooded locally: %v", outs(r))
 	}
 }
+
+// In a chain deeper than one hop Faucet floods by reflection: non-root DPs
+// send local floods only towards the root, which reflects them back down.
+// Every other host gets one copy; a host below the root also gets its own
+// frame back (Faucet documents this), never more than once.
+func TestStackChainReflection(t *testing.T) {
+	f := newFabric(t, "../stack/testdata/chain3.yaml")
+	if !f.top.Reflection || f.root != "a" {
+		t.Fatalf("reflection %v root %s", f.top.Reflection, f.root)
+	}
+	bcast := "ff:ff:ff:ff:ff:ff"
+	wantDelivered(t, "from a", f.inject("a", eth(1, mac1, bcast)), "b:1", "c:1")
+	wantDelivered(t, "from b", f.inject("b", eth(1, mac2, bcast)), "a:1", "b:1", "c:1")
+	wantDelivered(t, "from c", f.inject("c", eth(1, mac3, bcast)), "a:1", "b:1", "c:1")
+	wantDelivered(t, "c to a", f.inject("c", eth(1, mac3, mac1)), "a:1")
+	wantDelivered(t, "a to c", f.inject("a", eth(1, mac1, mac3)), "c:1")
+	wantDelivered(t, "b to c", f.inject("b", eth(1, mac2, mac3)), "c:1")
+	// The reflected copy of c's own broadcast did not move c's host on
+	// c: it is still learned on its host port.
+	if h, ok := f.sw["c"].learned.Host(100, mac(mac3)); !ok || h.Port != 1 {
+		t.Fatalf("c's host after reflection: %+v %v", h, ok)
+	}
+}
