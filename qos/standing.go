@@ -125,3 +125,80 @@ func markInstr(q *config.QoS, dscp uint8, next uint8, voice bool) of13.Instructi
 	}
 	return in
 }
+
+// Priorities of the trust and re-mark flows: trust sits above the standing
+// policy (traffic from a trusted port was policed at its ingress edge, and
+// a strict pinhole policy must not drop it in transit) and below per-call
+// flows; re-marking sits below every marking flow, so it only touches EF
+// that nothing else matched.
+const (
+	PriorityTrust  uint16 = 8500
+	PriorityRemark uint16 = 7000
+)
+
+// TrustFlows returns the voice table's trust and re-mark flows for DP d
+// (voip.qos.trust, remark_untrusted):
+//
+//   - from a trusted port (a stack port, or a trunk: tagged VLANs only),
+//     DSCP EF goes into the voice queue (when qos.queue is set) and all
+//     its traffic skips the standing policy;
+//   - elsewhere, IP traffic arriving with DSCP EF that no per-call or
+//     standing flow marked is re-marked to best effort (DSCP 0), so a host
+//     cannot claim the voice class for traffic that is not a call.
+//
+// ethSrc is the table stack traffic continues to (the pipeline sends a
+// stack port's frames through the voip table on their way to eth_src).
+func TrustFlows(q *config.QoS, d *config.DP, pl Placement, ethSrc uint8) []of13.Flow {
+	var flows []of13.Flow
+	add := func(prio uint16, m of13.Match, in of13.Instructions) {
+		flows = append(flows, of13.Flow{Table: pl.Table, Priority: prio, Cookie: pl.Cookie, Match: m, Instr: in})
+	}
+	queue := func(next uint8) of13.Instructions {
+		in := of13.Goto(next)
+		if q.Queue != nil {
+			in.Apply = []of13.Action{of13.SetQueue(*q.Queue)}
+		}
+		return in
+	}
+	for _, p := range d.Ports {
+		if !p.Enabled || !q.Trusts(p) {
+			continue
+		}
+		if p.Stack != nil {
+			// Above the re-mark: stack traffic keeps its EF.
+			add(PriorityTrust, of13.NewMatch(of13.InPort(p.Number)), of13.Goto(ethSrc))
+			if q.Queue != nil {
+				for _, fam := range []uint16{ethIPv4, ethIPv6} {
+					add(PriorityTrust+1, of13.NewMatch(of13.InPort(p.Number), of13.EthType(fam), of13.IPDSCP(q.VoiceDSCP)), queue(ethSrc))
+				}
+			}
+			continue
+		}
+		for _, v := range p.TaggedVLANs {
+			next, ok := pl.Next[v.VID]
+			if !ok {
+				continue
+			}
+			base := of13.NewMatch(of13.InPort(p.Number), of13.VlanVID(v.VID))
+			add(PriorityTrust, base, of13.Goto(next))
+			if q.Queue != nil {
+				for _, fam := range []uint16{ethIPv4, ethIPv6} {
+					add(PriorityTrust+1, base.With(of13.EthType(fam)).With(of13.IPDSCP(q.VoiceDSCP)), queue(next))
+				}
+			}
+		}
+	}
+	if !q.RemarkUntrusted {
+		return flows
+	}
+	for _, sc := range pl.scopes(q) {
+		in := of13.Goto(sc.next)
+		in.Apply = []of13.Action{of13.SetDSCP(0)}
+		for _, base := range sc.matches() {
+			for _, fam := range []uint16{ethIPv4, ethIPv6} {
+				add(PriorityRemark, base.With(of13.EthType(fam)).With(of13.IPDSCP(q.VoiceDSCP)), in)
+			}
+		}
+	}
+	return flows
+}

@@ -11,6 +11,9 @@ import (
 // OwnerVoIPStanding owns the QoS policy's standing flows in the voip table.
 const OwnerVoIPStanding = "voip:standing"
 
+// OwnerVoIPTrust owns the trust and re-mark flows (qos.TrustFlows).
+const OwnerVoIPTrust = "voip:trust"
+
 // compileOpts are the pipeline options for a DP under policy q.
 func compileOpts(q *config.QoS) []pipeline.Option {
 	if q != nil {
@@ -38,6 +41,10 @@ func compileDP(d *config.DP, learned *pipeline.Learned, q *config.QoS) (*pipelin
 	if pl, ok := Placement(d, prog); ok && q != nil {
 		if fs := qos.StandingFlows(q, pl); len(fs) > 0 {
 			prog.Flows[OwnerVoIPStanding] = fs
+		}
+		ethSrc, _ := prog.Tables.ID(pipeline.TableEthSrc)
+		if fs := qos.TrustFlows(q, d, pl, ethSrc); len(fs) > 0 {
+			prog.Flows[OwnerVoIPTrust] = fs
 		}
 	}
 	return prog, nil

@@ -30,6 +30,14 @@
 // ports' LACPDUs; View carries the states for the LACP metrics, and
 // Options.LAGChanged gets Faucet's LAG_CHANGE events.
 //
+// Stacking (stack.go): the stacked DPs share one fabric, the stack's port
+// states, root and per-DP views (package faucet/stack) under a lock. Stack
+// ports' beacons and LLDP packet-ins drive each port's Faucet state
+// (INIT, UP, BAD, GONE); any change re-elects the root and rebuilds the
+// views, and the DPs are kicked over a channel to recompile their flood
+// flows on their own goroutines. Hosts heard on a stack port are learned
+// towards the DP whose host port learned them (the host index).
+//
 // A new configuration (SetConfig) is applied per DP: changed DPs recompile
 // and only owners whose flows differ are sent; switches stay connected.
 // ApplyOwner and Apply let other components (the QoS engine) install flows

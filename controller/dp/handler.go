@@ -37,6 +37,7 @@ func (m *Manager) Disconnected(dpid uint64, reason error) {
 		return
 	}
 	r.log.Info("switch disconnected", "reason", reason)
+	m.stack.setLive(r.cfg.Load().Name, false)
 	_ = r.do(m.runCtx, func(context.Context) error { r.disconnect(); return nil })
 }
 
@@ -89,6 +90,7 @@ func (m *Manager) SwitchConnected(ctx context.Context, sw Switch) {
 		}
 		return
 	}
+	m.stack.setLive(r.cfg.Load().Name, true)
 	if m.opts.SwitchUp != nil {
 		m.opts.SwitchUp(ctx, sw.ID())
 	}
@@ -108,6 +110,9 @@ func (m *Manager) SwitchPortStatus(ctx context.Context, sw Switch, ev of13.PortS
 		he.PortChanged(sw.ID(), ev)
 	}
 	no, up := ev.Port.No, ev.Reason != of13.PortDeleted && ev.Port.Up()
+	if !up {
+		m.stackLinkDown(r, no)
+	}
 	if r.isLACPPort(no) {
 		_ = r.do(ctx, func(ctx context.Context) error { r.lacpPortStatus(ctx, no, up); return nil })
 	}

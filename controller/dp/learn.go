@@ -11,7 +11,11 @@ import (
 // learn runs the pipeline's learning decision for a packet's source and
 // turns the result into flow changes in b.
 func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
-	res := r.st.learned.Learn(now, r.st.dp, pk.inPort, pk.vid, pk.src)
+	port, local, ok := r.stackLearnPort(pk.inPort, pk.vid, pk.src)
+	if !ok {
+		return
+	}
+	res := r.st.learned.Learn(now, r.st.dp, port, pk.vid, pk.src)
 	for _, o := range res.Evicted {
 		r.dropHost(o, b)
 	}
@@ -36,8 +40,10 @@ func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 			he.HostLearned(r.id, pk.inPort, prev, pk.vid, bytes.Clone(pk.src), pk.ip)
 		}
 		// pk.src points into the packet-in's buffer: keep a copy, not the buffer.
-		h.located, h.port, h.vid, h.mac = true, pk.inPort, pk.vid, bytes.Clone(pk.src)
-		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
+		h.located, h.port, h.vid, h.mac = local, port, pk.vid, bytes.Clone(pk.src)
+		if local {
+			r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: port, VID: pk.vid, MAC: pk.src})
+		}
 		for _, x := range res.Extra {
 			r.setOwner(b, x.Owner, x.Flows)
 		}
@@ -46,7 +52,9 @@ func (r *runner) learn(now time.Time, pk packetIn, b *batch) {
 		// The switch timed the host's flows out on its own: add them
 		// again even though they were sent before.
 		r.setHost(b, res.Owner, res.Flows, true)
-		r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: pk.inPort, VID: pk.vid, MAC: pk.src})
+		if local {
+			r.m.hosts.learnMAC(Location{DP: r.st.dp.Name, DPID: r.id, Port: port, VID: pk.vid, MAC: pk.src})
+		}
 		return
 	case pipeline.OutcomeDenied, pipeline.OutcomeBanned:
 		r.ctr.learnFailures.Add(1)

@@ -78,7 +78,7 @@ func (r *runner) lldpTick(ctx context.Context, now time.Time) {
 		msgs = append(msgs, of13.PacketOut{
 			BufferID: of13.NoBuffer, InPort: of13.PortController,
 			Actions: []of13.Action{of13.Output(p)},
-			Data:    lldp.Beacon(d, d.Port(p)),
+			Data:    r.beaconFor(p),
 		})
 	}
 	if len(msgs) == 0 {
@@ -106,7 +106,9 @@ func (r *runner) lldpSendPorts(now time.Time, interval time.Duration) []uint32 {
 			continue
 		}
 		switch {
-		case p.LLDPMED != nil:
+		case p.LLDPMED != nil, p.Stack != nil:
+			// Stack ports always send too: their beacons are the
+			// stack's link health (DP.lldp_beacon_send_ports).
 			always = append(always, p.Number)
 		case now.Sub(l.sent[p.Number]) >= interval:
 			paced = append(paced, p.Number)
@@ -162,6 +164,9 @@ func (r *runner) lldpReceive(now time.Time, inPort uint32, data []byte) {
 		if o.Subtype == lldp.FaucetDPID {
 			_, _ = fmt.Sscanf(string(o.Info), "%d", &n.FaucetDPID)
 		}
+	}
+	if p.Stack != nil {
+		r.stackLLDP(now, inPort, f)
 	}
 	if len(p.LLDPPeerMAC) == 6 && !bytes.Equal(p.LLDPPeerMAC, f.Src) {
 		r.log.Warn("unexpected LLDP peer", "port", inPort, "src", n.Src.String(), "expected", p.LLDPPeerMAC.String())

@@ -24,6 +24,8 @@ type Manager struct {
 	opts  Options
 	log   *slog.Logger
 	hosts *hostIndex
+	// stack is the stack shared by the stacked DPs (stack.go).
+	stack *fabric
 
 	ready  chan struct{} // closed once Run has set runCtx
 	runCtx context.Context
@@ -50,6 +52,7 @@ func New(opts Options) *Manager {
 		opts:  opts,
 		log:   opts.Logger.With("component", "dp"),
 		hosts: hosts,
+		stack: newFabric(),
 		ready: make(chan struct{}),
 		dps:   map[uint64]*dpHandle{},
 	}
@@ -87,6 +90,7 @@ func (m *Manager) SetConfig(ctx context.Context, cfg *config.Config) error {
 
 	m.mu.Lock()
 	m.cfg = cfg
+	m.stack.configure(cfg)
 	var started, stopped []*dpHandle
 	var changed []*dpHandle
 	var changedTo []*config.DP

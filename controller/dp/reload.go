@@ -26,6 +26,7 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) e
 		r.st.learned = pipeline.NewLearned(compileOpts(q)...)
 		r.st.learned.CopyLACP(oldLearned)
 	}
+	r.st.learned.SetStack(r.m.stack.view(d.Name))
 	prog, err := r.compile()
 	if err != nil {
 		r.st.dp, r.st.prog, r.st.qos, r.st.learned = oldDP, oldProg, oldQoS, oldLearned

@@ -47,6 +47,9 @@ type runner struct {
 	cfg  atomic.Pointer[config.DP]
 	done chan struct{}
 
+	// stackKick wakes the goroutine when the stack's views changed.
+	stackKick chan struct{}
+
 	// Owned by the goroutine.
 	st   state
 	lacp lacpState
@@ -109,6 +112,9 @@ func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
 	r.st.l3 = newL3(d, o.Clock.Now())
 	r.lacpConfigure(nil)
 	r.cfg.Store(d)
+	r.stackKick = make(chan struct{}, 1)
+	m.stack.register(d.ID, r.stackKick)
+	r.st.learned.SetStack(m.stack.view(d.Name))
 	return r
 }
 
@@ -168,10 +174,13 @@ func (r *runner) run(ctx context.Context) {
 			r.expire(ctx, now)
 			r.l3Tick(ctx, now)
 			r.lldpTick(ctx, now)
+			r.stackTick(now)
 			r.confirmSent(ctx)
 			r.repair(ctx, now)
 		case now := <-lacpTick:
 			r.lacpTick(ctx, now)
+		case <-r.stackKick:
+			r.stackApply(ctx)
 		}
 	}
 }
@@ -180,6 +189,7 @@ func (r *runner) run(ctx context.Context) {
 // connected: the Manager closes sessions it no longer wants.
 func (r *runner) stop() {
 	r.l3Stop()
+	r.m.stack.unregister(r.id)
 	r.m.hosts.forgetDP(r.id)
 	r.ctr.connected.Store(false)
 }

@@ -24,6 +24,8 @@ type View struct {
 	Desc *of13.Desc
 	// LACP holds the LACP ports' states, by port number.
 	LACP []LACPPort
+	// Stack is the DP's view of the stack, nil when not stacked.
+	Stack *StackStatus
 }
 
 // views holds what View reads, published by the DP's goroutine.
@@ -59,6 +61,7 @@ func (m *Manager) EachView(fn func(View)) {
 		if l := r.views.lacp.Load(); l != nil {
 			v.LACP = *l
 		}
+		v.Stack = m.stack.status(v.Config.Name)
 		if b := r.views.sw.Load(); b != nil {
 			if p, ok := b.sw.(porter); ok {
 				v.Ports = p.Ports()

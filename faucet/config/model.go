@@ -160,7 +160,7 @@ type DPLLDPBeacon struct {
 	SystemName     string `json:"system_name"`
 }
 
-// DPStack is the dp-level stack section (voipsdn does not program stacking yet).
+// DPStack is the dp-level stack section (package stack elects the root from it).
 type DPStack struct {
 	Priority         int     `json:"priority,omitempty"`
 	RouteLearning    bool    `json:"route_learning"`

@@ -112,7 +112,32 @@ type QoS struct {
 	// answered) to classify calls without AGI; "" when off (no classes,
 	// or class_variable: false).
 	ClassVariable string `json:"class_variable,omitempty"`
-	Pos           Pos    `json:"-"`
+	// Trust lists the kinds of port whose DSCP EF is trusted into the
+	// voice queue and whose traffic the voice policy leaves alone: stack
+	// ports, and trunks (ports with tagged VLANs and no native VLAN, the
+	// links to other switches). Default both.
+	Trust []string `json:"trust"`
+	// RemarkUntrusted re-marks EF to best effort on the other ports,
+	// for traffic no per-call or standing flow marked (default true).
+	RemarkUntrusted bool `json:"remark_untrusted"`
+	Pos             Pos  `json:"-"`
+}
+
+// Trusted port kinds (voip.qos.trust).
+const (
+	TrustStack = "stack"
+	TrustTrunk = "trunk"
+)
+
+// Trusts reports whether port p of a DP is trusted under q.
+func (q *QoS) Trusts(p *Port) bool {
+	switch {
+	case p.Stack != nil:
+		return slices.Contains(q.Trust, TrustStack)
+	case p.NativeVLAN == nil && len(p.TaggedVLANs) > 0:
+		return slices.Contains(q.Trust, TrustTrunk)
+	}
+	return false
 }
 
 // ApplyTo restricts voice handling. An empty list means "no restriction"

@@ -374,6 +374,7 @@ dps:
     interfaces:
       1: {native_vlan: office, lacp: 1}
       2: {stack: {dp: sw2, port: 2}}
+      3: {coprocessor: {strategy: vlan_vid}}
   sw2:
     dp_id: 2
     interfaces:
@@ -385,16 +386,12 @@ dps:
 		got = append(got, u.Error())
 	}
 	all := strings.Join(got, "\n")
-	for _, w := range []string{
-		"dps.sw1.stack: not supported yet: stacking",
-		"dps.sw2.interfaces.2.stack: not supported yet: stacking",
-	} {
-		if !strings.Contains(all, w) {
-			t.Errorf("missing %q in:\n%s", w, all)
-		}
+	if !strings.Contains(all, "dps.sw1.interfaces.3.coprocessor: not supported yet: coprocessor ports") {
+		t.Errorf("coprocessor port not reported in:\n%s", all)
 	}
-	if strings.Contains(all, "lacp") {
-		t.Errorf("LACP reported unsupported:\n%s", all)
+	// Stacking and LACP are programmed.
+	if strings.Contains(all, "lacp") || strings.Contains(all, "stack") {
+		t.Errorf("stacking or LACP reported unsupported:\n%s", all)
 	}
 	if u := mustLoad(t, minimal).Unsupported(); len(u) != 0 {
 		t.Errorf("minimal config reported unsupported features: %v", u)

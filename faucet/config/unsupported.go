@@ -1,8 +1,8 @@
 package config
 
 // Unsupported lists the configured Faucet features that this package
-// validates but that voipsdn does not program yet: stacking, 802.1X,
-// tunnels and coprocessor ports. `run` should refuse a
+// validates but that voipsdn does not program yet: 802.1X, tunnels and
+// coprocessor ports. `run` should refuse a
 // configuration for which this is not empty; check-config still accepts it
 // (it is valid Faucet configuration).
 func (c *Config) Unsupported() []Error {
@@ -15,16 +15,11 @@ func (c *Config) Unsupported() []Error {
 		return p
 	}
 	for _, dp := range c.DPs {
-		if dp.Stack != nil {
-			add(sub(dp.Pos, "stack"), "stacking")
-		}
 		if dp.Dot1x != nil {
 			add(sub(dp.Pos, "dot1x"), "802.1X")
 		}
 		for _, p := range dp.Ports {
 			switch {
-			case p.Stack != nil:
-				add(sub(p.Pos, "stack"), "stacking")
 			case p.Dot1x:
 				add(sub(p.Pos, "dot1x"), "802.1X")
 			case p.Coprocessor != nil:

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ var qosSchema = schema{
 	"headroom_percent": tInt | tFloat, "pinhole": tStr | tBool, "idle_timeout": tInt | tFloat,
 	"max_calls": tInt, "pbx_addresses": tList, "apply_to": tDict,
 	"classes": tDict, "class_variable": tStr | tBool,
+	"trust": tList, "remark_untrusted": tBool,
 }
 
 var applyToSchema = schema{"dps": tList, "vlans": tList, "ports": tDict}
@@ -63,6 +65,7 @@ func DefaultQoS() QoS {
 		RTPPortRange: [2]uint16{10000, 20000}, CodecKbps: map[string]float64{},
 		DefaultKbps: 87.2, HeadroomPercent: 10, Pinhole: PinholeMark,
 		IdleTimeout: 60 * time.Second, MaxCalls: 10000,
+		Trust: []string{TrustStack, TrustTrunk}, RemarkUntrusted: true,
 	}
 	for k, v := range defaultCodecKbps {
 		q.CodecKbps[k] = v
@@ -346,6 +349,20 @@ func (v *validator) qos(q *QoS, n *node) {
 			q.HeadroomPercent = r
 		}
 	}
+	if t := o.get("trust"); t != nil {
+		q.Trust = []string{}
+		for i, k := range t.seq {
+			s := k.text()
+			if s != TrustStack && s != TrustTrunk {
+				v.e.add(k.pos(index(path+".trust", i)), "trust entries are %s or %s, not %s", TrustStack, TrustTrunk, quote(s))
+				continue
+			}
+			if !slices.Contains(q.Trust, s) {
+				q.Trust = append(q.Trust, s)
+			}
+		}
+	}
+	q.RemarkUntrusted = o.boolean("remark_untrusted", true)
 	q.Pinhole = o.str("pinhole", PinholeMark)
 	if p := o.get("pinhole"); p != nil && p.kind == kBool {
 		// YAML 1.1 reads an unquoted off (or no, false) as a boolean;

@@ -14,8 +14,8 @@ const (
 	// FaucetDPID holds the sender's dp_id in decimal ASCII
 	// (valve_packet.LLDP_FAUCET_DP_ID).
 	FaucetDPID = 1
-	// FaucetStackState holds a stack port's state (LLDP_FAUCET_STACK_STATE);
-	// stacking is not programmed yet, so it is never sent.
+	// FaucetStackState holds a stack port's state in decimal ASCII
+	// (LLDP_FAUCET_STACK_STATE), sent on stack ports (StackBeacon).
 	FaucetStackState = 2
 )
 
@@ -62,7 +62,15 @@ func Sends(d *config.DP, p *config.Port) bool {
 // keeps one entry per chassis and port, so two frames would replace each
 // other. A port with a policy and no Faucet beacon sends the same frame
 // without org TLVs.
-func Beacon(d *config.DP, p *config.Port) []byte {
+func Beacon(d *config.DP, p *config.Port) []byte { return beacon(d, p, -1) }
+
+// StackBeacon is Beacon for a stack port in stack state state (Faucet's
+// STACK_STATE_* numbers): after the DP ID TLV it carries the port's state
+// in a Faucet TLV of subtype FaucetStackState
+// (valve_packet.faucet_lldp_stack_state_tlvs), for the peer to log.
+func StackBeacon(d *config.DP, p *config.Port, state int) []byte { return beacon(d, p, state) }
+
+func beacon(d *config.DP, p *config.Port, stackState int) []byte {
 	faucet := FaucetBeacon(d, p)
 	med := p.LLDPMED != nil && p.Enabled
 	if !faucet && !med {
@@ -95,6 +103,9 @@ func Beacon(d *config.DP, p *config.Port) []byte {
 			tlvs = append(tlvs, Org(o.OUI, o.Subtype, o.Info))
 		}
 		tlvs = append(tlvs, Org(FaucetOUI(d), FaucetDPID, strconv.AppendUint(nil, d.ID, 10)))
+		if stackState >= 0 && p.Stack != nil {
+			tlvs = append(tlvs, Org(FaucetOUI(d), FaucetStackState, strconv.AppendInt(nil, int64(stackState), 10)))
+		}
 	}
 	if med {
 		m := p.LLDPMED

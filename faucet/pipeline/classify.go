@@ -80,7 +80,13 @@ func Classify(dp *config.DP, inPort uint32, pkt *Packet) Classification {
 		return Classification{Reason: "ECTP loopback"}
 	}
 	var v *config.VLAN
-	if pkt.Tagged {
+	if pkt.Tagged && p.Stack != nil {
+		// A stack port carries every VLAN of the DP.
+		v = dp.VLAN(pkt.VLAN)
+		if v == nil {
+			return Classification{VID: pkt.VLAN, Reason: "vlan not configured on dp"}
+		}
+	} else if pkt.Tagged {
 		for _, pv := range p.VLANs() {
 			if pv.VID == pkt.VLAN {
 				v = pv

@@ -85,6 +85,14 @@
 // each VLAN floods to one forwarding member per LAG and never back into
 // the ingress port's LAG (VLAN.excluded_lag_ports).
 //
+// # Stacking
+//
+// stack.go installs Faucet's stack flows from the DP's stack view
+// (Learned.SetStack, from package faucet/stack): stack ports accept every
+// VLAN tagged, floods go towards the root, away from it and locally as
+// Faucet's stack switch managers build them, pruned stack ports drop
+// broadcasts in eth_src, and hosts may be learned on stack ports.
+//
 // # Routing
 //
 // For VLANs with faucet_vips, vip.go installs Faucet's flows flow for flow

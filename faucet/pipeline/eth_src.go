@@ -31,6 +31,20 @@ func (c *compiler) sourceFilters() {
 				continue
 			}
 			seen = append(seen, v.FaucetMAC.String())
+			if c.dp.Stack != nil {
+				// A stack carries the other DPs' frames from their
+				// Faucet MAC: drop it on the non-stack ports only
+				// (ValveSwitchStackManagerBase.add_drop_spoofed_faucet_mac_rules).
+				for _, p := range c.dp.Ports {
+					if p.Stack == nil {
+						c.e.add(OwnerDP, flowSpec{
+							Table: TableEthSrc, Priority: priorityFilter,
+							Match: of13.NewMatch(of13.InPort(p.Number), of13.EthSrc(v.FaucetMAC)),
+						})
+					}
+				}
+				continue
+			}
 			c.e.add(OwnerDP, flowSpec{
 				Table: TableEthSrc, Priority: priorityFilter,
 				Match: of13.NewMatch(of13.EthSrc(v.FaucetMAC)),

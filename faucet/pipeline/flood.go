@@ -133,6 +133,9 @@ func (c *compiler) floodActions(v *config.VLAN, exclUnicast bool, in uint32, exc
 			acts = append(acts, of13.Output(n))
 		}
 	}
+	if sv := c.stackView(); sv != nil {
+		return c.stackFloodActions(sv, in, acts)
+	}
 	return acts
 }
 
@@ -173,8 +176,11 @@ func (c *compiler) floodFlows(v *config.VLAN) error {
 		dsts = append(slices.Clone(floodDsts), restrictedFloodDsts...)
 	}
 	perPort := c.needsPortFlood(v)
+	c.stackFilters(v, dsts)
 	groups := map[bool]uint32{}
-	if c.dp.GroupTable {
+	// Stacked DPs flood with flows: the stack outputs depend on the
+	// ingress port, and Faucet's flood groups do not include them.
+	if c.dp.GroupTable && c.stackView() == nil {
 		var err error
 		if groups, err = c.floodGroups(v); err != nil {
 			return fmt.Errorf("vlan %d: %w", v.VID, err)
@@ -193,6 +199,7 @@ func (c *compiler) floodFlows(v *config.VLAN) error {
 			m = m.With(of13.EthType(d.ethType))
 		}
 		vlanActs := c.floodActions(v, d.unicast, 0, true)
+		c.stackFloodFlows(v, d, m, prio)
 		if gid, ok := groups[d.unicast]; ok {
 			c.e.add(owner, flowSpec{Table: TableFlood, Priority: prio, Match: m,
 				Apply: []of13.Action{of13.GroupAction(gid)}})
@@ -205,6 +212,9 @@ func (c *compiler) floodFlows(v *config.VLAN) error {
 			continue
 		}
 		for _, p := range c.floodPorts(v.Ports(), d.unicast) {
+			if p.Stack != nil {
+				continue
+			}
 			portActs := c.floodActions(v, d.unicast, p.Number, d.ethType == 0 && p.RestrictedBcastARPND)
 			if !c.dp.CombinatorialPortFlood && sameFlood(vlanActs, portActs, p.Number) {
 				continue

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/faucet/stack"
 	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
@@ -60,6 +61,8 @@ type Learned struct {
 	expiryChecked *config.DP
 	// lacpUp holds the LACP ports that may forward (lacp.go).
 	lacpUp map[uint32]bool
+	// stack is the DP's place in the stack tree (stack.go).
+	stack *stack.View
 }
 
 // NewLearned returns empty learned state. opts are the compile options
@@ -184,7 +187,7 @@ func (l *Learned) Learn(now time.Time, dp *config.DP, inPort uint32, vid uint16,
 	switch {
 	case p == nil:
 		return LearnResult{Reason: "port " + strconv.FormatUint(uint64(inPort), 10) + " not configured for VLANs"}
-	case v == nil || !slices.Contains(v.Untagged, inPort) && !slices.Contains(v.Tagged, inPort):
+	case v == nil || !c.carries(v, inPort):
 		return LearnResult{Reason: "vlan " + strconv.Itoa(int(vid)) + " not on port " + strconv.FormatUint(uint64(inPort), 10)}
 	case len(src) != 6 || IsMulticastMAC(src):
 		return LearnResult{Reason: "not a unicast source"}
@@ -293,7 +296,7 @@ func (c *compiler) banFlows(owner string) {
 // hostValid reports whether a learned host's port still carries its VLAN.
 func (c *compiler) hostValid(h *Host) (*config.Port, *config.VLAN, bool) {
 	p, v := c.vlanPort(h.Port), c.vlans[h.VID]
-	if p == nil || v == nil || !slices.Contains(v.Untagged, h.Port) && !slices.Contains(v.Tagged, h.Port) {
+	if p == nil || v == nil || !c.carries(v, h.Port) {
 		return nil, nil, false
 	}
 	return p, v, true

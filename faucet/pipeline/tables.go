@@ -93,7 +93,7 @@ var faucetPipeline = []TableDecl{
 			{of13.FieldIPv6Src, true}, {of13.FieldIPv6Dst, true},
 			{of13.FieldUDPSrc, true}, {of13.FieldUDPDst, true},
 			{of13.FieldTCPSrc, true}, {of13.FieldTCPDst, true},
-			{of13.FieldICMPv6Type, false}},
+			{of13.FieldICMPv6Type, false}, {of13.FieldIPDSCP, false}},
 		SetFields: []of13.Field{of13.FieldIPDSCP, of13.FieldVlanPCP},
 		Next:      append([]string{TableVLANACL, TableEthSrc}, nextEth...),
 	},

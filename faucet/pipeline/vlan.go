@@ -110,6 +110,7 @@ func (c *compiler) portVLANFlows(p *config.Port) {
 		})
 	}
 	c.lacpPortFlows(p)
+	c.stackPortFlows(p)
 	if p.ReceiveLLDP { // ValveLLDPManager.add_port: the bridge group range
 		c.e.add(owner, flowSpec{
 			Table: TableVLAN, Priority: uint16(c.dp.HighestPriority),

@@ -87,7 +87,7 @@ func (a *App) apply(ctx context.Context, _, cfg *config.Config, changes *config.
 	return nil
 }
 
-// unsupportedError renders "not supported yet: stacking at dps.sw1.stack
+// unsupportedError renders "not supported yet: 802.1X at dps.sw1.dot1x
 // (faucet.yaml:12:5)".
 func unsupportedError(e config.Error) error {
 	loc := e.Pos.File
