@@ -30,3 +30,11 @@ func CallCookie(server, linkedid string) uint64 {
 
 // IsCallCookie reports whether a cookie belongs to a per-call flow.
 func IsCallCookie(c uint64) bool { return c&CookieCategoryMask == CookieCategory }
+
+// Per-call meters take ids from their own range, above any id a Faucet
+// `meters:` section is likely to use, so the two never collide. Open
+// vSwitch's userspace datapath offers 262,144 meter ids.
+const (
+	MeterIDBase  uint32 = 0x10000
+	MeterIDCount uint32 = 0x20000
+)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/ami/tracker"
+	"github.com/voipsdn/voipsdn/controller/dp/callstore"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
 	"github.com/voipsdn/voipsdn/openflow/of13"
@@ -39,7 +40,7 @@ type Options struct {
 type Service struct {
 	opts    Options
 	log     *slog.Logger
-	engine  *qos.Engine
+	engine  *callstore.Store
 	mgr     *ami.Manager
 	drivers map[string]*tracker.Driver
 	// direct: servers whose calls may run direct media (their config).
@@ -112,7 +113,7 @@ func New(opts Options) (*Service, error) {
 			Tracker: topt, Logger: opts.Logger, OnPanic: onPanic,
 		}, s.emit)
 	}
-	s.engine = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
+	s.engine = callstore.New(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
 	return s, nil
 }
 

@@ -1,9 +1,10 @@
-package qos
+package callstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/voipsdn/voipsdn/qos"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -16,56 +17,13 @@ import (
 	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
-// Switches is what the engine needs from the controller.
-type Switches interface {
-	Locator
-	// Placement returns the voice table of a connected datapath.
-	Placement(dpid uint64) (Placement, bool)
-	// Apply sends meter and flow mods to a datapath in order (meter adds,
-	// flow mods, meter deletes) and returns once the switch has confirmed
-	// them all with a barrier, or with the first error it reported.
-	Apply(ctx context.Context, dpid uint64, b Batch) error
-	// CallFlows lists the per-call flows (cookie category CookieCategory)
-	// that a datapath holds.
-	CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error)
-}
-
-// Prober may be implemented by a Switches: Probe asks the network, without
-// waiting, for the location of an address no switch has learned yet, so
-// that a retry finds it.
-type Prober interface {
-	Probe(ip netip.Addr)
-}
-
-// Batch is one ordered change on one datapath.
-type Batch struct {
-	MeterAdds    []of13.MeterMod
-	Flows        []of13.FlowMod
-	MeterDeletes []of13.MeterMod
-}
-
-// Observer receives the engine's measurements; metrics implement it. The
-// engine calls it from its own goroutine only.
-type Observer interface {
-	InstallLatency(d time.Duration)
-	Fallback(r Reason)
-	Calls(active, mediaFlows int)
-}
-
-// ErrMeterTableFull is returned by a Switches implementation when the
-// switch has no room for a meter; ErrTableFull when it has none for a flow.
-var (
-	ErrMeterTableFull = errors.New("meter table full")
-	ErrTableFull      = errors.New("flow table full")
-)
-
-// Engine installs and removes per-call flows as calls come and go. One
+// Store installs and removes per-call flows as calls come and go. One
 // goroutine, started by Run, owns all its state; the exported methods queue
 // work for it and are safe for concurrent use.
-type Engine struct {
+type Store struct {
 	policy *config.QoS
-	sw     Switches
-	obs    Observer
+	sw     qos.Switches
+	obs    qos.Observer
 	log    *slog.Logger
 	reqs   chan func(context.Context)
 
@@ -104,9 +62,9 @@ type Engine struct {
 	wg     sync.WaitGroup
 }
 
-// NewEngine returns an engine for policy. Call Run to start it.
-func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) *Engine {
-	return &Engine{
+// New returns an engine for policy. Call Run to start it.
+func New(policy *config.QoS, sw qos.Switches, obs qos.Observer, log *slog.Logger) *Store {
+	return &Store{
 		policy: policy, sw: sw, obs: obs, log: log.With("component", "qos"),
 		reqs:       make(chan func(context.Context), 4096),
 		calls:      make(map[uint64]*call),
@@ -124,7 +82,7 @@ func NewEngine(policy *config.QoS, sw Switches, obs Observer, log *slog.Logger) 
 
 // Run processes requests until ctx ends, then waits for the committers
 // it started.
-func (e *Engine) Run(ctx context.Context) {
+func (e *Store) Run(ctx context.Context) {
 	defer e.wg.Wait()
 	for {
 		select {
@@ -138,7 +96,7 @@ func (e *Engine) Run(ctx context.Context) {
 
 // do queues f for the engine goroutine, waiting for room rather than
 // dropping: losing a hang-up would leak flows until their idle timeout.
-func (e *Engine) do(ctx context.Context, f func(context.Context)) error {
+func (e *Store) do(ctx context.Context, f func(context.Context)) error {
 	select {
 	case e.reqs <- f:
 		return nil
@@ -149,26 +107,26 @@ func (e *Engine) do(ctx context.Context, f func(context.Context)) error {
 
 // SetPolicy replaces the policy after a config reload. Calls with QoS keep
 // their flows; new legs use the new policy.
-func (e *Engine) SetPolicy(ctx context.Context, p *config.QoS) error {
+func (e *Store) SetPolicy(ctx context.Context, p *config.QoS) error {
 	return e.do(ctx, func(context.Context) { e.policy = p })
 }
 
 // MediaKnown installs a leg's flows. known is when the tracker learned the
 // media addresses; the install latency is measured from it.
-func (e *Engine) MediaKnown(ctx context.Context, leg Leg, known time.Time) error {
+func (e *Store) MediaKnown(ctx context.Context, leg qos.Leg, known time.Time) error {
 	return e.do(ctx, func(ctx context.Context) { e.mediaKnown(ctx, leg, known) })
 }
 
 // CallEnded removes every flow of a call.
-func (e *Engine) CallEnded(ctx context.Context, server, callID string) error {
-	return e.do(ctx, func(ctx context.Context) { e.removeCall(ctx, CallCookie(server, callID)) })
+func (e *Store) CallEnded(ctx context.Context, server, callID string) error {
+	return e.do(ctx, func(ctx context.Context) { e.removeCall(ctx, qos.CallCookie(server, callID)) })
 }
 
 // LegEnded removes the flows of one leg whose call goes on, as after a
 // transfer.
-func (e *Engine) LegEnded(ctx context.Context, server, callID, legID string) error {
+func (e *Store) LegEnded(ctx context.Context, server, callID, legID string) error {
 	return e.do(ctx, func(ctx context.Context) {
-		cookie := CallCookie(server, callID)
+		cookie := qos.CallCookie(server, callID)
 		e.forgetRetry(cookie, legID)
 		c := e.calls[cookie]
 		if c == nil {
@@ -193,7 +151,7 @@ func (e *Engine) LegEnded(ctx context.Context, server, callID, legID string) err
 // that are live are adopted (their meters marked in use), all others are
 // deleted. live reports whether a call cookie belongs to a live call that
 // the engine should keep; nil means "only calls the engine installed".
-func (e *Engine) Sweep(ctx context.Context, dpid uint64, live func(cookie uint64) bool) error {
+func (e *Store) Sweep(ctx context.Context, dpid uint64, live func(cookie uint64) bool) error {
 	done := make(chan error, 1)
 	if err := e.do(ctx, func(ctx context.Context) { done <- e.sweep(ctx, dpid, live) }); err != nil {
 		return err
@@ -206,13 +164,13 @@ func (e *Engine) Sweep(ctx context.Context, dpid uint64, live func(cookie uint64
 	}
 }
 
-func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
-	cookie := CallCookie(leg.Server, leg.Call)
+func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
+	cookie := qos.CallCookie(leg.Server, leg.Call)
 	c := e.calls[cookie]
 	if c == nil {
 		if len(e.calls) >= e.policy.MaxCalls {
 			e.forgetRetry(cookie, leg.ID)
-			e.fallback(leg, ReasonOverCapacity)
+			e.fallback(leg, qos.ReasonOverCapacity)
 			return
 		}
 		c = &call{id: leg.Call, server: leg.Server, cookie: cookie}
@@ -255,17 +213,17 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 	// behind a controlled port answers in milliseconds. Never on the first
 	// try, however late the engine gets to it: the probe must go first.
 	receiverOK := p != nil && (time.Since(p.first) >= e.SenderWait || p.attempts >= e.Retries)
-	dirs, _ := planDirs(e.policy, leg, e.sw, e.sw.Placement, receiverOK)
+	dirs, _ := qos.PlanDirs(e.policy, leg, e.sw, e.sw.Placement, receiverOK)
 	fresh := legRecord{id: leg.ID, local: leg.Local, remote: leg.Remote, codec: leg.Codec}
 	target := rec
 	if target == nil {
 		target = &fresh
 	}
-	var wait, fail Reason
-	var todo []StreamPlan
+	var wait, fail qos.Reason
+	var todo []qos.StreamPlan
 	for i := range dirs {
 		d := &dirs[i]
-		if !d.wanted || target.hasDir(i == 1) {
+		if !d.Wanted || target.hasDir(i == 1) {
 			continue
 		}
 		if st, ok := e.claimAdopted(c, leg, i == 1); ok {
@@ -273,22 +231,22 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 			continue
 		}
 		switch {
-		case d.reason == ReasonLocationUnknown || d.reason == ReasonSwitchDown:
-			wait = d.reason
-		case d.reason != "":
+		case d.Reason == qos.ReasonLocationUnknown || d.Reason == qos.ReasonSwitchDown:
+			wait = d.Reason
+		case d.Reason != "":
 			if fail == "" {
-				fail = d.reason
+				fail = d.Reason
 			}
-		case e.scanning > 0 || !e.scanned(ctx, d.sp.Location.DPID):
+		case e.scanning > 0 || !e.scanned(ctx, d.Plan.Location.DPID):
 			// The switch may still hold this stream from before a
 			// restart: adopt it once its flows are read, never install
 			// a second copy beside it.
-			wait = ReasonSwitchDown
+			wait = qos.ReasonSwitchDown
 		default:
-			todo = append(todo, d.sp)
+			todo = append(todo, d.Plan)
 		}
 	}
-	if wait == ReasonLocationUnknown {
+	if wait == qos.ReasonLocationUnknown {
 		e.probeUnknown(leg)
 	}
 	// The leg's install time is taken when the last of its streams is
@@ -329,8 +287,8 @@ func (e *Engine) mediaKnown(ctx context.Context, leg Leg, known time.Time) {
 }
 
 // probeUnknown asks the network where the leg's unlocated endpoints are.
-func (e *Engine) probeUnknown(leg Leg) {
-	p, ok := e.sw.(Prober)
+func (e *Store) probeUnknown(leg qos.Leg) {
+	p, ok := e.sw.(qos.Prober)
 	if !ok {
 		return
 	}
@@ -350,7 +308,7 @@ type legWait struct {
 
 // adopt records a live call's flow found on a switch, so that the call's
 // hang-up removes it.
-func (e *Engine) adopt(dpid uint64, f of13.Flow) {
+func (e *Store) adopt(dpid uint64, f of13.Flow) {
 	c := e.calls[f.Cookie]
 	if c == nil {
 		c = &call{cookie: f.Cookie}
@@ -376,7 +334,7 @@ func (e *Engine) adopt(dpid uint64, f of13.Flow) {
 // supersedeAdopted drops adopted flows that a fresh install has replaced
 // (same key, so the switch already holds the new version) and deletes the
 // adopted meters nothing uses any more.
-func (e *Engine) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
+func (e *Store) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
 	if c.adopted == nil {
 		return
 	}
@@ -398,8 +356,8 @@ func (e *Engine) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
 			a.flows = kept
 			return false
 		}
-		if isCallMeter(a.meter) {
-			del := Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: a.meter}}}}
+		if qos.IsCallMeter(a.meter) {
+			del := qos.Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: a.meter}}}}
 			e.apply(ctx, a.dpid, del, nil)
 			e.meterIDs(a.dpid).free(a.meter)
 		}
@@ -412,7 +370,7 @@ func (e *Engine) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
 
 // pendingLeg is a leg waiting to be planned again.
 type pendingLeg struct {
-	leg      Leg
+	leg      qos.Leg
 	known    time.Time
 	first    time.Time // when it started waiting
 	attempts int
@@ -428,8 +386,8 @@ const maxRetryDelay = time.Second
 // whether it will. The timer is only the fallback: a host being located
 // (Located), a switch connecting or its flows being read (Kick) plan the
 // waiting legs again at once.
-func (e *Engine) retry(ctx context.Context, leg Leg, known time.Time) bool {
-	cookie := CallCookie(leg.Server, leg.Call)
+func (e *Store) retry(ctx context.Context, leg qos.Leg, known time.Time) bool {
+	cookie := qos.CallCookie(leg.Server, leg.Call)
 	p := e.retries[cookie][leg.ID]
 	if p == nil {
 		p = &pendingLeg{leg: leg, known: known, first: time.Now()}
@@ -460,11 +418,11 @@ func (e *Engine) retry(ctx context.Context, leg Leg, known time.Time) bool {
 
 // Kick plans every waiting leg again now, as when a switch has just
 // connected and its hosts may be found at once.
-func (e *Engine) Kick(ctx context.Context) error {
+func (e *Store) Kick(ctx context.Context) error {
 	return e.do(ctx, e.kick)
 }
 
-func (e *Engine) forgetRetry(cookie uint64, leg string) {
+func (e *Store) forgetRetry(cookie uint64, leg string) {
 	if legs := e.retries[cookie]; legs != nil {
 		if p := legs[leg]; p != nil && p.timer != nil {
 			p.timer.Stop()
@@ -477,7 +435,7 @@ func (e *Engine) forgetRetry(cookie uint64, leg string) {
 }
 
 // keep records a call that has at least one installed leg.
-func (e *Engine) keep(c *call) {
+func (e *Store) keep(c *call) {
 	if !c.empty() {
 		e.calls[c.cookie] = c
 	}
@@ -486,16 +444,16 @@ func (e *Engine) keep(c *call) {
 
 // installStream queues a stream's meter and flows. The switch's verdict
 // arrives later: a refusal undoes the stream and counts a fallback.
-func (e *Engine) installStream(ctx context.Context, c *call, leg Leg, sp StreamPlan, w *legWait) (stream, bool) {
+func (e *Store) installStream(ctx context.Context, c *call, leg qos.Leg, sp qos.StreamPlan, w *legWait) (stream, bool) {
 	dpid, cookie := sp.Location.DPID, c.cookie
 	id, ok := e.meterIDs(dpid).alloc()
 	if !ok {
-		e.fallback(leg, ReasonMeterTableFull)
+		e.fallback(leg, qos.ReasonMeterTableFull)
 		w.left--
 		return stream{}, false
 	}
 	flows, meter := sp.WithMeter(id)
-	b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
+	b := qos.Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
 	for _, f := range flows {
 		b.Flows = append(b.Flows, of13.AddFlow(f))
 	}
@@ -503,7 +461,7 @@ func (e *Engine) installStream(ctx context.Context, c *call, leg Leg, sp StreamP
 		w.left--
 		if err == nil {
 			w.ok = true
-			e.logStream("call flows installed", leg, dpid, sp.spec.rule, id, sp.MeterKbps)
+			e.logStream("call flows installed", leg, dpid, sp.Rule(), id, sp.MeterKbps)
 		} else {
 			e.log.Info("switch refused call flows", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "dp", dpName(dpid), "err", err)
 			e.fallback(leg, reasonOf(err))
@@ -515,28 +473,28 @@ func (e *Engine) installStream(ctx context.Context, c *call, leg Leg, sp StreamP
 	})
 	e.nflows += len(flows)
 	// sp comes from planDirs, which always sets spec.
-	return stream{dpid: dpid, meter: id, kbps: sp.MeterKbps, rule: sp.spec.rule}, true
+	return stream{dpid: dpid, meter: id, kbps: sp.MeterKbps, rule: sp.Rule()}, true
 }
 
 // logStream logs one stream of a leg: where it is marked and how.
-func (e *Engine) logStream(msg string, leg Leg, dpid uint64, r flowRule, meter, kbps uint32) {
+func (e *Store) logStream(msg string, leg qos.Leg, dpid uint64, r qos.Rule, meter, kbps uint32) {
 	src, dst := leg.Remote, leg.Local
-	if r.fromLocal {
+	if r.FromLocal {
 		src, dst = dst, src
 	}
 	var port uint32 // 0: at the receiver's switch, no ingress port
-	if r.sender {
-		port = r.inPort
+	if r.Sender {
+		port = r.InPort
 	}
 	e.log.Info(msg, "server", leg.Server, "call", leg.Call, "leg", leg.ID, "dp", dpName(dpid), "in_port", port,
-		"src", src.String(), "dst", dst.String(), "dscp", r.dscp, "meter", meter, "meter_kbps", kbps, "codec", leg.Codec)
+		"src", src.String(), "dst", dst.String(), "dscp", r.DSCP, "meter", meter, "meter_kbps", kbps, "codec", leg.Codec)
 }
 
 func dpName(dpid uint64) string { return fmt.Sprintf("%016x", dpid) }
 
 // dropStream forgets a stream the switch refused and removes whatever part
 // of it landed.
-func (e *Engine) dropStream(ctx context.Context, cookie uint64, legID string, dpid uint64, meter uint32, flows []of13.Flow) {
+func (e *Store) dropStream(ctx context.Context, cookie uint64, legID string, dpid uint64, meter uint32, flows []of13.Flow) {
 	if c := e.calls[cookie]; c != nil {
 		if i := c.leg(legID); i >= 0 {
 			l := &c.legs()[i]
@@ -555,8 +513,8 @@ func (e *Engine) dropStream(ctx context.Context, cookie uint64, legID string, dp
 }
 
 // removal deletes exactly the given flows, then their meters.
-func removal(meters []uint32, flows []of13.Flow) Batch {
-	var b Batch
+func removal(meters []uint32, flows []of13.Flow) qos.Batch {
+	var b qos.Batch
 	for _, f := range flows {
 		b.Flows = append(b.Flows, of13.DeleteStrict(f))
 	}
@@ -567,7 +525,7 @@ func removal(meters []uint32, flows []of13.Flow) Batch {
 }
 
 // removeLeg deletes a leg's streams from their switches.
-func (e *Engine) removeLeg(ctx context.Context, c *call, l *legRecord) {
+func (e *Store) removeLeg(ctx context.Context, c *call, l *legRecord) {
 	for st := range c.legStreams(l) {
 		e.removeStream(ctx, c, l.id, st)
 	}
@@ -575,10 +533,10 @@ func (e *Engine) removeLeg(ctx context.Context, c *call, l *legRecord) {
 
 // removeStream deletes one stream's flows, then its meter if it is one of
 // the engine's. leg is "" for a stream adopted but not claimed by a leg.
-func (e *Engine) removeStream(ctx context.Context, c *call, leg string, st installed) {
+func (e *Store) removeStream(ctx context.Context, c *call, leg string, st installed) {
 	dpid, id, server := st.dpid, c.id, c.server
 	var meters []uint32
-	if isCallMeter(st.meter) {
+	if qos.IsCallMeter(st.meter) {
 		meters = []uint32{st.meter}
 	}
 	e.nflows -= len(st.flows)
@@ -595,7 +553,7 @@ func (e *Engine) removeStream(ctx context.Context, c *call, leg string, st insta
 	e.meterIDs(dpid).free(st.meter)
 }
 
-func (e *Engine) removeCall(ctx context.Context, cookie uint64) {
+func (e *Store) removeCall(ctx context.Context, cookie uint64) {
 	for leg := range e.retries[cookie] {
 		e.forgetRetry(cookie, leg)
 	}
@@ -616,7 +574,7 @@ func (e *Engine) removeCall(ctx context.Context, cookie uint64) {
 	e.report()
 }
 
-func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool) error {
+func (e *Store) sweep(ctx context.Context, dpid uint64, live func(uint64) bool) error {
 	flows, err := e.sw.CallFlows(ctx, dpid)
 	if err != nil {
 		return fmt.Errorf("qos: sweep dp %016x: %w", dpid, err)
@@ -659,7 +617,7 @@ func (e *Engine) sweep(ctx context.Context, dpid uint64, live func(uint64) bool)
 // about to lose, and returns the meter it used if no other adopted flow
 // uses it any more, freeing the id: a meter has no timeout, so one left
 // without flows would stay on the switch for good.
-func (e *Engine) forgetAdopted(dpid uint64, f *of13.Flow) []uint32 {
+func (e *Store) forgetAdopted(dpid uint64, f *of13.Flow) []uint32 {
 	c := e.calls[f.Cookie]
 	if c == nil || c.adopted == nil {
 		return nil
@@ -673,7 +631,7 @@ func (e *Engine) forgetAdopted(dpid uint64, f *of13.Flow) []uint32 {
 			a.flows = slices.DeleteFunc(a.flows, func(g of13.Flow) bool { return g.Key() == key })
 			e.nflows -= n - len(a.flows)
 			if len(a.flows) == 0 {
-				if isCallMeter(a.meter) {
+				if qos.IsCallMeter(a.meter) {
 					freed = append(freed, a.meter)
 					e.meterIDs(dpid).free(a.meter)
 				}
@@ -696,18 +654,18 @@ func (e *Engine) forgetAdopted(dpid uint64, f *of13.Flow) []uint32 {
 // replay reinstalls the streams of calls the engine has installed on dpid
 // whose flows the switch no longer holds, as after a switch restart that
 // lost its tables.
-func (e *Engine) replay(ctx context.Context, dpid uint64, onSwitch []of13.Flow) {
+func (e *Store) replay(ctx context.Context, dpid uint64, onSwitch []of13.Flow) {
 	have := make(map[of13.FlowKey]bool, len(onSwitch))
 	for i := range onSwitch {
 		have[onSwitch[i].Key()] = true
 	}
 	for _, c := range e.calls {
 		for st := range c.streams(onDP(dpid)) {
-			if len(st.flows) == 0 || !isCallMeter(st.meter) || allPresent(st.flows, have) {
+			if len(st.flows) == 0 || !qos.IsCallMeter(st.meter) || allPresent(st.flows, have) {
 				continue
 			}
-			_, meter := StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)
-			b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
+			_, meter := qos.StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)
+			b := qos.Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
 			for _, f := range st.flows {
 				b.Flows = append(b.Flows, of13.AddFlow(f))
 			}
@@ -743,7 +701,7 @@ func dedup(ids []uint32) []uint32 {
 	return out
 }
 
-func (e *Engine) meterIDs(dpid uint64) *meterIDs {
+func (e *Store) meterIDs(dpid uint64) *meterIDs {
 	m := e.meters[dpid]
 	if m == nil {
 		m = newMeterIDs()
@@ -752,20 +710,20 @@ func (e *Engine) meterIDs(dpid uint64) *meterIDs {
 	return m
 }
 
-func (e *Engine) fallback(leg Leg, r Reason) {
+func (e *Store) fallback(leg qos.Leg, r qos.Reason) {
 	e.log.Info("call leg best effort", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "reason", string(r))
 	e.obs.Fallback(r)
 }
 
-func (e *Engine) report() { e.obs.Calls(len(e.calls), e.nflows) }
+func (e *Store) report() { e.obs.Calls(len(e.calls), e.nflows) }
 
 // reasonOf maps an install error to a fallback reason.
-func reasonOf(err error) Reason {
+func reasonOf(err error) qos.Reason {
 	switch {
-	case errors.Is(err, ErrMeterTableFull):
-		return ReasonMeterTableFull
-	case errors.Is(err, ErrTableFull):
-		return ReasonTableFull
+	case errors.Is(err, qos.ErrMeterTableFull):
+		return qos.ReasonMeterTableFull
+	case errors.Is(err, qos.ErrTableFull):
+		return qos.ReasonTableFull
 	}
-	return ReasonFlowModError
+	return qos.ReasonFlowModError
 }

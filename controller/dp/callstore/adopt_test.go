@@ -1,7 +1,8 @@
-package qos
+package callstore
 
 import (
 	"context"
+	"github.com/voipsdn/voipsdn/qos"
 	"net/netip"
 	"slices"
 	"sync/atomic"
@@ -76,7 +77,7 @@ func TestEngineAdoptsBeforeTheSweep(t *testing.T) {
 	if obs.flows != 16 {
 		t.Errorf("engine reports %d flows, the switch holds 16", obs.flows)
 	}
-	liveCookie := CallCookie("pbx1", "live")
+	liveCookie := qos.CallCookie("pbx1", "live")
 	if err := e2.Sweep(ctx2, 1, func(c uint64) bool { return c == liveCookie }); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestEngineMeterRateFromCodec(t *testing.T) {
 		sync1(t, e, ctx)
 		sw.mu.Lock()
 		for _, f := range sw.flows[1] {
-			if f.Cookie == CallCookie("pbx1", l.Call) {
+			if f.Cookie == qos.CallCookie("pbx1", l.Call) {
 				meterOf[codec] = append(meterOf[codec], f.Instr.Meter)
 			}
 		}
@@ -179,7 +180,7 @@ func TestEngineFlowRemoved(t *testing.T) {
 	legs := twoLegs("c1")
 	e.MediaKnown(ctx, legs[0], time.Now()) //nolint:errcheck
 	sync1(t, e, ctx)
-	expire := func(sw *fakeSwitches, e *Engine, ctx context.Context, f of13.Flow) {
+	expire := func(sw *fakeSwitches, e *Store, ctx context.Context, f of13.Flow) {
 		sw.mu.Lock()
 		delete(sw.flows[1], f.Key())
 		sw.mu.Unlock()

@@ -1,6 +1,7 @@
-package qos
+package callstore
 
 import (
+	"github.com/voipsdn/voipsdn/qos"
 	"iter"
 	"net/netip"
 	"slices"
@@ -12,7 +13,7 @@ import (
 // lasts, so at ten thousand calls every byte of it counts. A record holds
 // what the planner decided, not what it produced: the flows of a stream
 // are rebuilt from its leg's media, the call's cookie and the stream's
-// rule (streamSpec.flows) whenever they must be deleted or replayed.
+// rule (qos.Stream.flows) whenever they must be deleted or replayed.
 // Strings (call and leg ids, codec) are the tracker's, shared, not
 // copied.
 
@@ -57,7 +58,7 @@ type stream struct {
 	dpid  uint64
 	meter uint32
 	kbps  uint32
-	rule  flowRule
+	rule  qos.Rule
 }
 
 // installed is one stream with its flows, as the switch should hold it.
@@ -73,7 +74,7 @@ type installed struct {
 // sameMedia reports whether the record is for exactly this leg's media.
 // Direct needs no record of its own: a leg going direct or back changes
 // Local (the peer phone for the PBX), and the streams say their direction.
-func (l *legRecord) sameMedia(leg Leg) bool {
+func (l *legRecord) sameMedia(leg qos.Leg) bool {
 	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote && l.codec == leg.Codec
 }
 
@@ -81,7 +82,7 @@ func (l *legRecord) sameMedia(leg Leg) bool {
 // Local end (fromLocal) or from its Remote end.
 func (l *legRecord) hasDir(fromLocal bool) bool {
 	for _, st := range l.used() {
-		if st.rule.fromLocal == fromLocal {
+		if st.rule.FromLocal == fromLocal {
 			return true
 		}
 	}
@@ -89,12 +90,12 @@ func (l *legRecord) hasDir(fromLocal bool) bool {
 }
 
 // spec rebuilds what a stream of the leg was planned from.
-func (l *legRecord) spec(cookie uint64, st *stream) streamSpec {
+func (l *legRecord) spec(cookie uint64, st *stream) qos.Stream {
 	src, dst := l.remote, l.local
-	if st.rule.fromLocal {
+	if st.rule.FromLocal {
 		src, dst = dst, src
 	}
-	return streamSpec{src: src, dst: dst, cookie: cookie, rule: st.rule}
+	return qos.Stream{Src: src, Dst: dst, Cookie: cookie, Rule: st.rule}
 }
 
 // used returns the streams in use.
@@ -128,7 +129,7 @@ func (l *legRecord) remove(cookie uint64, dpid uint64, meter uint32) int {
 		spec := l.spec(cookie, st)
 		copy(used[i:], used[i+1:])
 		used[len(used)-1] = stream{}
-		return spec.count()
+		return spec.Count()
 	}
 	return 0
 }
@@ -199,7 +200,7 @@ func (c *call) yieldLeg(l *legRecord, want func(dpid uint64) bool, yield func(in
 			continue
 		}
 		spec := l.spec(c.cookie, st)
-		if !yield(installed{dpid: st.dpid, meter: st.meter, kbps: st.kbps, flows: spec.flows(st.meter)}) {
+		if !yield(installed{dpid: st.dpid, meter: st.meter, kbps: st.kbps, flows: spec.Flows(st.meter)}) {
 			return false
 		}
 	}

@@ -1,7 +1,8 @@
-package qos
+package callstore
 
 import (
 	"context"
+	"github.com/voipsdn/voipsdn/qos"
 	"math"
 	"net/netip"
 	"slices"
@@ -21,7 +22,7 @@ import (
 // Scan reads a datapath's per-call flows, if the engine has not done so
 // since it started, and then plans the waiting legs again. The service
 // calls it when a switch connects.
-func (e *Engine) Scan(ctx context.Context, dpid uint64) error {
+func (e *Store) Scan(ctx context.Context, dpid uint64) error {
 	return e.do(ctx, func(ctx context.Context) {
 		if _, started := e.scans[dpid]; !started {
 			e.startScan(ctx, dpid)
@@ -31,7 +32,7 @@ func (e *Engine) Scan(ctx context.Context, dpid uint64) error {
 
 // scanned reports whether dpid's flows have been read, starting the read
 // if it has not been.
-func (e *Engine) scanned(ctx context.Context, dpid uint64) bool {
+func (e *Store) scanned(ctx context.Context, dpid uint64) bool {
 	done, started := e.scans[dpid]
 	if !started {
 		e.startScan(ctx, dpid)
@@ -42,7 +43,7 @@ func (e *Engine) scanned(ctx context.Context, dpid uint64) bool {
 // startScan reads dpid's per-call flows on a goroutine of the engine's,
 // so a slow switch does not hold the engine up, and absorbs them on the
 // engine goroutine.
-func (e *Engine) startScan(ctx context.Context, dpid uint64) {
+func (e *Store) startScan(ctx context.Context, dpid uint64) {
 	e.scans[dpid] = false
 	e.scanning++
 	e.inflight.Add(1) // not idle until the flows are absorbed
@@ -72,7 +73,7 @@ func (e *Engine) startScan(ctx context.Context, dpid uint64) {
 
 // absorb adopts the flows found on dpid that the engine does not know,
 // and marks dpid as read.
-func (e *Engine) absorb(dpid uint64, flows []of13.Flow) {
+func (e *Store) absorb(dpid uint64, flows []of13.Flow) {
 	known := make(map[of13.FlowKey]bool)
 	for _, c := range e.calls {
 		for st := range c.streams(onDP(dpid)) {
@@ -99,7 +100,7 @@ func (e *Engine) absorb(dpid uint64, flows []of13.Flow) {
 // exactly those of the leg's direction (from its Local end if fromLocal):
 // same 5-tuples, and the flows the adopted rule rebuilds are the ones the
 // switch holds, so that a later delete or replay addresses them exactly.
-func (e *Engine) claimAdopted(c *call, leg Leg, fromLocal bool) (stream, bool) {
+func (e *Store) claimAdopted(c *call, leg qos.Leg, fromLocal bool) (stream, bool) {
 	if c.adopted == nil {
 		return stream{}, false
 	}
@@ -108,14 +109,14 @@ func (e *Engine) claimAdopted(c *call, leg Leg, fromLocal bool) (stream, bool) {
 		src, dst = dst, src
 	}
 	for i, a := range c.adopted.list {
-		j := slices.IndexFunc(a.flows, func(f of13.Flow) bool { return carries(&f, src, dst) })
+		j := slices.IndexFunc(a.flows, func(f of13.Flow) bool { return qos.Carries(&f, src, dst) })
 		if j < 0 {
 			continue
 		}
-		rule := ruleOf(&a.flows[j])
-		rule.fromLocal = fromLocal
-		spec := streamSpec{src: src, dst: dst, cookie: c.cookie, rule: rule}
-		if !sameFlows(spec.flows(a.meter), a.flows) {
+		rule := qos.RuleOf(&a.flows[j])
+		rule.FromLocal = fromLocal
+		spec := qos.Stream{Src: src, Dst: dst, Cookie: c.cookie, Rule: rule}
+		if !sameFlows(spec.Flows(a.meter), a.flows) {
 			continue
 		}
 		c.adopted.list = slices.Delete(c.adopted.list, i, i+1)
@@ -127,38 +128,6 @@ func (e *Engine) claimAdopted(c *call, leg Leg, fromLocal bool) (stream, bool) {
 		return stream{dpid: a.dpid, meter: a.meter, kbps: kbps, rule: rule}, true
 	}
 	return stream{}, false
-}
-
-// carries reports whether f matches the UDP stream src -> dst.
-func carries(f *of13.Flow, src, dst netip.AddrPort) bool {
-	fam := ethIPv4
-	if !src.Addr().Is4() {
-		fam = ethIPv6
-	}
-	get := func(fl of13.Field) (of13.MatchField, bool) { return f.Match.Get(fl) }
-	s, ok1 := get(addrField(fam, false))
-	d, ok2 := get(addrField(fam, true))
-	sp, ok3 := get(of13.FieldUDPSrc)
-	dp, ok4 := get(of13.FieldUDPDst)
-	return ok1 && ok2 && ok3 && ok4 && s.Addr() == src.Addr() && d.Addr() == dst.Addr() &&
-		uint16(sp.Uint()) == src.Port() && uint16(dp.Uint()) == dst.Port()
-}
-
-// ruleOf reads back the rule a per-call flow was built from.
-func ruleOf(f *of13.Flow) flowRule {
-	r := flowRule{table: f.Table, next: f.Instr.GotoTable, idle: f.IdleTimeout}
-	if p, ok := f.Match.Get(of13.FieldInPort); ok {
-		r.sender, r.inPort = true, uint32(p.Uint())
-	}
-	for _, a := range f.Instr.Apply {
-		switch {
-		case a.Type == of13.ActionSetField && a.Set.Field == of13.FieldIPDSCP:
-			r.dscp = uint8(a.Set.Uint())
-		case a.Type == of13.ActionSetQueue:
-			r.hasQueue, r.queue = true, a.Arg
-		}
-	}
-	return r
 }
 
 // sameFlows reports whether want and have hold the same flows, in any
@@ -182,9 +151,9 @@ func sameFlows(want, have []of13.Flow) bool {
 // that legs waiting for it are planned at once rather than at their next
 // retry. It never blocks: the caller is the packet-in path, and if the
 // engine's queue is full the retry timer still finds the host.
-func (e *Engine) Located(ip netip.Addr) {
+func (e *Store) Located(ip netip.Addr) {
 	f := func(ctx context.Context) {
-		e.kickIf(ctx, func(l Leg) bool { return l.Remote.Addr() == ip || l.Local.Addr() == ip })
+		e.kickIf(ctx, func(l qos.Leg) bool { return l.Remote.Addr() == ip || l.Local.Addr() == ip })
 	}
 	select {
 	case e.reqs <- f:
@@ -193,10 +162,10 @@ func (e *Engine) Located(ip netip.Addr) {
 }
 
 // kick plans every waiting leg again.
-func (e *Engine) kick(ctx context.Context) { e.kickIf(ctx, nil) }
+func (e *Store) kick(ctx context.Context) { e.kickIf(ctx, nil) }
 
 // kickIf plans the waiting legs that want accepts (nil: all) again.
-func (e *Engine) kickIf(ctx context.Context, want func(Leg) bool) {
+func (e *Store) kickIf(ctx context.Context, want func(qos.Leg) bool) {
 	var legs []*pendingLeg
 	for _, ls := range e.retries {
 		for _, p := range ls {
@@ -206,7 +175,7 @@ func (e *Engine) kickIf(ctx context.Context, want func(Leg) bool) {
 		}
 	}
 	for _, p := range legs {
-		if e.retries[CallCookie(p.leg.Server, p.leg.Call)][p.leg.ID] == p {
+		if e.retries[qos.CallCookie(p.leg.Server, p.leg.Call)][p.leg.ID] == p {
 			e.mediaKnown(ctx, p.leg, p.known)
 		}
 	}
