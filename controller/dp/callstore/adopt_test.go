@@ -125,11 +125,20 @@ func TestEngineWaitsForTheSender(t *testing.T) {
 	}
 	// A sender that never answers (not behind a controlled port) gets
 	// its stream at the receiver once SenderWait has passed.
-	e2, _, ctx2 := startEngine(t, testPolicy(config.PinholeMark), newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}))
+	// The store's clock is a fake one: the wait is stepped, not slept.
+	clk := newFakeClock()
+	e2, _, ctx2 := startEngineWith(t, testPolicy(config.PinholeMark), newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}),
+		func(s *Store) { s.Clock, s.SenderWait, s.RetryDelay, s.Retries = clk, time.Hour, time.Minute, 100 })
 	sw2 := e2.sw.(*fakeSwitches)
-	e2.SenderWait = 30 * time.Millisecond
-	e2.MediaKnown(ctx2, twoLegs("c2")[0], time.Now()) //nolint:errcheck
-	time.Sleep(100 * time.Millisecond)
+	e2.MediaKnown(ctx2, twoLegs("c2")[0], clk.Now()) //nolint:errcheck
+	sync1(t, e2, ctx2)
+	if _, w := sw2.counts(1); len(sw2.flowsWithoutInPort(1)) != 0 {
+		t.Fatalf("marked at the receiver before SenderWait passed (%d meters)", w)
+	}
+	for range 61 {
+		clk.Step(time.Minute)
+		sync1(t, e2, ctx2)
+	}
 	sync1(t, e2, ctx2)
 	if f, _ := sw2.counts(1); f != 4 || len(sw2.flowsWithoutInPort(1)) != 2 {
 		t.Fatalf("an unanswering sender: %d flows, %d without in_port; want 4 and 2", f, len(sw2.flowsWithoutInPort(1)))

@@ -5,7 +5,6 @@ import (
 	"github.com/voipsdn/voipsdn/qos"
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
 )
@@ -77,7 +76,7 @@ func (e *Store) installPeerStream(ctx context.Context, c *call, peer qos.Leg, sp
 		}
 		e.logStream("call direct-media flows ready", peer, dpid, sp.Rule(), id, sp.MeterKbps)
 	})
-	time.AfterFunc(e.DirectGrace, func() {
+	e.Clock.AfterFunc(e.DirectGrace, func() {
 		e.do(ctx, func(ctx context.Context) { e.dropPeerStream(ctx, cookie, dpid, id, key) }) //nolint:errcheck // ctx ended
 	})
 }

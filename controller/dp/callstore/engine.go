@@ -45,6 +45,8 @@ type Store struct {
 	// DirectGrace is how long phone-to-phone streams installed ahead of
 	// direct media wait for their legs to go direct (set before Run).
 	DirectGrace time.Duration
+	// Clock is the time source of the waits above (set before Run).
+	Clock Clock
 
 	// scans records, per datapath, whether its per-call flows have been
 	// read (true) or are being read (false) since the engine started;
@@ -75,8 +77,8 @@ func New(policy *config.QoS, sw qos.Switches, obs qos.Observer, log *slog.Logger
 		// answer) and a switch reconnects within a second or two: retry
 		// soon, then every second, for about 10 s in all.
 		RetryDelay: 200 * time.Millisecond, Retries: 12, SenderWait: time.Second,
-		DirectGrace: 3 * time.Second,
-		scans:       make(map[uint64]bool),
+		DirectGrace: 3 * time.Second, Clock: systemClock{},
+		scans: make(map[uint64]bool),
 	}
 }
 
@@ -212,7 +214,7 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 	// within SenderWait of the first try, or on the last try: a host
 	// behind a controlled port answers in milliseconds. Never on the first
 	// try, however late the engine gets to it: the probe must go first.
-	receiverOK := p != nil && (time.Since(p.first) >= e.SenderWait || p.attempts >= e.Retries)
+	receiverOK := p != nil && (e.Clock.Now().Sub(p.first) >= e.SenderWait || p.attempts >= e.Retries)
 	dirs, _ := qos.PlanDirs(e.policy, leg, e.sw, e.sw.Placement, receiverOK)
 	fresh := legRecord{id: leg.ID, local: leg.Local, remote: leg.Remote, codec: leg.Codec}
 	target := rec
@@ -374,7 +376,7 @@ type pendingLeg struct {
 	known    time.Time
 	first    time.Time // when it started waiting
 	attempts int
-	timer    *time.Timer // armed for the next attempt; nil while none is
+	stop     func() bool // cancels the armed attempt; nil while none is
 }
 
 // maxRetryDelay caps the wait between attempts: a waiting call is usually
@@ -390,14 +392,14 @@ func (e *Store) retry(ctx context.Context, leg qos.Leg, known time.Time) bool {
 	cookie := qos.CallCookie(leg.Server, leg.Call)
 	p := e.retries[cookie][leg.ID]
 	if p == nil {
-		p = &pendingLeg{leg: leg, known: known, first: time.Now()}
+		p = &pendingLeg{leg: leg, known: known, first: e.Clock.Now()}
 		if e.retries[cookie] == nil {
 			e.retries[cookie] = make(map[string]*pendingLeg)
 		}
 		e.retries[cookie][leg.ID] = p
 	}
 	p.leg = leg
-	if p.timer != nil {
+	if p.stop != nil {
 		return true // planned again early; the armed attempt still stands
 	}
 	if p.attempts >= e.Retries {
@@ -405,10 +407,10 @@ func (e *Store) retry(ctx context.Context, leg qos.Leg, known time.Time) bool {
 	}
 	delay := min(e.RetryDelay<<p.attempts, max(maxRetryDelay, e.RetryDelay))
 	p.attempts++
-	p.timer = time.AfterFunc(delay, func() {
+	p.stop = e.Clock.AfterFunc(delay, func() {
 		e.do(ctx, func(ctx context.Context) { //nolint:errcheck // ctx ended: nothing to retry
 			if e.retries[cookie][leg.ID] == p {
-				p.timer = nil
+				p.stop = nil
 				e.mediaKnown(ctx, p.leg, p.known)
 			}
 		})
@@ -424,8 +426,8 @@ func (e *Store) Kick(ctx context.Context) error {
 
 func (e *Store) forgetRetry(cookie uint64, leg string) {
 	if legs := e.retries[cookie]; legs != nil {
-		if p := legs[leg]; p != nil && p.timer != nil {
-			p.timer.Stop()
+		if p := legs[leg]; p != nil && p.stop != nil {
+			p.stop()
 		}
 		delete(legs, leg)
 		if len(legs) == 0 {
@@ -468,7 +470,7 @@ func (e *Store) installStream(ctx context.Context, c *call, leg qos.Leg, sp qos.
 			e.dropStream(ctx, cookie, leg.ID, dpid, id, flows)
 		}
 		if w.left == 0 && w.ok {
-			e.obs.InstallLatency(time.Since(w.known))
+			e.obs.InstallLatency(e.Clock.Now().Sub(w.known))
 		}
 	})
 	e.nflows += len(flows)

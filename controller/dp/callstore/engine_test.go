@@ -148,10 +148,20 @@ func labLocator() fakeLocator {
 
 func startEngine(t *testing.T, q *config.QoS, sw qos.Switches) (*Store, *countingObserver, context.Context) {
 	t.Helper()
+	return startEngineWith(t, q, sw, nil)
+}
+
+// startEngineWith is startEngine with set, if not nil, run on the store
+// before it starts.
+func startEngineWith(t *testing.T, q *config.QoS, sw qos.Switches, set func(*Store)) (*Store, *countingObserver, context.Context) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	obs := &countingObserver{fallbacks: map[qos.Reason]int{}}
 	e := New(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.RetryDelay, e.Retries = 10*time.Millisecond, 2
+	if set != nil {
+		set(e)
+	}
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
