@@ -2,12 +2,12 @@ package callstore
 
 import (
 	"context"
-	"github.com/voipsdn/voipsdn/qos"
 	"math"
 	"net/netip"
 	"slices"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // After a controller restart the switches still hold the flows and meters
@@ -178,5 +178,67 @@ func (e *Store) kickIf(ctx context.Context, want func(qos.Leg) bool) {
 		if e.retries[qos.CallCookie(p.leg.Server, p.leg.Call)][p.leg.ID] == p {
 			e.mediaKnown(ctx, p.leg, p.known)
 		}
+	}
+}
+
+// adopt records a live call's flow found on a switch, so that the call's
+// hang-up removes it.
+func (e *Store) adopt(dpid uint64, f of13.Flow) {
+	c := e.calls[f.Cookie]
+	if c == nil {
+		c = &call{cookie: f.Cookie}
+		e.calls[f.Cookie] = c
+	}
+	if c.adopted == nil {
+		c.adopted = &adoptedStreams{}
+	}
+	a := c.adopted
+	i := slices.IndexFunc(a.list, func(a installed) bool { return a.dpid == dpid && a.meter == f.Instr.Meter })
+	if i < 0 {
+		// The codec of an adopted stream is unknown until the tracker
+		// reports the leg again; until then a replay uses the default rate.
+		kbps := uint32(math.Ceil(e.policy.MeterKbps("")))
+		a.list = append(a.list, installed{dpid: dpid, meter: f.Instr.Meter, kbps: kbps})
+		i = len(a.list) - 1
+		e.meterIDs(dpid).take(f.Instr.Meter)
+	}
+	a.list[i].flows = append(a.list[i].flows, f)
+	e.nflows++
+}
+
+// supersedeAdopted drops adopted flows that a fresh install has replaced
+// (same key, so the switch already holds the new version) and deletes the
+// adopted meters nothing uses any more.
+func (e *Store) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
+	if c.adopted == nil {
+		return
+	}
+	fresh := make(map[of13.FlowKey]uint64)
+	for st := range c.legStreams(l) {
+		for _, f := range st.flows {
+			fresh[f.Key()] = st.dpid
+		}
+	}
+	c.adopted.list = slices.DeleteFunc(c.adopted.list, func(a installed) bool {
+		kept := a.flows[:0]
+		for _, f := range a.flows {
+			if dpid, ok := fresh[f.Key()]; !ok || dpid != a.dpid {
+				kept = append(kept, f)
+			}
+		}
+		e.nflows -= len(a.flows) - len(kept)
+		if len(kept) > 0 {
+			a.flows = kept
+			return false
+		}
+		if qos.IsCallMeter(a.meter) {
+			del := qos.Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: a.meter}}}}
+			e.apply(ctx, a.dpid, del, nil)
+			e.meterIDs(a.dpid).free(a.meter)
+		}
+		return true
+	})
+	if len(c.adopted.list) == 0 {
+		c.adopted = nil
 	}
 }

@@ -2,7 +2,6 @@ package callstore
 
 import (
 	"context"
-	"github.com/voipsdn/voipsdn/qos"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // discardSwitches accepts every batch and keeps nothing, so that a

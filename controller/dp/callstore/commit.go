@@ -3,11 +3,11 @@ package callstore
 import (
 	"context"
 	"errors"
-	"github.com/voipsdn/voipsdn/qos"
 	"slices"
 	"sync"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // The engine decides on its own goroutine but does not wait for switches:

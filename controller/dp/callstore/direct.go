@@ -2,11 +2,11 @@ package callstore
 
 import (
 	"context"
-	"github.com/voipsdn/voipsdn/qos"
 	"net/netip"
 	"slices"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // When a server may move a bridged call's media phone to phone (pjsip

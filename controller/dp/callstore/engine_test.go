@@ -3,7 +3,6 @@ package callstore
 import (
 	"context"
 	"errors"
-	"github.com/voipsdn/voipsdn/qos"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // fakeSwitches holds flows and meters per datapath the way a switch

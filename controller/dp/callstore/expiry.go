@@ -2,9 +2,9 @@ package callstore
 
 import (
 	"context"
-	"github.com/voipsdn/voipsdn/qos"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // Per-call flows carry an idle timeout, so that nothing outlives a call

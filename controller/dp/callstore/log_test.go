@@ -2,7 +2,6 @@ package callstore
 
 import (
 	"context"
-	"github.com/voipsdn/voipsdn/qos"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // Records keeps every log record, with the attributes of its logger.

@@ -1,12 +1,12 @@
 package callstore
 
 import (
-	"github.com/voipsdn/voipsdn/qos"
 	"iter"
 	"net/netip"
 	"slices"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // The engine keeps one record per call with QoS for as long as the call

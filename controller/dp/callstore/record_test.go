@@ -1,10 +1,11 @@
 package callstore
 
 import (
-	"github.com/voipsdn/voipsdn/qos"
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 func legIDs(c *call) []string {
