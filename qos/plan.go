@@ -259,13 +259,28 @@ func (s *Stream) Count() int {
 // drop band at the codec's rate with a burst of 200 ms, so a stream at its
 // nominal rate is never policed but a flood is.
 func (s StreamPlan) WithMeter(id uint32) ([]of13.Flow, of13.Meter) {
+	gen := uint16(0)
+	if s.spec != nil {
+		gen = CookieGen(s.spec.Cookie)
+	} else if len(s.Flows) > 0 {
+		gen = CookieGen(s.Flows[0].Cookie)
+	}
+	return s.WithMeterGen(id, gen)
+}
+
+// WithMeterGen is WithMeter with the flows' cookie at generation gen (see
+// CookieGen): the store that installs a plan chooses its generation.
+func (s StreamPlan) WithMeterGen(id uint32, gen uint16) ([]of13.Flow, of13.Meter) {
 	var flows []of13.Flow
 	if s.spec != nil {
-		flows = s.spec.Flows(id)
+		spec := *s.spec
+		spec.Cookie = WithGen(spec.Cookie, gen)
+		flows = spec.Flows(id)
 	} else {
 		flows = make([]of13.Flow, len(s.Flows))
 		for i, f := range s.Flows {
 			f.Instr.Meter = id
+			f.Cookie = WithGen(f.Cookie, gen)
 			flows[i] = f
 		}
 	}

@@ -71,8 +71,8 @@ func (e *Store) startScan(ctx context.Context, dpid uint64) {
 	}()
 }
 
-// absorb adopts the flows found on dpid that the engine does not know,
-// and marks dpid as read.
+// absorb adopts the flows found on dpid that the store does not know and
+// an earlier run installed, and marks dpid as read.
 func (e *Store) absorb(dpid uint64, flows []of13.Flow) {
 	known := make(map[of13.FlowKey]bool)
 	for _, c := range e.calls {
@@ -84,7 +84,9 @@ func (e *Store) absorb(dpid uint64, flows []of13.Flow) {
 	}
 	n := 0
 	for i := range flows {
-		if !known[flows[i].Key()] {
+		// A flow of this run's generation that the store does not know
+		// is one it has deleted (or is deleting) since: never adopt it.
+		if !known[flows[i].Key()] && qos.CookieGen(flows[i].Cookie) != e.Generation {
 			e.adopt(dpid, flows[i])
 			n++
 		}
@@ -115,7 +117,8 @@ func (e *Store) claimAdopted(c *call, leg qos.Leg, fromLocal bool) (stream, bool
 		}
 		rule := qos.RuleOf(&a.flows[j])
 		rule.FromLocal = fromLocal
-		spec := qos.Stream{Src: src, Dst: dst, Cookie: c.cookie, Rule: rule}
+		gen := qos.CookieGen(a.flows[j].Cookie)
+		spec := qos.Stream{Src: src, Dst: dst, Cookie: qos.WithGen(c.cookie, gen), Rule: rule}
 		if !sameFlows(spec.Flows(a.meter), a.flows) {
 			continue
 		}
@@ -125,7 +128,7 @@ func (e *Store) claimAdopted(c *call, leg qos.Leg, fromLocal bool) (stream, bool
 		}
 		kbps := uint32(math.Ceil(e.policy.MeterKbps(leg.Codec)))
 		e.logStream("call flows adopted", leg, a.dpid, rule, a.meter, kbps)
-		return stream{dpid: a.dpid, meter: a.meter, kbps: kbps, rule: rule}, true
+		return stream{dpid: a.dpid, meter: a.meter, kbps: kbps, rule: rule, gen: gen}, true
 	}
 	return stream{}, false
 }
@@ -184,10 +187,11 @@ func (e *Store) kickIf(ctx context.Context, want func(qos.Leg) bool) {
 // adopt records a live call's flow found on a switch, so that the call's
 // hang-up removes it.
 func (e *Store) adopt(dpid uint64, f of13.Flow) {
-	c := e.calls[f.Cookie]
+	key := qos.CallKey(f.Cookie)
+	c := e.calls[key]
 	if c == nil {
-		c = &call{cookie: f.Cookie}
-		e.calls[f.Cookie] = c
+		c = &call{cookie: key}
+		e.calls[key] = c
 	}
 	if c.adopted == nil {
 		c.adopted = &adoptedStreams{}

@@ -162,7 +162,7 @@ func TestEngineMeterRateFromCodec(t *testing.T) {
 		sync1(t, e, ctx)
 		sw.mu.Lock()
 		for _, f := range sw.flows[1] {
-			if f.Cookie == qos.CallCookie("pbx1", l.Call) {
+			if qos.CallKey(f.Cookie) == qos.CallCookie("pbx1", l.Call) {
 				meterOf[codec] = append(meterOf[codec], f.Instr.Meter)
 			}
 		}

@@ -57,7 +57,7 @@ func (e *Store) installPeerStream(ctx context.Context, c *call, peer qos.Leg, sp
 	if !ok {
 		return
 	}
-	flows, meter := sp.WithMeter(id)
+	flows, meter := sp.WithMeterGen(id, e.Generation)
 	b := qos.Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
 	for _, f := range flows {
 		b.Flows = append(b.Flows, of13.AddFlow(f))

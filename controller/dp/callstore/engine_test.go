@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,12 +154,17 @@ func startEngine(t *testing.T, q *config.QoS, sw qos.Switches) (*Store, *countin
 
 // startEngineWith is startEngine with set, if not nil, run on the store
 // before it starts.
+var generations atomic.Uint32
+
 func startEngineWith(t *testing.T, q *config.QoS, sw qos.Switches, set func(*Store)) (*Store, *countingObserver, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	obs := &countingObserver{fallbacks: map[qos.Reason]int{}}
 	e := New(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.RetryDelay, e.Retries = 10*time.Millisecond, 2
+	// Each store of a test is another run: distinct generations, as New's
+	// random pick gives all but once in 65,535 restarts.
+	e.Generation = uint16(generations.Add(1)%0xffff) + 1
 	if set != nil {
 		set(e)
 	}
@@ -282,6 +288,14 @@ func TestEngineAdoptsLiveCallsAfterRestart(t *testing.T) {
 	if f, m := sw.counts(1); f != 8 || m != 4 {
 		t.Fatalf("after re-report: %d flows, %d meters; want 8 and 4", f, m)
 	}
+	// Adopted, not reinstalled: the flows keep the first run's generation.
+	sw.mu.Lock()
+	for _, f := range sw.flows[1] {
+		if g := qos.CookieGen(f.Cookie); g != e1.Generation || g == e2.Generation {
+			t.Errorf("flow %s has generation %d; want the first run's %d", f.Key(), g, e1.Generation)
+		}
+	}
+	sw.mu.Unlock()
 	e2.CallEnded(ctx2, "pbx1", "live") //nolint:errcheck
 	sync1(t, e2, ctx2)
 	if f, m := sw.counts(1); f != 0 || m != 0 {

@@ -34,7 +34,7 @@ func (e *Store) FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemov
 }
 
 func (e *Store) flowExpired(ctx context.Context, dpid uint64, gone *of13.Flow) {
-	c := e.calls[gone.Cookie]
+	c := e.calls[qos.CallKey(gone.Cookie)]
 	if c == nil {
 		return
 	}

@@ -161,7 +161,7 @@ func (e *Store) installStream(ctx context.Context, c *call, leg qos.Leg, sp qos.
 		w.left--
 		return stream{}, false
 	}
-	flows, meter := sp.WithMeter(id)
+	flows, meter := sp.WithMeterGen(id, e.Generation)
 	b := qos.Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
 	for _, f := range flows {
 		b.Flows = append(b.Flows, of13.AddFlow(f))
@@ -182,7 +182,7 @@ func (e *Store) installStream(ctx context.Context, c *call, leg qos.Leg, sp qos.
 	})
 	e.nflows += len(flows)
 	// sp comes from planDirs, which always sets spec.
-	return stream{dpid: dpid, meter: id, kbps: sp.MeterKbps, rule: sp.Rule()}, true
+	return stream{dpid: dpid, meter: id, kbps: sp.MeterKbps, rule: sp.Rule(), gen: e.Generation}, true
 }
 
 // logStream logs one stream of a leg: where it is marked and how.

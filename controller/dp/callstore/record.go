@@ -59,6 +59,9 @@ type stream struct {
 	meter uint32
 	kbps  uint32
 	rule  qos.Rule
+	// gen is the generation in the stream's cookie: the store's own, or
+	// for a stream adopted after a restart that of the run that made it.
+	gen uint16
 }
 
 // installed is one stream with its flows, as the switch should hold it.
@@ -95,7 +98,7 @@ func (l *legRecord) spec(cookie uint64, st *stream) qos.Stream {
 	if st.rule.FromLocal {
 		src, dst = dst, src
 	}
-	return qos.Stream{Src: src, Dst: dst, Cookie: cookie, Rule: st.rule}
+	return qos.Stream{Src: src, Dst: dst, Cookie: qos.WithGen(cookie, st.gen), Rule: st.rule}
 }
 
 // used returns the streams in use.

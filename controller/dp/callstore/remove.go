@@ -97,7 +97,7 @@ func (e *Store) sweep(ctx context.Context, dpid uint64, live func(uint64) bool) 
 	var staleMeters []uint32
 	for i := range flows {
 		f := &flows[i]
-		if claimed[f.Key()] || (live != nil && live(f.Cookie)) {
+		if claimed[f.Key()] || (live != nil && live(qos.CallKey(f.Cookie))) {
 			continue
 		}
 		stale = append(stale, *f)
@@ -115,7 +115,7 @@ func (e *Store) sweep(ctx context.Context, dpid uint64, live func(uint64) bool) 
 // uses it any more, freeing the id: a meter has no timeout, so one left
 // without flows would stay on the switch for good.
 func (e *Store) forgetAdopted(dpid uint64, f *of13.Flow) []uint32 {
-	c := e.calls[f.Cookie]
+	c := e.calls[qos.CallKey(f.Cookie)]
 	if c == nil || c.adopted == nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,12 @@ type Store struct {
 	// DirectGrace is how long phone-to-phone streams installed ahead of
 	// direct media wait for their legs to go direct (set before Run).
 	DirectGrace time.Duration
+	// Generation is put in the cookie of every flow this store installs
+	// (qos.CookieGen), so that among the per-call flows a switch holds it
+	// tells its own from those an earlier run left. New picks it at random
+	// among the 65,535 non-zero values (0 is qos.CallCookie's); set before
+	// Run.
+	Generation uint16
 	// Clock is the time source of the waits above (set before Run).
 	Clock Clock
 
@@ -74,7 +81,8 @@ func New(policy *config.QoS, sw qos.Switches, obs qos.Observer, log *slog.Logger
 		// soon, then every second, for about 10 s in all.
 		RetryDelay: 200 * time.Millisecond, Retries: 12, SenderWait: time.Second,
 		DirectGrace: 3 * time.Second, Clock: systemClock{},
-		scans: make(map[uint64]bool),
+		Generation: uint16(rand.N(0xffff)) + 1,
+		scans:      make(map[uint64]bool),
 	}
 }
 
