@@ -128,7 +128,7 @@ func (e *Store) claimAdopted(c *call, leg qos.Leg, fromLocal bool) (stream, bool
 		}
 		kbps := uint32(math.Ceil(e.policy.MeterKbps(leg.Codec)))
 		e.logStream("call flows adopted", leg, a.dpid, rule, a.meter, kbps)
-		return stream{dpid: a.dpid, meter: a.meter, kbps: kbps, rule: rule, gen: gen}, true
+		return stream{dpid: a.dpid, meter: a.meter, kbps: rate16(kbps), rule: rule, gen: gen}, true
 	}
 	return stream{}, false
 }

@@ -182,7 +182,7 @@ func (e *Store) installStream(ctx context.Context, c *call, leg qos.Leg, sp qos.
 	})
 	e.nflows += len(flows)
 	// sp comes from planDirs, which always sets spec.
-	return stream{dpid: dpid, meter: id, kbps: sp.MeterKbps, rule: sp.Rule(), gen: e.Generation}, true
+	return stream{dpid: dpid, meter: id, kbps: rate16(sp.MeterKbps), rule: sp.Rule(), gen: e.Generation}, true
 }
 
 // logStream logs one stream of a leg: where it is marked and how.

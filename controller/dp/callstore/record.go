@@ -2,8 +2,10 @@ package callstore
 
 import (
 	"iter"
+	"math"
 	"net/netip"
 	"slices"
+	"unsafe"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
@@ -57,11 +59,13 @@ type legRecord struct {
 type stream struct {
 	dpid  uint64
 	meter uint32
-	kbps  uint32
-	rule  qos.Rule
+	// kbps is the meter's rate; 16 bits hold any voice codec's, and leave
+	// room for gen in the 32 bytes a stream takes.
+	kbps uint16
 	// gen is the generation in the stream's cookie: the store's own, or
 	// for a stream adopted after a restart that of the run that made it.
-	gen uint16
+	gen  uint16
+	rule qos.Rule
 }
 
 // installed is one stream with its flows, as the switch should hold it.
@@ -203,7 +207,7 @@ func (c *call) yieldLeg(l *legRecord, want func(dpid uint64) bool, yield func(in
 			continue
 		}
 		spec := l.spec(c.cookie, st)
-		if !yield(installed{dpid: st.dpid, meter: st.meter, kbps: st.kbps, flows: spec.Flows(st.meter)}) {
+		if !yield(installed{dpid: st.dpid, meter: st.meter, kbps: uint32(st.kbps), flows: spec.Flows(st.meter)}) {
 			return false
 		}
 	}
@@ -235,3 +239,9 @@ func (c *call) streams(want func(dpid uint64) bool) iter.Seq[installed] {
 func onDP(dpid uint64) func(uint64) bool {
 	return func(d uint64) bool { return d == dpid }
 }
+
+// rate16 narrows a meter rate for a stream record, saturating.
+func rate16(kbps uint32) uint16 { return uint16(min(kbps, math.MaxUint16)) }
+
+// The record's layout is part of the memory budget (docs/benchmarks.md).
+var _ [32]byte = [unsafe.Sizeof(stream{})]byte{}
