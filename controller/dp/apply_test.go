@@ -3,7 +3,11 @@ package dp
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 const twoDPs = `
@@ -65,5 +69,68 @@ func TestSetConfigAllOrNothing(t *testing.T) {
 	sameFlows(t, sw.flows(), before)
 	if p := compiled(t, m, 1); p.Flows["port:2"] != nil {
 		t.Error("sw1 runs a program with port 2")
+	}
+}
+
+// heldSwitch is a fakeSwitch whose barrier answers wait until release:
+// a switch slow to confirm.
+type heldSwitch struct {
+	*fakeSwitch
+	hold    atomic.Bool
+	release chan struct{}
+}
+
+func (h *heldSwitch) Barrier(ctx context.Context) error {
+	if h.hold.Load() {
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return h.fakeSwitch.Barrier(ctx)
+}
+
+func (h *heldSwitch) SendWithBarrier(ctx context.Context, msgs []of13.Message, done func(error)) error {
+	if err := h.fakeSwitch.Send(ctx, msgs); err != nil {
+		return err
+	}
+	go func() { done(h.Barrier(context.Background())) }()
+	return nil
+}
+
+// Apply (the per-call store's path to a switch) waits for the barrier
+// without holding the DP's goroutine: while one switch is slow to confirm,
+// the DP goes on serving other requests, and Apply returns once the
+// switch answers.
+func TestApplyDoesNotHoldTheDP(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	ctx := context.Background()
+	sw := &heldSwitch{fakeSwitch: newFakeSwitch(1), release: make(chan struct{})}
+	m.SwitchConnected(ctx, sw) // its sync is answered at once
+	sw.hold.Store(true)
+
+	applied := make(chan error, 1)
+	flow := of13.Flow{Table: 0, Priority: 9000, Match: of13.NewMatch(of13.InPort(9)), Cookie: 0x5643<<48 | 1}
+	sw.takeSent()
+	go func() { applied <- m.Apply(ctx, 1, []of13.Message{of13.AddFlow(flow)}) }()
+	for len(sw.takeSent()) == 0 { // the flow is on its way; its barrier is held
+		time.Sleep(time.Millisecond)
+	}
+
+	// The DP answers a request that needs its goroutine meanwhile.
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := m.Flows(rctx, 1, 0x5643<<48, 0xffff<<48); err != nil {
+		t.Fatalf("the DP did not answer while a barrier was pending: %v", err)
+	}
+	select {
+	case err := <-applied:
+		t.Fatalf("Apply returned (%v) before the switch confirmed", err)
+	default:
+	}
+	close(sw.release)
+	if err := <-applied; err != nil {
+		t.Fatal(err)
 	}
 }

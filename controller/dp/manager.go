@@ -67,6 +67,11 @@ func (m *Manager) Run(ctx context.Context) error {
 func (m *Manager) startLocked(d *config.DP, q *config.QoS) *dpHandle {
 	m.opts.Events.DPAdded(d.ID, d.Name)
 	r := newRunner(m, d, q)
+	// The first program is published before the goroutine starts, so
+	// Program never sees a configured DP without one. Nothing else has r.
+	if _, err := r.compile(); err != nil {
+		m.log.Error("compile failed", "dp", d.Name, "err", err)
+	}
 	ctx, cancel := context.WithCancel(m.runCtx)
 	h := &dpHandle{r: r, cancel: cancel}
 	m.dps[d.ID] = h

@@ -136,8 +136,10 @@ func (r *runner) run(ctx context.Context) {
 	defer close(r.done)
 	tick, stop := r.m.opts.Clock.NewTicker(r.m.opts.ExpireInterval)
 	defer stop()
-	if _, err := r.compile(); err != nil {
-		r.log.Error("compile failed", "err", err)
+	if r.st.prog == nil {
+		if _, err := r.compile(); err != nil {
+			r.log.Error("compile failed", "err", err)
+		}
 	}
 	r.l3Start(ctx)
 	for {
