@@ -1,6 +1,7 @@
 package callstore
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"net/netip"
@@ -177,6 +178,9 @@ func (e *Store) kickIf(ctx context.Context, want func(qos.Leg) bool) {
 			}
 		}
 	}
+	// In the order they started waiting: first come, first served for
+	// the max_calls places, whatever the map's order.
+	slices.SortFunc(legs, func(a, b *pendingLeg) int { return cmp.Compare(a.seq, b.seq) })
 	for _, p := range legs {
 		if e.retries[qos.CallCookie(p.leg.Server, p.leg.Call)][p.leg.ID] == p {
 			e.mediaKnown(ctx, p.leg, p.known)

@@ -12,6 +12,7 @@ type pendingLeg struct {
 	leg      qos.Leg
 	known    time.Time
 	first    time.Time // when it started waiting
+	seq      uint64    // orders waiting legs by when they started waiting
 	attempts int
 	stop     func() bool // cancels the armed attempt; nil while none is
 }
@@ -29,7 +30,8 @@ func (e *Store) retry(ctx context.Context, leg qos.Leg, known time.Time) bool {
 	cookie := qos.CallCookie(leg.Server, leg.Call)
 	p := e.retries[cookie][leg.ID]
 	if p == nil {
-		p = &pendingLeg{leg: leg, known: known, first: e.Clock.Now()}
+		e.waits++
+		p = &pendingLeg{leg: leg, known: known, first: e.Clock.Now(), seq: e.waits}
 		if e.retries[cookie] == nil {
 			e.retries[cookie] = make(map[string]*pendingLeg)
 		}

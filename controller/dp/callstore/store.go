@@ -30,6 +30,9 @@ type Store struct {
 	// endpoints were not located yet or their switch was down, by call
 	// cookie and leg id.
 	retries map[uint64]map[string]*pendingLeg
+	// waits numbers the legs that start waiting, so that they are planned
+	// again in that order.
+	waits uint64
 	// RetryDelay (the first wait, doubled after each attempt) and Retries
 	// bound those attempts (set before Run).
 	RetryDelay time.Duration
