@@ -61,38 +61,47 @@ type StreamPlan struct {
 	// MeterKbps is the rate of the stream's meter.
 	MeterKbps uint32
 	// spec is what Flows are built from.
-	spec *streamSpec
+	spec *Stream
 }
 
-// streamSpec is everything a stream's flows are built from: the 5-tuple
+// Stream is everything a stream's flows are built from: the 5-tuple
 // ends, the call's cookie and the rule. The engine keeps only the rule
 // per installed stream (the ends are its leg's media, the cookie its
 // call's) and rebuilds the flows to delete or replay them: sixteen bytes
 // instead of a few hundred per flow.
-type streamSpec struct {
-	src, dst netip.AddrPort
-	cookie   uint64
-	rule     flowRule
+type Stream struct {
+	Src, Dst netip.AddrPort
+	Cookie   uint64
+	Rule     Rule
 }
 
-// flowRule is where a stream's flows go and what they do, as decided
+// Rule is where a stream's flows go and what they do, as decided
 // when it was placed.
-type flowRule struct {
-	inPort      uint32
+type Rule struct {
+	InPort uint32
+	// queue is the set_queue id plus one, 0 for no set_queue: a Rule is
+	// kept per installed stream, and folding the flag into the id keeps
+	// the record at 16 bytes (see Queue and SetQueue).
 	queue       uint32
-	idle        uint16
-	table, next uint8
-	dscp        uint8
-	sender      bool
-	hasQueue    bool
-	// fromLocal: the stream runs from its leg's Local to its Remote
+	Idle        uint16
+	Table, Next uint8
+	DSCP        uint8
+	Sender      bool
+	// FromLocal: the stream runs from its leg's Local to its Remote
 	// (else from Remote to Local), so the engine can rebuild the ends
 	// from the leg.
-	fromLocal bool
-	// noMeter: the call's class is not policed; the flows reference no
+	FromLocal bool
+	// NoMeter: the call's class is not policed; the flows reference no
 	// meter whatever id they are given.
-	noMeter bool
+	NoMeter bool
 }
+
+// Queue returns the rule's set_queue id, and false when it sets none.
+func (r Rule) Queue() (uint32, bool) { return r.queue - 1, r.queue != 0 }
+
+// SetQueue makes the rule set queue id (at most 0xfffffffe, as the
+// configuration allows: 0xffffffff is OFPQ_ALL).
+func (r *Rule) SetQueue(id uint32) { r.queue = id + 1 }
 
 // LegPlan is everything one leg needs.
 type LegPlan struct {
@@ -108,54 +117,54 @@ type LegPlan struct {
 // a plan with no streams as a fallback and a partial one as degraded.
 func PlanLeg(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Placement, bool)) (LegPlan, Reason) {
 	plan := LegPlan{Cookie: CallCookie(leg.Server, leg.Call)}
-	dirs, reason := planDirs(q, leg, loc, place, true)
+	dirs, reason := PlanDirs(q, leg, loc, place, true)
 	for _, d := range dirs {
-		if d.wanted && d.reason == "" {
-			plan.Streams = append(plan.Streams, d.sp)
+		if d.Wanted && d.Reason == "" {
+			plan.Streams = append(plan.Streams, d.Plan)
 		}
 	}
 	return plan, reason
 }
 
-// dirPlan is the plan for one direction of a leg: index 0 is the phone's
+// DirPlan is the plan for one direction of a leg: index 0 is the phone's
 // stream (Remote to Local), 1 the other way.
-type dirPlan struct {
-	sp     StreamPlan
-	reason Reason // why it could not be placed; "" if sp is set
-	wanted bool   // a direct leg wants only its phone's stream
+type DirPlan struct {
+	Plan   StreamPlan
+	Reason Reason // why it could not be placed; "" if sp is set
+	Wanted bool   // a direct leg wants only its phone's stream
 }
 
-// planDirs plans each direction of a leg. receiverOK allows a direction
+// PlanDirs plans each direction of a leg. receiverOK allows a direction
 // whose sender is not located to be placed at its receiver, without the
 // ingress port: the engine allows it only once the sender has had time to
 // answer a probe, so that a sender behind a controlled port always gets
 // its in_port match. The first reason a direction failed is returned too.
-func planDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Placement, bool), receiverOK bool) ([2]dirPlan, Reason) {
-	var dirs [2]dirPlan
+func PlanDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Placement, bool), receiverOK bool) ([2]DirPlan, Reason) {
+	var dirs [2]DirPlan
 	cookie := CallCookie(leg.Server, leg.Call)
-	dirs[0].wanted, dirs[1].wanted = true, !leg.Direct
+	dirs[0].Wanted, dirs[1].Wanted = true, !leg.Direct
 	if !validMedia(leg.Local) || !validMedia(leg.Remote) || leg.Local.Addr().Is4() != leg.Remote.Addr().Is4() {
-		dirs[0].reason, dirs[1].reason = ReasonNoMedia, ReasonNoMedia
+		dirs[0].Reason, dirs[1].Reason = ReasonNoMedia, ReasonNoMedia
 		return dirs, ReasonNoMedia
 	}
 	t := treatmentOf(q, leg.Class)
 	kbps := uint32(math.Ceil(t.kbps(q, leg.Codec)))
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
-		if !dirs[i].wanted {
+		if !dirs[i].Wanted {
 			continue
 		}
 		sp, r := planStream(q, t, dir[0], dir[1], cookie, loc, place, receiverOK)
 		if r != "" {
-			dirs[i].reason = r
+			dirs[i].Reason = r
 			if reason == "" {
 				reason = r
 			}
 			continue
 		}
-		sp.spec.rule.fromLocal = i == 1
+		sp.spec.Rule.FromLocal = i == 1
 		sp.MeterKbps = kbps
-		dirs[i].sp = sp
+		dirs[i].Plan = sp
 	}
 	return dirs, reason
 }
@@ -201,13 +210,13 @@ func planStream(q *config.QoS, t treatment, src, dst netip.AddrPort, cookie uint
 			reason = ReasonOutOfScope
 			continue
 		}
-		spec := &streamSpec{src: src, dst: dst, cookie: cookie, rule: flowRule{inPort: l.Port, sender: sender,
-			table: pl.Table, next: next, dscp: t.dscp, idle: uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16)),
-			noMeter: !t.meter}}
+		spec := &Stream{Src: src, Dst: dst, Cookie: cookie, Rule: Rule{InPort: l.Port, Sender: sender,
+			Table: pl.Table, Next: next, DSCP: t.dscp, Idle: uint16(min(q.IdleTimeout.Seconds(), math.MaxUint16)),
+			NoMeter: !t.meter}}
 		if t.queue != nil {
-			spec.rule.hasQueue, spec.rule.queue = true, *t.queue
+			spec.Rule.SetQueue(*t.queue)
 		}
-		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst, spec: spec, Flows: spec.flows(0)}
+		sp := StreamPlan{Location: l, Sender: sender, Src: src, Dst: dst, spec: spec, Flows: spec.Flows(0)}
 		return sp, ""
 	}
 	return StreamPlan{}, reason
@@ -216,37 +225,37 @@ func planStream(q *config.QoS, t treatment, src, dst netip.AddrPort, cookie uint
 // flows match the exact RTP 5-tuple and the RTCP one (RTP ports plus one,
 // as Asterisk and most phones use without rtcp-mux), using meter (0 for
 // none).
-func (s *streamSpec) flows(meter uint32) []of13.Flow {
+func (s *Stream) Flows(meter uint32) []of13.Flow {
 	fam := ethIPv4
-	if !s.src.Addr().Is4() {
+	if !s.Src.Addr().Is4() {
 		fam = ethIPv6
 	}
-	r := &s.rule
-	instr := of13.Goto(r.next)
-	if !r.noMeter {
+	r := &s.Rule
+	instr := of13.Goto(r.Next)
+	if !r.NoMeter {
 		instr.Meter = meter
 	}
-	instr.Apply = []of13.Action{of13.SetDSCP(r.dscp)}
-	if r.hasQueue {
-		instr.Apply = append(instr.Apply, of13.SetQueue(r.queue))
+	instr.Apply = []of13.Action{of13.SetDSCP(r.DSCP)}
+	if id, ok := r.Queue(); ok {
+		instr.Apply = append(instr.Apply, of13.SetQueue(id))
 	}
-	ports := [][2]uint16{{s.src.Port(), s.dst.Port()}}
+	ports := [][2]uint16{{s.Src.Port(), s.Dst.Port()}}
 	if s.hasRTCP() {
-		ports = append(ports, [2]uint16{s.src.Port() + 1, s.dst.Port() + 1})
+		ports = append(ports, [2]uint16{s.Src.Port() + 1, s.Dst.Port() + 1})
 	}
 	flows := make([]of13.Flow, 0, len(ports))
 	for _, p := range ports {
 		m := l4Base(fam, protoUDP).
-			With(of13.AddrField(addrField(fam, false), s.src.Addr())).
-			With(of13.AddrField(addrField(fam, true), s.dst.Addr())).
+			With(of13.AddrField(addrField(fam, false), s.Src.Addr())).
+			With(of13.AddrField(addrField(fam, true), s.Dst.Addr())).
 			With(of13.PortField(of13.FieldUDPSrc, p[0])).
 			With(of13.PortField(of13.FieldUDPDst, p[1]))
-		if r.sender {
-			m = m.With(of13.InPort(r.inPort))
+		if r.Sender {
+			m = m.With(of13.InPort(r.InPort))
 		}
 		flows = append(flows, of13.Flow{
-			Table: r.table, Priority: PriorityCall, Cookie: s.cookie, Match: m,
-			IdleTimeout: r.idle, Flags: of13.FlagSendFlowRem, Instr: instr,
+			Table: r.Table, Priority: PriorityCall, Cookie: s.Cookie, Match: m,
+			IdleTimeout: r.Idle, Flags: of13.FlagSendFlowRem, Instr: instr,
 		})
 	}
 	return flows
@@ -254,12 +263,12 @@ func (s *streamSpec) flows(meter uint32) []of13.Flow {
 
 // hasRTCP reports whether the stream has an RTCP flow besides its RTP
 // one: only if the ports leave room for RTP plus one.
-func (s *streamSpec) hasRTCP() bool {
-	return s.src.Port() < math.MaxUint16 && s.dst.Port() < math.MaxUint16
+func (s *Stream) hasRTCP() bool {
+	return s.Src.Port() < math.MaxUint16 && s.Dst.Port() < math.MaxUint16
 }
 
 // count is the number of flows the stream has, as flows builds them.
-func (s *streamSpec) count() int {
+func (s *Stream) Count() int {
 	if s.hasRTCP() {
 		return 2
 	}
@@ -270,13 +279,28 @@ func (s *streamSpec) count() int {
 // drop band at the codec's rate with a burst of 200 ms, so a stream at its
 // nominal rate is never policed but a flood is.
 func (s StreamPlan) WithMeter(id uint32) ([]of13.Flow, of13.Meter) {
+	gen := uint16(0)
+	if s.spec != nil {
+		gen = CookieGen(s.spec.Cookie)
+	} else if len(s.Flows) > 0 {
+		gen = CookieGen(s.Flows[0].Cookie)
+	}
+	return s.WithMeterGen(id, gen)
+}
+
+// WithMeterGen is WithMeter with the flows' cookie at generation gen (see
+// CookieGen): the store that installs a plan chooses its generation.
+func (s StreamPlan) WithMeterGen(id uint32, gen uint16) ([]of13.Flow, of13.Meter) {
 	var flows []of13.Flow
 	if s.spec != nil {
-		flows = s.spec.flows(id)
+		spec := *s.spec
+		spec.Cookie = WithGen(spec.Cookie, gen)
+		flows = spec.Flows(id)
 	} else {
 		flows = make([]of13.Flow, len(s.Flows))
 		for i, f := range s.Flows {
 			f.Instr.Meter = id
+			f.Cookie = WithGen(f.Cookie, gen)
 			flows[i] = f
 		}
 	}
@@ -284,4 +308,13 @@ func (s StreamPlan) WithMeter(id uint32) ([]of13.Flow, of13.Meter) {
 	m := of13.Meter{ID: id, Flags: of13.MeterKbps | of13.MeterBurst | of13.MeterStats,
 		Bands: []of13.MeterBand{{Type: of13.BandDrop, Rate: s.MeterKbps, BurstSize: burst}}}
 	return flows, m
+}
+
+// Rule returns the rule the stream's flows are built from; the zero Rule
+// for a plan not made by PlanDirs.
+func (s StreamPlan) Rule() Rule {
+	if s.spec == nil {
+		return Rule{}
+	}
+	return s.spec.Rule
 }

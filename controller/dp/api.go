@@ -49,19 +49,30 @@ func (m *Manager) Apply(ctx context.Context, dpid uint64, msgs []of13.Message) e
 	if r == nil {
 		return fmt.Errorf("dp %#x: %w", dpid, ErrUnknownDP)
 	}
-	return r.do(ctx, func(ctx context.Context) error {
+	// The DP's goroutine only sends: the barrier's answer comes to a
+	// callback on the session's reader, as learning's do (confirm.go), so
+	// a slow switch holds up the caller, never the DP.
+	done := make(chan error, 1)
+	var name string
+	err := r.do(ctx, func(ctx context.Context) error {
+		name = r.st.dp.Name
 		sw := r.st.sw
 		if sw == nil {
-			return fmt.Errorf("dp %s: %w", r.st.dp.Name, ErrNotConnected)
+			return ErrNotConnected
 		}
-		if err := sw.Send(ctx, msgs); err != nil {
-			return fmt.Errorf("dp %s: %w", r.st.dp.Name, err)
-		}
-		if err := sw.Barrier(ctx); err != nil {
-			return fmt.Errorf("dp %s: %w", r.st.dp.Name, err)
-		}
-		return nil
+		return sw.SendWithBarrier(ctx, msgs, func(err error) { done <- err })
 	})
+	if err == nil {
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil && name != "" {
+		return fmt.Errorf("dp %s: %w", name, err)
+	}
+	return err
 }
 
 // Flows reads from DP dpid's switch the flows whose cookie equals cookie
@@ -93,16 +104,15 @@ func (m *Manager) Flows(ctx context.Context, dpid uint64, cookie, mask uint64) (
 }
 
 // Program returns the program DP dpid is running and whether its switch is
-// connected. The program is shared and must not be modified.
-func (m *Manager) Program(ctx context.Context, dpid uint64) (*pipeline.Program, bool, error) {
+// connected and in sync. Both are read from what the DP's goroutine
+// publishes (view.go), without waiting for it, so a planner may ask per
+// call. The program is shared and must not be modified.
+func (m *Manager) Program(_ context.Context, dpid uint64) (*pipeline.Program, bool, error) {
 	r := m.runner(dpid)
 	if r == nil {
 		return nil, false, fmt.Errorf("dp %#x: %w", dpid, ErrUnknownDP)
 	}
-	var prog *pipeline.Program
-	var up bool
-	err := r.do(ctx, func(context.Context) error { prog, up = r.st.prog, r.st.sw != nil; return nil })
-	return prog, up, err
+	return r.views.prog.Load(), r.views.sw.Load() != nil, nil
 }
 
 // LocateMAC reports where a MAC address was learned.

@@ -38,12 +38,17 @@
 // flows on their own goroutines. Hosts heard on a stack port are learned
 // towards the DP whose host port learned them (the host index).
 //
-// A new configuration (SetConfig) is applied per DP: changed DPs recompile
-// and only owners whose flows differ are sent; switches stay connected.
-// ApplyOwner and Apply let other components (the QoS engine) install flows
-// under their own owner key and cookie through the same per-switch send
-// path; Locate reports where a MAC or IP address was learned; Program and
-// Placement give the voip table. Metrics read EachDP, EachView and EachHost
+// A new configuration (SetConfig, apply.go) is applied all or nothing: every
+// DP compiles first (a running one on its goroutine, which then holds), and
+// only if all succeed are the DPs swapped; changed DPs send only the owners
+// whose flows differ, and switches stay connected.
+// Apply and ApplyOwner let the per-call store (controller/dp/callstore)
+// install flows under their own cookie through the same per-switch send
+// path; Apply waits for the barrier off the DP's goroutine (through
+// SendWithBarrier), so a slow switch never holds its DP. Locate reports
+// where a MAC or IP address was learned; Program and Placement give the
+// voip table, read from what the DP goroutine publishes (view.go), without
+// a round trip. Metrics read EachDP, EachView and EachHost
 // at scrape time and count events through Options.Events; the package does
 // not import Prometheus.
 //
@@ -53,8 +58,9 @@
 // barrier.
 //
 // Concurrency: all state of one DP is owned by that DP's goroutine; public
-// methods send it a request and wait for the answer, so every exported
-// method is safe for concurrent use. The Manager's goroutines run between
+// methods send it a request and wait for the answer, or read snapshots it
+// publishes through atomic pointers (views, host locations), so every
+// exported method is safe for concurrent use. The Manager's goroutines run between
 // Run's start and the cancellation of its context; Run returns after all of
 // them have stopped. The package has no global state.
 package dp

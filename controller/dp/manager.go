@@ -3,7 +3,6 @@ package dp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 
@@ -67,85 +66,15 @@ func (m *Manager) Run(ctx context.Context) error {
 	return nil
 }
 
-// SetConfig applies a validated configuration: DPs that appeared start,
-// DPs that went away stop (their switches are closed), and DPs whose
-// configuration changed are reconfigured in place without disconnecting
-// their switches. It returns the errors of DPs that could not apply it.
-func (m *Manager) SetConfig(ctx context.Context, cfg *config.Config) error {
-	select {
-	case <-m.ready:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	m.cfgMu.Lock()
-	defer m.cfgMu.Unlock()
-
-	// All or nothing: every DP must compile before any is changed.
-	q := qosOf(cfg)
-	for _, d := range cfg.DPs {
-		if _, err := compileDP(d, nil, q); err != nil {
-			return err
-		}
-	}
-
-	m.mu.Lock()
-	m.cfg = cfg
-	m.stack.configure(cfg)
-	var started, stopped []*dpHandle
-	var changed []*dpHandle
-	var changedTo []*config.DP
-	want := map[uint64]bool{}
-	for _, d := range cfg.DPs {
-		want[d.ID] = true
-		h, ok := m.dps[d.ID]
-		if !ok {
-			h = m.startLocked(d, q)
-			started = append(started, h)
-			continue
-		}
-		// Every surviving DP recompiles; the owner cache turns that
-		// into flow-mods for changed owners only, so an unchanged DP
-		// sends nothing.
-		changed = append(changed, h)
-		changedTo = append(changedTo, d)
-	}
-	for id, h := range m.dps {
-		if !want[id] {
-			delete(m.dps, id)
-			stopped = append(stopped, h)
-		}
-	}
-	m.mu.Unlock()
-
-	for _, h := range stopped {
-		m.log.Info("dp removed from configuration", "dpid", fmt.Sprintf("%#x", h.r.id))
-		_ = h.r.do(ctx, func(context.Context) error {
-			if h.r.st.sw != nil {
-				_ = h.r.st.sw.Close()
-			}
-			return nil
-		})
-		h.cancel()
-		<-h.r.done
-		m.opts.Events.DPRemoved(h.r.id, h.r.cfg.Load().Name)
-	}
-	for _, h := range started {
-		m.log.Info("dp added", "dp", h.r.st.dp.Name, "dpid", fmt.Sprintf("%#x", h.r.id))
-	}
-	var errs []error
-	for i, h := range changed {
-		d := changedTo[i]
-		if err := h.r.do(ctx, func(ctx context.Context) error { return h.r.reconfigure(ctx, d, q) }); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // startLocked starts the goroutine of DP d. m.mu is held.
 func (m *Manager) startLocked(d *config.DP, q *config.QoS) *dpHandle {
 	m.opts.Events.DPAdded(d.ID, d.Name)
 	r := newRunner(m, d, q)
+	// The first program is published before the goroutine starts, so
+	// Program never sees a configured DP without one. Nothing else has r.
+	if _, err := r.compile(); err != nil {
+		m.log.Error("compile failed", "dp", d.Name, "err", err)
+	}
 	ctx, cancel := context.WithCancel(m.runCtx)
 	h := &dpHandle{r: r, cancel: cancel}
 	m.dps[d.ID] = h

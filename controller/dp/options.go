@@ -39,11 +39,11 @@ type Options struct {
 	SwitchUp func(ctx context.Context, dpid uint64)
 	// HostLocated, if set, is called when an IP address is located (or
 	// moves to another MAC), on the packet-in path: it must not block.
-	// The QoS engine places call legs that waited for the host at once.
+	// The per-call store places call legs that waited for the host at once.
 	HostLocated func(ip netip.Addr)
 	// FlowRemoved, if set, receives the switches' flow-removed reports
 	// (learned hosts ignore them: they expire on the controller's clock).
-	// The QoS engine acts on those of per-call flows.
+	// The per-call store acts on those of per-call flows.
 	FlowRemoved func(ctx context.Context, dpid uint64, fr *of13.FlowRemoved)
 	// Events receives event counts; nil discards them.
 	Events Events

@@ -14,25 +14,50 @@ import (
 // the flow cache.
 const extraPrefix = "ext:"
 
-// reconfigure makes d the DP's configuration. It recompiles and sends only
+// prepared is a DP's next program, compiled but not installed.
+type prepared struct {
+	prog    *pipeline.Program
+	learned *pipeline.Learned
+}
+
+// prepare compiles d under q with what the DP has learned, changing
+// nothing. A change of the table layout (voice on or off) relearns hosts
+// from scratch.
+func (r *runner) prepare(d *config.DP, q *config.QoS) (prepared, error) {
+	learned := r.st.learned
+	if (q == nil) != (r.st.qos == nil) {
+		learned = pipeline.NewLearned(compileOpts(q)...)
+	}
+	prog, err := compileDP(d, learned, q)
+	if err != nil {
+		return prepared{}, err
+	}
+	return prepared{prog: prog, learned: learned}, nil
+}
+
+// reconfigure makes d the DP's configuration, installing p (prepared from
+// d and q on this goroutine, with nothing learned since). It sends only
 // the owners whose flows changed, plus meter and group changes; the switch
 // stays connected and untouched flows keep their counters.
-func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS) error {
-	oldDP, oldProg, oldQoS, oldLearned := r.st.dp, r.st.prog, r.st.qos, r.st.learned
-	r.st.dp, r.st.qos = d, q
-	if (q == nil) != (oldQoS == nil) {
-		// The table layout changes: learned hosts are relearned, LAGs
-		// stay up.
-		r.st.learned = pipeline.NewLearned(compileOpts(q)...)
+func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS, p prepared) error {
+	oldDP, oldProg, oldLearned := r.st.dp, r.st.prog, r.st.learned
+	r.st.dp, r.st.qos, r.st.learned = d, q, p.learned
+	if p.learned != oldLearned {
+		// The table layout changed and hosts are relearned; LAGs stay up.
 		r.st.learned.CopyLACP(oldLearned)
 	}
-	r.st.learned.SetStack(r.m.stack.view(d.Name))
-	prog, err := r.compile()
-	if err != nil {
-		r.st.dp, r.st.prog, r.st.qos, r.st.learned = oldDP, oldProg, oldQoS, oldLearned
-		return err
-	}
-	if r.lacpConfigure(oldDP) {
+	prog := p.prog
+	r.st.prog = prog
+	r.views.prog.Store(prog)
+	// The stack's view and the LAGs' states are the fabric's and the DP's
+	// own, not the configuration's, and the fabric takes the new
+	// configuration only at the swap: a stacked DP, or one whose LAGs
+	// changed, compiles once more with them (prepare compiled the same
+	// configuration, so only they can differ).
+	sv := r.m.stack.view(d.Name)
+	r.st.learned.SetStack(sv)
+	if r.lacpConfigure(oldDP) || sv != nil {
+		var err error
 		if prog, err = r.compile(); err != nil {
 			return err
 		}

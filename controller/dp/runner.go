@@ -146,8 +146,10 @@ func (r *runner) run(ctx context.Context) {
 	defer stop()
 	lacpTick, stopLACP := r.m.opts.Clock.NewTicker(lacpTickInterval)
 	defer stopLACP()
-	if _, err := r.compile(); err != nil {
-		r.log.Error("compile failed", "err", err)
+	if r.st.prog == nil {
+		if _, err := r.compile(); err != nil {
+			r.log.Error("compile failed", "err", err)
+		}
 	}
 	r.l3Start(ctx)
 	for {

@@ -4,15 +4,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/voipsdn/voipsdn/ami"
-	"github.com/voipsdn/voipsdn/ami/tracker"
 )
 
-// TestAsteriskDefaultsAreTheAMIPackages: one ping_interval default (20 s,
-// as docs/ami.md states), defined in the ami package and used here, and
-// tracker bounds that default to the tracker's.
-func TestAsteriskDefaultsAreTheAMIPackages(t *testing.T) {
+// TestAsteriskDefaults: ping_interval defaults to 20 s (as docs/ami.md
+// states) and the tracker bounds to DefaultMaxCalls. That these equal the
+// ami packages' own defaults is checked in ami/tracker, which may import
+// this package (not the other way round).
+func TestAsteriskDefaults(t *testing.T) {
 	cfg := mustLoad(t, minimal+`
 voip:
   asterisk:
@@ -21,17 +19,13 @@ voip:
     pbx3: {host: 10.254.0.3, username: u, secret_env: X, max_calls: 50, max_legs: 60}
 `)
 	a := cfg.VoIP.Asterisk
-	if DefaultAMIPingInterval != ami.DefaultPingInterval || DefaultMaxCalls != tracker.DefaultMaxCalls {
-		t.Errorf("config's defaults %v/%d differ from the ami packages' %v/%d",
-			DefaultAMIPingInterval, DefaultMaxCalls, ami.DefaultPingInterval, tracker.DefaultMaxCalls)
-	}
-	if a[0].PingInterval != ami.DefaultPingInterval || ami.DefaultPingInterval != 20*time.Second {
-		t.Errorf("ping_interval default %v, ami's %v; docs say 20 s", a[0].PingInterval, ami.DefaultPingInterval)
+	if a[0].PingInterval != DefaultAMIPingInterval || DefaultAMIPingInterval != 20*time.Second {
+		t.Errorf("ping_interval default %v, config's %v; docs say 20 s", a[0].PingInterval, DefaultAMIPingInterval)
 	}
 	if a[1].PingInterval != 5*time.Second {
 		t.Errorf("ping_interval: 5 gave %v", a[1].PingInterval)
 	}
-	if a[0].MaxCalls != tracker.DefaultMaxCalls || a[0].MaxLegs != 4*tracker.DefaultMaxCalls {
+	if a[0].MaxCalls != DefaultMaxCalls || a[0].MaxLegs != 4*DefaultMaxCalls {
 		t.Errorf("defaults max_calls %d max_legs %d", a[0].MaxCalls, a[0].MaxLegs)
 	}
 	if a[1].MaxCalls != 50 || a[1].MaxLegs != 200 || a[2].MaxCalls != 50 || a[2].MaxLegs != 60 {

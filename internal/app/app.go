@@ -168,7 +168,7 @@ func New(opts Options) (*App, error) {
 	return a, nil
 }
 
-// Manager is the DP manager: the hook for the QoS engine (ApplyOwner,
+// Manager is the DP manager: the hook for the per-call store (ApplyOwner,
 // Apply, Flows, LocateIP, Program) and for metrics (EachDP).
 func (a *App) Manager() *dp.Manager { return a.mgr }
 

@@ -11,8 +11,11 @@
 // watched file changes (Options.Watch) and, while no valid configuration has
 // been loaded yet, whenever the file changes: a controller started with a
 // broken file keeps running, reports the errors, and recovers once the file
-// is fixed. A configuration using features voipsdn does not program yet is
-// refused and the running one stays.
+// is fixed. Applying a configuration is all or nothing (reload.go): features
+// voipsdn does not program yet, the voice service (built, not started) and
+// every DP's program are checked and built first, then swapped in; any
+// failure refuses the whole configuration, the running one stays, and the
+// error says why.
 //
 // Concurrency: Run owns every goroutine it starts and returns after they
 // have stopped. Reload and the accessors are safe for concurrent use.

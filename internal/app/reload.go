@@ -70,7 +70,10 @@ func (a *App) reload(ctx context.Context) error {
 }
 
 // apply installs a validated configuration; it is the Reloader's ApplyFunc.
-// Features voipsdn does not program yet refuse the whole configuration.
+// It is all or nothing: everything is checked and built first (features
+// voipsdn does not program yet, the voice service, every DP's program),
+// then swapped in. Any failure leaves the running state as it was, and the
+// returned error, which the Reloader records and logs, says why.
 func (a *App) apply(ctx context.Context, _, cfg *config.Config, changes *config.ChangeSet) error {
 	if us := cfg.Unsupported(); len(us) > 0 {
 		errs := make([]error, len(us))
@@ -79,11 +82,16 @@ func (a *App) apply(ctx context.Context, _, cfg *config.Config, changes *config.
 		}
 		return errors.Join(errs...)
 	}
+	commitVoice, err := a.prepareVoice(cfg, changes)
+	if err != nil {
+		return fmt.Errorf("voice service cannot start: %w", err)
+	}
+	// SetConfig is itself all or nothing across the DPs.
 	if err := a.mgr.SetConfig(ctx, cfg); err != nil {
 		return err
 	}
 	warnSecretFiles(a.log, cfg)
-	a.applyVoice(ctx, cfg, changes)
+	commitVoice(ctx)
 	return nil
 }
 

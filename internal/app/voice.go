@@ -22,30 +22,39 @@ type voiceState struct {
 	vm  *voicemetrics.VoiceMetrics
 }
 
-// applyVoice starts the voice service for cfg, or gives a running one the
-// new QoS policy. A voice section that cannot start (an unreadable AMI
-// secret, say) is logged and the controller runs without voice.
-func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *config.ChangeSet) {
+// prepareVoice builds what cfg's voice section needs without touching the
+// running service, and returns the step that puts it in force. When voice
+// starts with this configuration the service is built here (not started):
+// if it cannot be (an unreadable AMI secret, say), the error rejects the
+// whole configuration and the running one stays. The returned commit
+// starts the service, or gives a running one the new QoS policy; it cannot
+// fail but for shutdown. Reloads are serialised, so nothing changes the
+// service between the two steps.
+func (a *App) prepareVoice(cfg *config.Config, changes *config.ChangeSet) (commit func(context.Context), err error) {
 	v := &a.voice
 	v.mu.Lock()
-	defer v.mu.Unlock()
+	running := v.svc
+	v.mu.Unlock()
 	if cfg.VoIP == nil || len(cfg.VoIP.Asterisk) == 0 {
-		if v.svc != nil {
-			a.log.Warn("voip.asterisk removed from the configuration; the voice service stops at the next restart")
-		}
-		return
-	}
-	if v.svc != nil {
-		if changes != nil && changes.VoIP.QoSChanged {
-			if err := v.svc.SetPolicy(ctx, &cfg.VoIP.QoS); err != nil {
-				a.log.Error("applying the new QoS policy failed", "err", err)
+		return func(context.Context) {
+			if running != nil {
+				a.log.Warn("voip.asterisk removed from the configuration; the voice service stops at the next restart")
 			}
-		}
-		if changes != nil && !changes.VoIP.Asterisk.Empty() {
-			a.log.Warn("voip.asterisk servers changed; the change takes effect at the next restart")
-		}
-		return
+		}, nil
 	}
+	if running != nil {
+		return func(ctx context.Context) {
+			if changes != nil && changes.VoIP.QoSChanged {
+				if err := running.SetPolicy(ctx, &cfg.VoIP.QoS); err != nil {
+					a.log.Error("applying the new QoS policy failed", "err", err)
+				}
+			}
+			if changes != nil && !changes.VoIP.Asterisk.Empty() {
+				a.log.Warn("voip.asterisk servers changed; the change takes effect at the next restart")
+			}
+		}, nil
+	}
+	v.mu.Lock()
 	if v.vm == nil {
 		names := make([]string, len(cfg.VoIP.Asterisk))
 		for i, s := range cfg.VoIP.Asterisk {
@@ -61,34 +70,38 @@ func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *confi
 		}
 		v.vm = vm
 	}
+	vm := v.vm
+	v.mu.Unlock()
 	// One source per interface of each PBX (AMI, ARI) and the FastAGI
 	// server; admission control (#21) will pass its hook here. The AMI
 	// gateway shares each AMI source's session.
-	sopts := voice.SourceOptions{Logger: a.log, Metrics: v.vm}
+	sopts := voice.SourceOptions{Logger: a.log, Metrics: vm}
 	gw := a.newGateway(cfg.VoIP.Gateway)
 	if gw != nil {
 		sopts.AMIOptions = append(sopts.AMIOptions, ami.WithClientHook(func(c *ami.Client) { gw.AddUpstream(c) }))
 	}
 	sources, err := voice.NewSources(cfg.VoIP, sopts)
 	if err != nil {
-		a.log.Error("voice service not started; running without per-call QoS", "err", err)
-		return
+		return nil, err
 	}
 	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Sources: sources,
-		Metrics: v.vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event})
+		Metrics: vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event})
 	if err != nil {
-		a.log.Error("voice service not started; running without per-call QoS", "err", err)
-		return
+		return nil, err
 	}
-	v.svc = svc
-	if gw != nil {
-		a.runGateway(gw, cfg.VoIP.Gateway)
-	}
-	a.wg.Go(func() {
-		if err := svc.Run(a.runCtx); err != nil {
-			a.log.Error("voice service stopped", "err", err)
+	return func(context.Context) {
+		v.mu.Lock()
+		v.svc = svc
+		v.mu.Unlock()
+		if gw != nil {
+			a.runGateway(gw, cfg.VoIP.Gateway)
 		}
-	})
+		a.wg.Go(func() {
+			if err := svc.Run(a.runCtx); err != nil {
+				a.log.Error("voice service stopped", "err", err)
+			}
+		})
+	}, nil
 }
 
 // switchUp tells the voice service that a switch is in sync.

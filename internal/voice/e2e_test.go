@@ -263,7 +263,7 @@ func (r recordingSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) 
 		r.rec.mu.Lock()
 		for _, f := range b.Flows {
 			if f.Command == of13.FlowAdd {
-				r.rec.cookies[f.Cookie] = true
+				r.rec.cookies[qos.CallKey(f.Cookie)] = true
 			}
 		}
 		r.rec.mu.Unlock()

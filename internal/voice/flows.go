@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/voipsdn/voipsdn/controller/dp/callstore"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
@@ -13,7 +14,7 @@ import (
 // Flows is what the service asks of the owner of the per-call flows: the
 // merged call stream in (MediaKnown, LegEnded, CallEnded), the switch's
 // side in (Scan, Sweep, Kick, Located, FlowRemoved), the policy
-// (SetPolicy), and Run, which owns its goroutines. *qos.Engine is one.
+// (SetPolicy), and Run, which owns its goroutines. *callstore.Store is one.
 //
 // The enqueueing methods return an error only when ctx ended; the service
 // calls them in the order it decided things, and the implementation acts
@@ -33,4 +34,4 @@ type Flows interface {
 	FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) error
 }
 
-var _ Flows = (*qos.Engine)(nil)
+var _ Flows = (*callstore.Store)(nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/call"
+	"github.com/voipsdn/voipsdn/controller/dp/callstore"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
 	"github.com/voipsdn/voipsdn/openflow/of13"
@@ -22,7 +23,7 @@ type Options struct {
 	VoIP *config.VoIP
 	// Switches is the flows' view of the datapaths, for the default Flows.
 	Switches qos.Switches
-	// Flows owns the per-call flows; nil for a qos.Engine over Switches.
+	// Flows owns the per-call flows; nil for a callstore.Store over Switches.
 	Flows Flows
 	// Sources are the call sources; nil for those NewSources builds from
 	// VoIP (with AMIOptions and Admit).
@@ -116,7 +117,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s.flows = opts.Flows
 	if s.flows == nil {
-		s.flows = qos.NewEngine(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
+		s.flows = callstore.New(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
 	}
 	return s, nil
 }

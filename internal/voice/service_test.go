@@ -80,7 +80,7 @@ func (m *memSwitch) holds(server, call string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, f := range m.flows {
-		if f.Cookie == qos.CallCookie(server, call) {
+		if qos.CallKey(f.Cookie) == qos.CallCookie(server, call) {
 			return true
 		}
 	}

@@ -1,4 +1,4 @@
-package qos
+package callstore
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // Records keeps every log record, with the attributes of its logger.
@@ -60,7 +61,7 @@ func (r *Records) find(msg string) []map[string]any {
 func TestEngineLogsEachStepOfACall(t *testing.T) {
 	recs := &Records{}
 	sw := newFakeSwitches(labLocator())
-	e := NewEngine(testPolicy(config.PinholeMark), sw, &countingObserver{fallbacks: map[Reason]int{}}, slog.New(recs.handler()))
+	e := New(testPolicy(config.PinholeMark), sw, &countingObserver{fallbacks: map[qos.Reason]int{}}, slog.New(recs.handler()))
 	e.Retries, e.RetryDelay = 1, 10*time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -70,7 +71,7 @@ func TestEngineLogsEachStepOfACall(t *testing.T) {
 	leg := twoLegs("c1")[0]
 	leg.Codec = "g729"
 	e.MediaKnown(ctx, leg, time.Now()) //nolint:errcheck
-	lost := Leg{Server: "pbx1", Call: "c1", ID: "c1.z", Codec: "ulaw",
+	lost := qos.Leg{Server: "pbx1", Call: "c1", ID: "c1.z", Codec: "ulaw",
 		Local: netip.MustParseAddrPort("198.51.100.1:4000"), Remote: netip.MustParseAddrPort("192.0.2.9:4000")}
 	e.MediaKnown(ctx, lost, time.Now()) //nolint:errcheck
 	time.Sleep(100 * time.Millisecond)
@@ -102,7 +103,7 @@ func TestEngineLogsEachStepOfACall(t *testing.T) {
 	if ms := recs.find("call flows removed"); len(ms) != 2 || !ids(ms[0]) || ms[0]["leg"] != "c1.a" {
 		t.Errorf("removed: %v", ms)
 	}
-	if ms := recs.find("call leg best effort"); len(ms) != 1 || !ids(ms[0]) || ms[0]["leg"] != "c1.z" || ms[0]["reason"] != string(ReasonLocationUnknown) {
+	if ms := recs.find("call leg best effort"); len(ms) != 1 || !ids(ms[0]) || ms[0]["leg"] != "c1.z" || ms[0]["reason"] != string(qos.ReasonLocationUnknown) {
 		t.Errorf("best effort: %v", ms)
 	}
 	// Nothing per packet, and nothing else at info level for one call

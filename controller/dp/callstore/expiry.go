@@ -1,9 +1,10 @@
-package qos
+package callstore
 
 import (
 	"context"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // Per-call flows carry an idle timeout, so that nothing outlives a call
@@ -24,16 +25,16 @@ import (
 // forgot those flows when it deleted them.
 
 // FlowRemoved handles a switch's report that a flow was removed.
-func (e *Engine) FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) error {
-	if !IsCallCookie(fr.Cookie) || (fr.Reason != of13.RemovedIdleTimeout && fr.Reason != of13.RemovedHardTimeout) {
+func (e *Store) FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) error {
+	if !qos.IsCallCookie(fr.Cookie) || (fr.Reason != of13.RemovedIdleTimeout && fr.Reason != of13.RemovedHardTimeout) {
 		return nil
 	}
 	f := fr.Flow
 	return e.do(ctx, func(ctx context.Context) { e.flowExpired(ctx, dpid, &f) })
 }
 
-func (e *Engine) flowExpired(ctx context.Context, dpid uint64, gone *of13.Flow) {
-	c := e.calls[gone.Cookie]
+func (e *Store) flowExpired(ctx context.Context, dpid uint64, gone *of13.Flow) {
+	c := e.calls[qos.CallKey(gone.Cookie)]
 	if c == nil {
 		return
 	}
@@ -51,7 +52,7 @@ func (e *Engine) flowExpired(ctx context.Context, dpid uint64, gone *of13.Flow) 
 				server, call, leg := c.server, c.id, legs[i].id
 				e.log.Info("call flow idled out; installing it again", "server", server, "call", call, "leg", leg,
 					"dp", dpName(dpid), "meter", st.meter)
-				e.apply(ctx, dpid, Batch{Flows: []of13.FlowMod{of13.AddFlow(f)}}, func(err error) {
+				e.apply(ctx, dpid, qos.Batch{Flows: []of13.FlowMod{of13.AddFlow(f)}}, func(err error) {
 					if err != nil {
 						e.log.Warn("reinstalling an idled-out call flow failed", "server", server, "call", call, "leg", leg,
 							"dp", dpName(dpid), "err", err)

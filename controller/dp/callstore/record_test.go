@@ -1,9 +1,11 @@
-package qos
+package callstore
 
 import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 func legIDs(c *call) []string {
@@ -17,7 +19,7 @@ func legIDs(c *call) []string {
 // A call keeps two legs inline and moves to a slice at the third, as a
 // transfer or a conference brings; dropping legs works in both forms.
 func TestCallRecordLegs(t *testing.T) {
-	c := &call{id: "c", cookie: CallCookie("pbx", "c")}
+	c := &call{id: "c", cookie: qos.CallCookie("pbx", "c")}
 	for _, id := range []string{"a", "b"} {
 		c.addLeg(legRecord{id: id})
 	}
@@ -49,24 +51,24 @@ func TestCallRecordLegs(t *testing.T) {
 func TestLegRecordStreams(t *testing.T) {
 	local, remote := netip.MustParseAddrPort("10.254.0.1:10000"), netip.MustParseAddrPort("10.254.0.201:20000")
 	l := legRecord{id: "a", local: local, remote: remote}
-	if !l.add(stream{dpid: 1, meter: MeterIDBase, rule: flowRule{fromLocal: false}}) ||
-		!l.add(stream{dpid: 1, meter: MeterIDBase + 1, rule: flowRule{fromLocal: true}}) {
+	if !l.add(stream{dpid: 1, meter: qos.MeterIDBase, rule: qos.Rule{FromLocal: false}}) ||
+		!l.add(stream{dpid: 1, meter: qos.MeterIDBase + 1, rule: qos.Rule{FromLocal: true}}) {
 		t.Fatal("two streams should fit")
 	}
-	if l.add(stream{dpid: 1, meter: MeterIDBase + 2}) {
+	if l.add(stream{dpid: 1, meter: qos.MeterIDBase + 2}) {
 		t.Fatal("a third stream was accepted")
 	}
 	used := l.used()
-	if up := l.spec(7, &used[0]); up.src != remote || up.dst != local || up.cookie != 7 {
-		t.Errorf("first stream %v -> %v, want phone to PBX", up.src, up.dst)
+	if up := l.spec(7, &used[0]); up.Src != remote || up.Dst != local || up.Cookie != 7 {
+		t.Errorf("first stream %v -> %v, want phone to PBX", up.Src, up.Dst)
 	}
-	if down := l.spec(7, &used[1]); down.src != local || down.dst != remote {
-		t.Errorf("second stream %v -> %v, want PBX to phone", down.src, down.dst)
+	if down := l.spec(7, &used[1]); down.Src != local || down.Dst != remote {
+		t.Errorf("second stream %v -> %v, want PBX to phone", down.Src, down.Dst)
 	}
-	if n := l.remove(7, 1, MeterIDBase); n != 2 || len(l.used()) != 1 || l.used()[0].meter != MeterIDBase+1 {
+	if n := l.remove(7, 1, qos.MeterIDBase); n != 2 || len(l.used()) != 1 || l.used()[0].meter != qos.MeterIDBase+1 {
 		t.Fatalf("remove: %d flows, left %+v", n, l.used())
 	}
-	if n := l.remove(7, 2, MeterIDBase+1); n != 0 {
+	if n := l.remove(7, 2, qos.MeterIDBase+1); n != 0 {
 		t.Fatalf("removed a stream of another datapath: %d flows", n)
 	}
 }
@@ -76,27 +78,27 @@ func TestLegRecordStreams(t *testing.T) {
 // used.
 func TestMeterIDs(t *testing.T) {
 	m := newMeterIDs()
-	m.take(MeterIDBase + 1)
+	m.take(qos.MeterIDBase + 1)
 	m.take(7) // not ours: ignored
 	a, _ := m.alloc()
 	b, _ := m.alloc()
-	if a != MeterIDBase || b != MeterIDBase+2 {
-		t.Fatalf("allocated %#x, %#x; want %#x, %#x", a, b, MeterIDBase, MeterIDBase+2)
+	if a != qos.MeterIDBase || b != qos.MeterIDBase+2 {
+		t.Fatalf("allocated %#x, %#x; want %#x, %#x", a, b, qos.MeterIDBase, qos.MeterIDBase+2)
 	}
 	m.free(a)
-	if c, _ := m.alloc(); c != MeterIDBase+3 {
+	if c, _ := m.alloc(); c != qos.MeterIDBase+3 {
 		t.Fatalf("a freed id came back at once: %#x", c)
 	}
-	for m.n < MeterIDCount {
+	for m.n < qos.MeterIDCount {
 		if _, ok := m.alloc(); !ok {
-			t.Fatalf("ran out with %d of %d in use", m.n, MeterIDCount)
+			t.Fatalf("ran out with %d of %d in use", m.n, qos.MeterIDCount)
 		}
 	}
 	if id, ok := m.alloc(); ok {
 		t.Fatalf("allocated %#x from a full range", id)
 	}
-	m.free(MeterIDBase + 5)
-	if id, ok := m.alloc(); !ok || id != MeterIDBase+5 {
+	m.free(qos.MeterIDBase + 5)
+	if id, ok := m.alloc(); !ok || id != qos.MeterIDBase+5 {
 		t.Fatalf("after one free: %#x %v", id, ok)
 	}
 }

@@ -1,12 +1,14 @@
-package qos
+package callstore
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"net/netip"
 	"slices"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // After a controller restart the switches still hold the flows and meters
@@ -21,7 +23,7 @@ import (
 // Scan reads a datapath's per-call flows, if the engine has not done so
 // since it started, and then plans the waiting legs again. The service
 // calls it when a switch connects.
-func (e *Engine) Scan(ctx context.Context, dpid uint64) error {
+func (e *Store) Scan(ctx context.Context, dpid uint64) error {
 	return e.do(ctx, func(ctx context.Context) {
 		if _, started := e.scans[dpid]; !started {
 			e.startScan(ctx, dpid)
@@ -31,7 +33,7 @@ func (e *Engine) Scan(ctx context.Context, dpid uint64) error {
 
 // scanned reports whether dpid's flows have been read, starting the read
 // if it has not been.
-func (e *Engine) scanned(ctx context.Context, dpid uint64) bool {
+func (e *Store) scanned(ctx context.Context, dpid uint64) bool {
 	done, started := e.scans[dpid]
 	if !started {
 		e.startScan(ctx, dpid)
@@ -42,7 +44,7 @@ func (e *Engine) scanned(ctx context.Context, dpid uint64) bool {
 // startScan reads dpid's per-call flows on a goroutine of the engine's,
 // so a slow switch does not hold the engine up, and absorbs them on the
 // engine goroutine.
-func (e *Engine) startScan(ctx context.Context, dpid uint64) {
+func (e *Store) startScan(ctx context.Context, dpid uint64) {
 	e.scans[dpid] = false
 	e.scanning++
 	e.inflight.Add(1) // not idle until the flows are absorbed
@@ -70,9 +72,9 @@ func (e *Engine) startScan(ctx context.Context, dpid uint64) {
 	}()
 }
 
-// absorb adopts the flows found on dpid that the engine does not know,
-// and marks dpid as read.
-func (e *Engine) absorb(dpid uint64, flows []of13.Flow) {
+// absorb adopts the flows found on dpid that the store does not know and
+// an earlier run installed, and marks dpid as read.
+func (e *Store) absorb(dpid uint64, flows []of13.Flow) {
 	known := make(map[of13.FlowKey]bool)
 	for _, c := range e.calls {
 		for st := range c.streams(onDP(dpid)) {
@@ -83,7 +85,9 @@ func (e *Engine) absorb(dpid uint64, flows []of13.Flow) {
 	}
 	n := 0
 	for i := range flows {
-		if !known[flows[i].Key()] {
+		// A flow of this run's generation that the store does not know
+		// is one it has deleted (or is deleting) since: never adopt it.
+		if !known[flows[i].Key()] && qos.CookieGen(flows[i].Cookie) != e.Generation {
 			e.adopt(dpid, flows[i])
 			n++
 		}
@@ -99,7 +103,7 @@ func (e *Engine) absorb(dpid uint64, flows []of13.Flow) {
 // exactly those of the leg's direction (from its Local end if fromLocal):
 // same 5-tuples, and the flows the adopted rule rebuilds are the ones the
 // switch holds, so that a later delete or replay addresses them exactly.
-func (e *Engine) claimAdopted(c *call, leg Leg, fromLocal bool) (stream, bool) {
+func (e *Store) claimAdopted(c *call, leg qos.Leg, fromLocal bool) (stream, bool) {
 	if c.adopted == nil {
 		return stream{}, false
 	}
@@ -108,14 +112,15 @@ func (e *Engine) claimAdopted(c *call, leg Leg, fromLocal bool) (stream, bool) {
 		src, dst = dst, src
 	}
 	for i, a := range c.adopted.list {
-		j := slices.IndexFunc(a.flows, func(f of13.Flow) bool { return carries(&f, src, dst) })
+		j := slices.IndexFunc(a.flows, func(f of13.Flow) bool { return qos.Carries(&f, src, dst) })
 		if j < 0 {
 			continue
 		}
-		rule := ruleOf(&a.flows[j])
-		rule.fromLocal = fromLocal
-		spec := streamSpec{src: src, dst: dst, cookie: c.cookie, rule: rule}
-		if !sameFlows(spec.flows(a.meter), a.flows) {
+		rule := qos.RuleOf(&a.flows[j])
+		rule.FromLocal = fromLocal
+		gen := qos.CookieGen(a.flows[j].Cookie)
+		spec := qos.Stream{Src: src, Dst: dst, Cookie: qos.WithGen(c.cookie, gen), Rule: rule}
+		if !sameFlows(spec.Flows(a.meter), a.flows) {
 			continue
 		}
 		c.adopted.list = slices.Delete(c.adopted.list, i, i+1)
@@ -124,41 +129,9 @@ func (e *Engine) claimAdopted(c *call, leg Leg, fromLocal bool) (stream, bool) {
 		}
 		kbps := uint32(math.Ceil(e.policy.MeterKbps(leg.Codec)))
 		e.logStream("call flows adopted", leg, a.dpid, rule, a.meter, kbps)
-		return stream{dpid: a.dpid, meter: a.meter, kbps: kbps, rule: rule}, true
+		return stream{dpid: a.dpid, meter: a.meter, kbps: rate16(kbps), rule: rule, gen: gen}, true
 	}
 	return stream{}, false
-}
-
-// carries reports whether f matches the UDP stream src -> dst.
-func carries(f *of13.Flow, src, dst netip.AddrPort) bool {
-	fam := ethIPv4
-	if !src.Addr().Is4() {
-		fam = ethIPv6
-	}
-	get := func(fl of13.Field) (of13.MatchField, bool) { return f.Match.Get(fl) }
-	s, ok1 := get(addrField(fam, false))
-	d, ok2 := get(addrField(fam, true))
-	sp, ok3 := get(of13.FieldUDPSrc)
-	dp, ok4 := get(of13.FieldUDPDst)
-	return ok1 && ok2 && ok3 && ok4 && s.Addr() == src.Addr() && d.Addr() == dst.Addr() &&
-		uint16(sp.Uint()) == src.Port() && uint16(dp.Uint()) == dst.Port()
-}
-
-// ruleOf reads back the rule a per-call flow was built from.
-func ruleOf(f *of13.Flow) flowRule {
-	r := flowRule{table: f.Table, next: f.Instr.GotoTable, idle: f.IdleTimeout}
-	if p, ok := f.Match.Get(of13.FieldInPort); ok {
-		r.sender, r.inPort = true, uint32(p.Uint())
-	}
-	for _, a := range f.Instr.Apply {
-		switch {
-		case a.Type == of13.ActionSetField && a.Set.Field == of13.FieldIPDSCP:
-			r.dscp = uint8(a.Set.Uint())
-		case a.Type == of13.ActionSetQueue:
-			r.hasQueue, r.queue = true, a.Arg
-		}
-	}
-	return r
 }
 
 // sameFlows reports whether want and have hold the same flows, in any
@@ -182,9 +155,9 @@ func sameFlows(want, have []of13.Flow) bool {
 // that legs waiting for it are planned at once rather than at their next
 // retry. It never blocks: the caller is the packet-in path, and if the
 // engine's queue is full the retry timer still finds the host.
-func (e *Engine) Located(ip netip.Addr) {
+func (e *Store) Located(ip netip.Addr) {
 	f := func(ctx context.Context) {
-		e.kickIf(ctx, func(l Leg) bool { return l.Remote.Addr() == ip || l.Local.Addr() == ip })
+		e.kickIf(ctx, func(l qos.Leg) bool { return l.Remote.Addr() == ip || l.Local.Addr() == ip })
 	}
 	select {
 	case e.reqs <- f:
@@ -193,10 +166,10 @@ func (e *Engine) Located(ip netip.Addr) {
 }
 
 // kick plans every waiting leg again.
-func (e *Engine) kick(ctx context.Context) { e.kickIf(ctx, nil) }
+func (e *Store) kick(ctx context.Context) { e.kickIf(ctx, nil) }
 
 // kickIf plans the waiting legs that want accepts (nil: all) again.
-func (e *Engine) kickIf(ctx context.Context, want func(Leg) bool) {
+func (e *Store) kickIf(ctx context.Context, want func(qos.Leg) bool) {
 	var legs []*pendingLeg
 	for _, ls := range e.retries {
 		for _, p := range ls {
@@ -205,9 +178,75 @@ func (e *Engine) kickIf(ctx context.Context, want func(Leg) bool) {
 			}
 		}
 	}
+	// In the order they started waiting: first come, first served for
+	// the max_calls places, whatever the map's order.
+	slices.SortFunc(legs, func(a, b *pendingLeg) int { return cmp.Compare(a.seq, b.seq) })
 	for _, p := range legs {
-		if e.retries[CallCookie(p.leg.Server, p.leg.Call)][p.leg.ID] == p {
+		if e.retries[qos.CallCookie(p.leg.Server, p.leg.Call)][p.leg.ID] == p {
 			e.mediaKnown(ctx, p.leg, p.known)
 		}
+	}
+}
+
+// adopt records a live call's flow found on a switch, so that the call's
+// hang-up removes it.
+func (e *Store) adopt(dpid uint64, f of13.Flow) {
+	key := qos.CallKey(f.Cookie)
+	c := e.calls[key]
+	if c == nil {
+		c = &call{cookie: key}
+		e.calls[key] = c
+	}
+	if c.adopted == nil {
+		c.adopted = &adoptedStreams{}
+	}
+	a := c.adopted
+	i := slices.IndexFunc(a.list, func(a installed) bool { return a.dpid == dpid && a.meter == f.Instr.Meter })
+	if i < 0 {
+		// The codec of an adopted stream is unknown until the tracker
+		// reports the leg again; until then a replay uses the default rate.
+		kbps := uint32(math.Ceil(e.policy.MeterKbps("")))
+		a.list = append(a.list, installed{dpid: dpid, meter: f.Instr.Meter, kbps: kbps})
+		i = len(a.list) - 1
+		e.meterIDs(dpid).take(f.Instr.Meter)
+	}
+	a.list[i].flows = append(a.list[i].flows, f)
+	e.nflows++
+}
+
+// supersedeAdopted drops adopted flows that a fresh install has replaced
+// (same key, so the switch already holds the new version) and deletes the
+// adopted meters nothing uses any more.
+func (e *Store) supersedeAdopted(ctx context.Context, c *call, l *legRecord) {
+	if c.adopted == nil {
+		return
+	}
+	fresh := make(map[of13.FlowKey]uint64)
+	for st := range c.legStreams(l) {
+		for _, f := range st.flows {
+			fresh[f.Key()] = st.dpid
+		}
+	}
+	c.adopted.list = slices.DeleteFunc(c.adopted.list, func(a installed) bool {
+		kept := a.flows[:0]
+		for _, f := range a.flows {
+			if dpid, ok := fresh[f.Key()]; !ok || dpid != a.dpid {
+				kept = append(kept, f)
+			}
+		}
+		e.nflows -= len(a.flows) - len(kept)
+		if len(kept) > 0 {
+			a.flows = kept
+			return false
+		}
+		if qos.IsCallMeter(a.meter) {
+			del := qos.Batch{MeterDeletes: []of13.MeterMod{{Command: of13.ModDelete, Meter: of13.Meter{ID: a.meter}}}}
+			e.apply(ctx, a.dpid, del, nil)
+			e.meterIDs(a.dpid).free(a.meter)
+		}
+		return true
+	})
+	if len(c.adopted.list) == 0 {
+		c.adopted = nil
 	}
 }

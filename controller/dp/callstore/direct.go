@@ -1,12 +1,12 @@
-package qos
+package callstore
 
 import (
 	"context"
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // When a server may move a bridged call's media phone to phone (pjsip
@@ -23,7 +23,7 @@ import (
 
 // prepareDirect installs the phone-to-phone streams of a call whose two
 // legs both have anchored media, unless they are there already.
-func (e *Engine) prepareDirect(ctx context.Context, c *call) {
+func (e *Store) prepareDirect(ctx context.Context, c *call) {
 	legs := c.legs()
 	if len(legs) != 2 {
 		return // a transfer, a queue, a conference: no single peer
@@ -37,28 +37,28 @@ func (e *Engine) prepareDirect(ctx context.Context, c *call) {
 		if c.holdsStream(from.remote, to.remote) {
 			continue
 		}
-		peer := Leg{Server: c.server, Call: c.id, ID: from.id, Local: to.remote, Remote: from.remote, Codec: from.codec, Direct: true}
-		dirs, _ := planDirs(e.policy, peer, e.sw, e.sw.Placement, false)
+		peer := qos.Leg{Server: c.server, Call: c.id, ID: from.id, Local: to.remote, Remote: from.remote, Codec: from.codec, Direct: true}
+		dirs, _ := qos.PlanDirs(e.policy, peer, e.sw, e.sw.Placement, false)
 		d := dirs[0]
 		// Only where the phone's port is pinned: the standing flows do
 		// not cover these ports, and a guess must not open a path.
-		if d.reason != "" || !d.sp.Sender || e.scanning > 0 || !e.scans[d.sp.Location.DPID] {
+		if d.Reason != "" || !d.Plan.Sender || e.scanning > 0 || !e.scans[d.Plan.Location.DPID] {
 			continue
 		}
-		e.installPeerStream(ctx, c, peer, d.sp)
+		e.installPeerStream(ctx, c, peer, d.Plan)
 	}
 }
 
 // installPeerStream installs one phone-to-phone stream as an adopted
 // stream of the call and arms its removal after DirectGrace.
-func (e *Engine) installPeerStream(ctx context.Context, c *call, peer Leg, sp StreamPlan) {
+func (e *Store) installPeerStream(ctx context.Context, c *call, peer qos.Leg, sp qos.StreamPlan) {
 	dpid, cookie := sp.Location.DPID, c.cookie
 	id, ok := e.meterIDs(dpid).alloc()
 	if !ok {
 		return
 	}
-	flows, meter := sp.WithMeter(id)
-	b := Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
+	flows, meter := sp.WithMeterGen(id, e.Generation)
+	b := qos.Batch{MeterAdds: []of13.MeterMod{{Command: of13.ModAdd, Meter: meter}}}
 	for _, f := range flows {
 		b.Flows = append(b.Flows, of13.AddFlow(f))
 	}
@@ -74,16 +74,16 @@ func (e *Engine) installPeerStream(ctx context.Context, c *call, peer Leg, sp St
 			e.dropPeerStream(ctx, cookie, dpid, id, key)
 			return
 		}
-		e.logStream("call direct-media flows ready", peer, dpid, sp.spec.rule, id, sp.MeterKbps)
+		e.logStream("call direct-media flows ready", peer, dpid, sp.Rule(), id, sp.MeterKbps)
 	})
-	time.AfterFunc(e.DirectGrace, func() {
+	e.Clock.AfterFunc(e.DirectGrace, func() {
 		e.do(ctx, func(ctx context.Context) { e.dropPeerStream(ctx, cookie, dpid, id, key) }) //nolint:errcheck // ctx ended
 	})
 }
 
 // dropPeerStream removes a phone-to-phone stream that no leg claimed, if
 // it is still among the call's adopted streams.
-func (e *Engine) dropPeerStream(ctx context.Context, cookie, dpid uint64, meter uint32, key of13.FlowKey) {
+func (e *Store) dropPeerStream(ctx context.Context, cookie, dpid uint64, meter uint32, key of13.FlowKey) {
 	c := e.calls[cookie]
 	if c == nil || c.adopted == nil {
 		return
@@ -113,7 +113,7 @@ func (c *call) holdsStream(src, dst netip.AddrPort) bool {
 	}
 	for _, a := range c.adopted.list {
 		for i := range a.flows {
-			if carries(&a.flows[i], src, dst) {
+			if qos.Carries(&a.flows[i], src, dst) {
 				return true
 			}
 		}

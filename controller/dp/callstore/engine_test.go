@@ -1,4 +1,4 @@
-package qos
+package callstore
 
 import (
 	"context"
@@ -8,11 +8,13 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // fakeSwitches holds flows and meters per datapath the way a switch
@@ -42,17 +44,17 @@ func newFakeSwitches(loc fakeLocator) *fakeSwitches {
 	return &fakeSwitches{loc: loc, flows: map[uint64]map[of13.FlowKey]of13.Flow{}, meters: map[uint64]map[uint32]bool{}, maxMeters: 1 << 20}
 }
 
-func (f *fakeSwitches) Locate(ip netip.Addr) (Location, bool) {
+func (f *fakeSwitches) Locate(ip netip.Addr) (qos.Location, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.loc.Locate(ip)
 }
 
-func (f *fakeSwitches) Placement(dpid uint64) (Placement, bool) {
-	return Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, dpid == 1 || dpid == 2
+func (f *fakeSwitches) Placement(dpid uint64) (qos.Placement, bool) {
+	return qos.Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, dpid == 1 || dpid == 2
 }
 
-func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b Batch) error {
+func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b qos.Batch) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.applies++
@@ -70,7 +72,7 @@ func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b Batch) error {
 			return errMeterExists
 		}
 		if len(f.meters[dpid]) >= f.maxMeters {
-			return ErrMeterTableFull
+			return qos.ErrMeterTableFull
 		}
 		f.meters[dpid][m.ID] = true
 		if f.rates == nil {
@@ -100,7 +102,7 @@ func (f *fakeSwitches) CallFlows(_ context.Context, dpid uint64) ([]of13.Flow, e
 	defer f.mu.Unlock()
 	var out []of13.Flow
 	for _, fl := range f.flows[dpid] {
-		if IsCallCookie(fl.Cookie) {
+		if qos.IsCallCookie(fl.Cookie) {
 			out = append(out, fl)
 		}
 	}
@@ -115,17 +117,21 @@ func (f *fakeSwitches) counts(dpid uint64) (flows, meters int) {
 
 type countingObserver struct {
 	mu        sync.Mutex
-	fallbacks map[Reason]int
+	fallbacks map[qos.Reason]int
 	installs  int
 	active    int
 	flows     int
 }
 
 func (o *countingObserver) InstallLatency(time.Duration) { o.mu.Lock(); o.installs++; o.mu.Unlock() }
-func (o *countingObserver) Fallback(r Reason)            { o.mu.Lock(); o.fallbacks[r]++; o.mu.Unlock() }
+func (o *countingObserver) Fallback(r qos.Reason)        { o.mu.Lock(); o.fallbacks[r]++; o.mu.Unlock() }
 func (o *countingObserver) Calls(a, f int)               { o.mu.Lock(); o.active, o.flows = a, f; o.mu.Unlock() }
 
-func (o *countingObserver) get(r Reason) int { o.mu.Lock(); defer o.mu.Unlock(); return o.fallbacks[r] }
+func (o *countingObserver) get(r qos.Reason) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.fallbacks[r]
+}
 
 var (
 	phoneA = netip.MustParseAddr("10.254.0.201")
@@ -141,12 +147,27 @@ func labLocator() fakeLocator {
 	}
 }
 
-func startEngine(t *testing.T, q *config.QoS, sw Switches) (*Engine, *countingObserver, context.Context) {
+func startEngine(t *testing.T, q *config.QoS, sw qos.Switches) (*Store, *countingObserver, context.Context) {
+	t.Helper()
+	return startEngineWith(t, q, sw, nil)
+}
+
+// startEngineWith is startEngine with set, if not nil, run on the store
+// before it starts.
+var generations atomic.Uint32
+
+func startEngineWith(t *testing.T, q *config.QoS, sw qos.Switches, set func(*Store)) (*Store, *countingObserver, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	obs := &countingObserver{fallbacks: map[Reason]int{}}
-	e := NewEngine(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	obs := &countingObserver{fallbacks: map[qos.Reason]int{}}
+	e := New(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.RetryDelay, e.Retries = 10*time.Millisecond, 2
+	// Each store of a test is another run: distinct generations, as New's
+	// random pick gives all but once in 65,535 restarts.
+	e.Generation = uint16(generations.Add(1)%0xffff) + 1
+	if set != nil {
+		set(e)
+	}
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -155,7 +176,7 @@ func startEngine(t *testing.T, q *config.QoS, sw Switches) (*Engine, *countingOb
 
 // sync1 waits until the engine has processed everything queued before
 // it and the switch has given its verdict on every batch sent.
-func sync1(t *testing.T, e *Engine, ctx context.Context) {
+func sync1(t *testing.T, e *Store, ctx context.Context) {
 	t.Helper()
 	barrier := func() {
 		done := make(chan struct{})
@@ -178,13 +199,13 @@ func sync1(t *testing.T, e *Engine, ctx context.Context) {
 
 // twoLegs returns a bridged call's legs; each call gets its own ports, as
 // Asterisk allocates a new RTP port pair per leg.
-func twoLegs(call string) []Leg {
+func twoLegs(call string) []qos.Leg {
 	off := uint16(0)
 	for _, c := range call {
 		off = off*31 + uint16(c)
 	}
 	off = off % 400 * 2
-	return []Leg{
+	return []qos.Leg{
 		{Server: "pbx1", Call: call, ID: call + ".a", Codec: "ulaw", Local: netip.AddrPortFrom(pbxIP, 10018+off), Remote: netip.AddrPortFrom(phoneA, 20316+off)},
 		{Server: "pbx1", Call: call, ID: call + ".b", Codec: "ulaw", Local: netip.AddrPortFrom(pbxIP, 10996-off), Remote: netip.AddrPortFrom(phoneB, 20046+off)},
 	}
@@ -252,7 +273,7 @@ func TestEngineAdoptsLiveCallsAfterRestart(t *testing.T) {
 	// A new engine, as after a controller restart: the tracker says only
 	// "live" is still up.
 	e2, _, ctx2 := startEngine(t, testPolicy(config.PinholeMark), sw)
-	liveCookie := CallCookie("pbx1", "live")
+	liveCookie := qos.CallCookie("pbx1", "live")
 	if err := e2.Sweep(ctx2, 1, func(c uint64) bool { return c == liveCookie }); err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +288,14 @@ func TestEngineAdoptsLiveCallsAfterRestart(t *testing.T) {
 	if f, m := sw.counts(1); f != 8 || m != 4 {
 		t.Fatalf("after re-report: %d flows, %d meters; want 8 and 4", f, m)
 	}
+	// Adopted, not reinstalled: the flows keep the first run's generation.
+	sw.mu.Lock()
+	for _, f := range sw.flows[1] {
+		if g := qos.CookieGen(f.Cookie); g != e1.Generation || g == e2.Generation {
+			t.Errorf("flow %s has generation %d; want the first run's %d", f.Key(), g, e1.Generation)
+		}
+	}
+	sw.mu.Unlock()
 	e2.CallEnded(ctx2, "pbx1", "live") //nolint:errcheck
 	sync1(t, e2, ctx2)
 	if f, m := sw.counts(1); f != 0 || m != 0 {
@@ -281,14 +310,14 @@ func TestEngineFallbacks(t *testing.T) {
 	e, obs, ctx := startEngine(t, q, sw)
 	e.MediaKnown(ctx, twoLegs("c1")[0], time.Now()) //nolint:errcheck
 	e.MediaKnown(ctx, twoLegs("c2")[0], time.Now()) //nolint:errcheck
-	unknown := Leg{Server: "pbx1", Call: "c1", ID: "x", Local: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.77"), 10000),
+	unknown := qos.Leg{Server: "pbx1", Call: "c1", ID: "x", Local: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.77"), 10000),
 		Remote: netip.AddrPortFrom(netip.MustParseAddr("198.51.100.9"), 4000)}
 	e.MediaKnown(ctx, unknown, time.Now()) //nolint:errcheck
 	// Unlocated endpoints are retried (twice, 10 ms apart, in these
 	// tests) before the leg falls back.
 	time.Sleep(100 * time.Millisecond)
 	sync1(t, e, ctx)
-	if obs.get(ReasonOverCapacity) != 1 || obs.get(ReasonLocationUnknown) != 1 {
+	if obs.get(qos.ReasonOverCapacity) != 1 || obs.get(qos.ReasonLocationUnknown) != 1 {
 		t.Fatalf("fallbacks: %v", obs.fallbacks)
 	}
 
@@ -297,7 +326,7 @@ func TestEngineFallbacks(t *testing.T) {
 	e2, obs2, ctx2 := startEngine(t, testPolicy(config.PinholeMark), sw2)
 	e2.MediaKnown(ctx2, twoLegs("c1")[0], time.Now()) //nolint:errcheck
 	sync1(t, e2, ctx2)
-	if obs2.get(ReasonMeterTableFull) != 1 {
+	if obs2.get(qos.ReasonMeterTableFull) != 1 {
 		t.Fatalf("want one meter_table_full fallback, got %v", obs2.fallbacks)
 	}
 	if f, m := sw2.counts(1); f != 2 || m != 1 {
@@ -353,7 +382,7 @@ func TestEngineRetriesUntilEndpointsAreLocated(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if obs.get(ReasonLocationUnknown) != 0 {
+	if obs.get(qos.ReasonLocationUnknown) != 0 {
 		t.Fatal("a leg placed on retry must not count as a fallback")
 	}
 	sw.mu.Lock()
@@ -385,7 +414,7 @@ type gatedSwitches struct {
 	gate chan struct{}
 }
 
-func (g gatedSwitches) Apply(ctx context.Context, dpid uint64, b Batch) error {
+func (g gatedSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) error {
 	select {
 	case <-g.gate:
 	case <-ctx.Done():

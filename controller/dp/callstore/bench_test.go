@@ -1,4 +1,4 @@
-package qos
+package callstore
 
 import (
 	"context"
@@ -12,16 +12,17 @@ import (
 
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // discardSwitches accepts every batch and keeps nothing, so that a
 // benchmark counts the engine's memory alone.
 type discardSwitches struct{ fakeLocator }
 
-func (discardSwitches) Placement(dpid uint64) (Placement, bool) {
-	return Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, dpid == 1
+func (discardSwitches) Placement(dpid uint64) (qos.Placement, bool) {
+	return qos.Placement{DP: "sw1", Table: 3, Next: map[uint16]uint8{100: 4}}, dpid == 1
 }
-func (discardSwitches) Apply(context.Context, uint64, Batch) error { return nil }
+func (discardSwitches) Apply(context.Context, uint64, qos.Batch) error { return nil }
 func (discardSwitches) CallFlows(context.Context, uint64) ([]of13.Flow, error) {
 	return nil, nil
 }
@@ -35,7 +36,7 @@ func BenchmarkEngineMemoryPerCall(b *testing.B) {
 	q.MaxCalls = calls
 	for range b.N {
 		ctx, cancel := context.WithCancel(context.Background())
-		e := NewEngine(q, discardSwitches{labLocator()}, &countingObserver{fallbacks: map[Reason]int{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		e := New(q, discardSwitches{labLocator()}, &countingObserver{fallbacks: map[qos.Reason]int{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		done := make(chan struct{})
 		go func() { e.Run(ctx); close(done) }()
 		settle := func() {
@@ -56,7 +57,7 @@ func BenchmarkEngineMemoryPerCall(b *testing.B) {
 		for i := range calls {
 			id := strconv.Itoa(1700000000 + i)
 			for j, phone := range []netip.Addr{phoneA, phoneB} {
-				leg := Leg{Server: "pbx1", Call: id, ID: id + "." + strconv.Itoa(j), Codec: "ulaw",
+				leg := qos.Leg{Server: "pbx1", Call: id, ID: id + "." + strconv.Itoa(j), Codec: "ulaw",
 					Local:  netip.AddrPortFrom(pbxIP, uint16(10000+2*(i%500))),
 					Remote: netip.AddrPortFrom(phone, uint16(20000+2*(i%20000)))}
 				if err := e.MediaKnown(ctx, leg, time.Now()); err != nil {

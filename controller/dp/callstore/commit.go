@@ -1,4 +1,4 @@
-package qos
+package callstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // The engine decides on its own goroutine but does not wait for switches:
@@ -22,7 +23,7 @@ import (
 
 // pendingApply is one batch waiting for its datapath's committer.
 type pendingApply struct {
-	b    Batch
+	b    qos.Batch
 	done func(error) // runs on the engine goroutine
 }
 
@@ -46,7 +47,7 @@ const maxMerge = 256
 
 // apply queues b for dpid; done receives the switch's verdict on the
 // engine goroutine.
-func (e *Engine) apply(ctx context.Context, dpid uint64, b Batch, done func(error)) {
+func (e *Store) apply(ctx context.Context, dpid uint64, b qos.Batch, done func(error)) {
 	c := e.committers[dpid]
 	if c == nil {
 		c = &committer{dpid: dpid, signal: make(chan struct{}, 1)}
@@ -80,7 +81,7 @@ func (c *committer) take() []pendingApply {
 }
 
 // commit is a committer's loop.
-func (e *Engine) commit(ctx context.Context, c *committer) {
+func (e *Store) commit(ctx context.Context, c *committer) {
 	for {
 		group := c.take()
 		if len(group) == 0 {
@@ -113,13 +114,13 @@ func (e *Engine) commit(ctx context.Context, c *committer) {
 
 // send applies a group with one barrier; if the switch refuses something,
 // each batch is applied again on its own so every verdict is its own.
-func (e *Engine) send(ctx context.Context, dpid uint64, group []pendingApply) []error {
+func (e *Store) send(ctx context.Context, dpid uint64, group []pendingApply) []error {
 	errs := make([]error, len(group))
 	if len(group) == 1 {
 		errs[0] = e.sw.Apply(ctx, dpid, group[0].b)
 		return errs
 	}
-	var merged Batch
+	var merged qos.Batch
 	for _, p := range group {
 		merged.MeterAdds = append(merged.MeterAdds, p.b.MeterAdds...)
 		merged.Flows = append(merged.Flows, p.b.Flows...)
@@ -147,4 +148,4 @@ func (e *Engine) send(ctx context.Context, dpid uint64, group []pendingApply) []
 var errMeterExists = &of13.Error{Type: of13.ErrMeterModFailed, Code: 1} // OFPMMFC_METER_EXISTS
 
 // Idle reports whether no batch is queued for or being sent to a switch.
-func (e *Engine) Idle() bool { return e.inflight.Load() == 0 }
+func (e *Store) Idle() bool { return e.inflight.Load() == 0 }

@@ -1,4 +1,4 @@
-package qos
+package callstore
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // meterIDsOn lists the meters a fake datapath holds.
@@ -76,7 +77,7 @@ func TestEngineAdoptsBeforeTheSweep(t *testing.T) {
 	if obs.flows != 16 {
 		t.Errorf("engine reports %d flows, the switch holds 16", obs.flows)
 	}
-	liveCookie := CallCookie("pbx1", "live")
+	liveCookie := qos.CallCookie("pbx1", "live")
 	if err := e2.Sweep(ctx2, 1, func(c uint64) bool { return c == liveCookie }); err != nil {
 		t.Fatal(err)
 	}
@@ -124,11 +125,20 @@ func TestEngineWaitsForTheSender(t *testing.T) {
 	}
 	// A sender that never answers (not behind a controlled port) gets
 	// its stream at the receiver once SenderWait has passed.
-	e2, _, ctx2 := startEngine(t, testPolicy(config.PinholeMark), newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}))
+	// The store's clock is a fake one: the wait is stepped, not slept.
+	clk := newFakeClock()
+	e2, _, ctx2 := startEngineWith(t, testPolicy(config.PinholeMark), newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}),
+		func(s *Store) { s.Clock, s.SenderWait, s.RetryDelay, s.Retries = clk, time.Hour, time.Minute, 100 })
 	sw2 := e2.sw.(*fakeSwitches)
-	e2.SenderWait = 30 * time.Millisecond
-	e2.MediaKnown(ctx2, twoLegs("c2")[0], time.Now()) //nolint:errcheck
-	time.Sleep(100 * time.Millisecond)
+	e2.MediaKnown(ctx2, twoLegs("c2")[0], clk.Now()) //nolint:errcheck
+	sync1(t, e2, ctx2)
+	if _, w := sw2.counts(1); len(sw2.flowsWithoutInPort(1)) != 0 {
+		t.Fatalf("marked at the receiver before SenderWait passed (%d meters)", w)
+	}
+	for range 61 {
+		clk.Step(time.Minute)
+		sync1(t, e2, ctx2)
+	}
 	sync1(t, e2, ctx2)
 	if f, _ := sw2.counts(1); f != 4 || len(sw2.flowsWithoutInPort(1)) != 2 {
 		t.Fatalf("an unanswering sender: %d flows, %d without in_port; want 4 and 2", f, len(sw2.flowsWithoutInPort(1)))
@@ -152,7 +162,7 @@ func TestEngineMeterRateFromCodec(t *testing.T) {
 		sync1(t, e, ctx)
 		sw.mu.Lock()
 		for _, f := range sw.flows[1] {
-			if f.Cookie == CallCookie("pbx1", l.Call) {
+			if qos.CallKey(f.Cookie) == qos.CallCookie("pbx1", l.Call) {
 				meterOf[codec] = append(meterOf[codec], f.Instr.Meter)
 			}
 		}
@@ -179,7 +189,7 @@ func TestEngineFlowRemoved(t *testing.T) {
 	legs := twoLegs("c1")
 	e.MediaKnown(ctx, legs[0], time.Now()) //nolint:errcheck
 	sync1(t, e, ctx)
-	expire := func(sw *fakeSwitches, e *Engine, ctx context.Context, f of13.Flow) {
+	expire := func(sw *fakeSwitches, e *Store, ctx context.Context, f of13.Flow) {
 		sw.mu.Lock()
 		delete(sw.flows[1], f.Key())
 		sw.mu.Unlock()

@@ -1,18 +1,21 @@
-package qos
+package callstore
 
 import (
 	"iter"
+	"math"
 	"net/netip"
 	"slices"
+	"unsafe"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // The engine keeps one record per call with QoS for as long as the call
 // lasts, so at ten thousand calls every byte of it counts. A record holds
 // what the planner decided, not what it produced: the flows of a stream
 // are rebuilt from its leg's media, the call's cookie and the stream's
-// rule (streamSpec.flows) whenever they must be deleted or replayed.
+// rule (qos.Stream.flows) whenever they must be deleted or replayed.
 // Strings (call and leg ids, codec) are the tracker's, shared, not
 // copied.
 
@@ -56,8 +59,13 @@ type legRecord struct {
 type stream struct {
 	dpid  uint64
 	meter uint32
-	kbps  uint32
-	rule  flowRule
+	// kbps is the meter's rate; 16 bits hold any voice codec's, and leave
+	// room for gen in the 32 bytes a stream takes.
+	kbps uint16
+	// gen is the generation in the stream's cookie: the store's own, or
+	// for a stream adopted after a restart that of the run that made it.
+	gen  uint16
+	rule qos.Rule
 }
 
 // installed is one stream with its flows, as the switch should hold it.
@@ -73,7 +81,7 @@ type installed struct {
 // sameMedia reports whether the record is for exactly this leg's media.
 // Direct needs no record of its own: a leg going direct or back changes
 // Local (the peer phone for the PBX), and the streams say their direction.
-func (l *legRecord) sameMedia(leg Leg) bool {
+func (l *legRecord) sameMedia(leg qos.Leg) bool {
 	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote && l.codec == leg.Codec
 }
 
@@ -81,7 +89,7 @@ func (l *legRecord) sameMedia(leg Leg) bool {
 // Local end (fromLocal) or from its Remote end.
 func (l *legRecord) hasDir(fromLocal bool) bool {
 	for _, st := range l.used() {
-		if st.rule.fromLocal == fromLocal {
+		if st.rule.FromLocal == fromLocal {
 			return true
 		}
 	}
@@ -89,12 +97,12 @@ func (l *legRecord) hasDir(fromLocal bool) bool {
 }
 
 // spec rebuilds what a stream of the leg was planned from.
-func (l *legRecord) spec(cookie uint64, st *stream) streamSpec {
+func (l *legRecord) spec(cookie uint64, st *stream) qos.Stream {
 	src, dst := l.remote, l.local
-	if st.rule.fromLocal {
+	if st.rule.FromLocal {
 		src, dst = dst, src
 	}
-	return streamSpec{src: src, dst: dst, cookie: cookie, rule: st.rule}
+	return qos.Stream{Src: src, Dst: dst, Cookie: qos.WithGen(cookie, st.gen), Rule: st.rule}
 }
 
 // used returns the streams in use.
@@ -128,7 +136,7 @@ func (l *legRecord) remove(cookie uint64, dpid uint64, meter uint32) int {
 		spec := l.spec(cookie, st)
 		copy(used[i:], used[i+1:])
 		used[len(used)-1] = stream{}
-		return spec.count()
+		return spec.Count()
 	}
 	return 0
 }
@@ -199,7 +207,7 @@ func (c *call) yieldLeg(l *legRecord, want func(dpid uint64) bool, yield func(in
 			continue
 		}
 		spec := l.spec(c.cookie, st)
-		if !yield(installed{dpid: st.dpid, meter: st.meter, kbps: st.kbps, flows: spec.flows(st.meter)}) {
+		if !yield(installed{dpid: st.dpid, meter: st.meter, kbps: uint32(st.kbps), flows: spec.Flows(st.meter)}) {
 			return false
 		}
 	}
@@ -231,3 +239,9 @@ func (c *call) streams(want func(dpid uint64) bool) iter.Seq[installed] {
 func onDP(dpid uint64) func(uint64) bool {
 	return func(d uint64) bool { return d == dpid }
 }
+
+// rate16 narrows a meter rate for a stream record, saturating.
+func rate16(kbps uint32) uint16 { return uint16(min(kbps, math.MaxUint16)) }
+
+// The record's layout is part of the memory budget (docs/benchmarks.md).
+var _ [32]byte = [unsafe.Sizeof(stream{})]byte{}
