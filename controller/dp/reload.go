@@ -51,12 +51,14 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS, p
 	r.views.prog.Store(prog)
 	// The stack's view and the LAGs' states are the fabric's and the DP's
 	// own, not the configuration's, and the fabric takes the new
-	// configuration only at the swap: a stacked DP, or one whose LAGs
-	// changed, compiles once more with them (prepare compiled the same
+	// configuration only at the swap: a stacked DP, one whose LAGs changed,
+	// or one whose learned state was rebuilt (LAG states copied in after
+	// prepare) compiles once more with them (prepare compiled the same
 	// configuration, so only they can differ).
 	sv := r.m.stack.view(d.Name)
 	r.st.learned.SetStack(sv)
-	if r.lacpConfigure(oldDP) || sv != nil {
+	relearned := p.learned != oldLearned
+	if lagsChanged := r.lacpConfigure(oldDP); lagsChanged || relearned || sv != nil {
 		var err error
 		if prog, err = r.compile(); err != nil {
 			return err

@@ -3,7 +3,7 @@
 // built from the configuration by NewSources), merges what they say into
 // one view of the calls (merge.go: a PBX followed through AMI and ARI at
 // once has each call counted and given flows once), applies the calls'
-// classes, and hands the flows' owner (Flows, today *qos.Engine) each
+// classes, and hands the flows' owner (Flows, a *callstore.Store) each
 // leg's media and each hang-up.
 //
 // It also decides when stale per-call flows may be swept. A switch that
