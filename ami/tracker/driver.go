@@ -92,6 +92,11 @@ func (d *Driver) Handle(dl ami.Delivery) {
 	}
 }
 
+// minResyncGap spaces the resyncs that follow one another because events
+// keep being lost (an event storm): the first is immediate, the next waits
+// until this long after the previous one started.
+const minResyncGap = time.Second
+
 // Run owns the tracker until ctx ends. It waits for the actions it
 // started before returning.
 func (d *Driver) Run(ctx context.Context) error {
@@ -104,6 +109,9 @@ func (d *Driver) Run(ctx context.Context) error {
 	// resyncing: a CoreShowChannels is in flight; resyncDue: events were
 	// dropped after it was sent, so another follows it.
 	resyncing, resyncDue := false, false
+	// resyncStarted is when the last resync for lost events was sent (or
+	// is due to be).
+	var resyncStarted time.Time
 	start := func(req Request) {
 		inFlight++
 		wg.Add(1)
@@ -212,7 +220,7 @@ func (d *Driver) Run(ctx context.Context) error {
 					resyncDue = true
 				} else {
 					d.opt.Logger.Warn("events were dropped; resynchronising", "dropped", dl.Dropped)
-					resyncing = true
+					resyncing, resyncStarted = true, time.Now()
 					start(t.ResyncRequest())
 				}
 			case ami.DeliveryDisconnected:
@@ -231,8 +239,20 @@ func (d *Driver) Run(ctx context.Context) error {
 			if r.req.Kind == KindResync {
 				resyncing = false
 				if resyncDue && r.err == nil {
+					// Events were lost again while this resync ran, as in
+					// a storm: resync once more, but no sooner than
+					// minResyncGap after the last one started, so a storm
+					// costs the PBX at most one CoreShowChannels per gap.
 					resyncDue, resyncing = false, true
-					start(t.ResyncRequest())
+					req := t.ResyncRequest()
+					if wait := minResyncGap - time.Since(resyncStarted); wait > 0 {
+						req.Delay = wait
+						resyncStarted = time.Now().Add(wait)
+						later(req)
+					} else {
+						resyncStarted = time.Now()
+						start(req)
+					}
 				}
 			}
 			if r.req.Kind == KindResync && r.err != nil {
