@@ -138,6 +138,22 @@ func (d *Driver) Run(ctx context.Context) error {
 			wake.Reset(req.Delay)
 		}
 	}
+	// resyncForLoss resyncs because events were lost, no sooner than
+	// minResyncGap after the previous such resync started: a storm that
+	// keeps overflowing the queue costs the PBX at most one
+	// CoreShowChannels per gap, and the first one goes at once.
+	resyncForLoss := func() {
+		resyncing = true
+		req := t.ResyncRequest()
+		if wait := minResyncGap - time.Since(resyncStarted); !resyncStarted.IsZero() && wait > 0 {
+			req.Delay = wait
+			resyncStarted = time.Now().Add(wait)
+			later(req)
+			return
+		}
+		resyncStarted = time.Now()
+		start(req)
+	}
 	flush := func(evs []Event) {
 		for i, ev := range evs {
 			// A resync can report tens of thousands of calls; shutdown
@@ -220,8 +236,7 @@ func (d *Driver) Run(ctx context.Context) error {
 					resyncDue = true
 				} else {
 					d.opt.Logger.Warn("events were dropped; resynchronising", "dropped", dl.Dropped)
-					resyncing, resyncStarted = true, time.Now()
-					start(t.ResyncRequest())
+					resyncForLoss()
 				}
 			case ami.DeliveryDisconnected:
 				calls, legs := t.Calls()
@@ -240,19 +255,9 @@ func (d *Driver) Run(ctx context.Context) error {
 				resyncing = false
 				if resyncDue && r.err == nil {
 					// Events were lost again while this resync ran, as in
-					// a storm: resync once more, but no sooner than
-					// minResyncGap after the last one started, so a storm
-					// costs the PBX at most one CoreShowChannels per gap.
-					resyncDue, resyncing = false, true
-					req := t.ResyncRequest()
-					if wait := minResyncGap - time.Since(resyncStarted); wait > 0 {
-						req.Delay = wait
-						resyncStarted = time.Now().Add(wait)
-						later(req)
-					} else {
-						resyncStarted = time.Now()
-						start(req)
-					}
+					// a storm: resync once more.
+					resyncDue = false
+					resyncForLoss()
 				}
 			}
 			if r.req.Kind == KindResync && r.err != nil {

@@ -84,3 +84,46 @@ func TestDelayedRequestsAreSent(t *testing.T) {
 		}
 	}
 }
+
+// TestOverflowStormSpacesResyncs: a storm that keeps overflowing the event
+// queue, against a PBX that answers at once, costs it the first resync at
+// once and then at most one CoreShowChannels per minResyncGap, not one per
+// announcement.
+func TestOverflowStormSpacesResyncs(t *testing.T) {
+	conn := answeringConn{sent: make(chan ami.Action, 4096)}
+	d := NewDriver(conn, DriverOptions{Tracker: Options{DirectMediaDelay: -1}}, func(Event) {})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.Run(ctx) //nolint:errcheck
+	const storm = 2500 * time.Millisecond
+	end := time.Now().Add(storm)
+	first := time.After(time.Second)
+	resyncs, sawFirst := 0, false
+	for time.Now().Before(end) {
+		d.Handle(ami.Delivery{Kind: ami.DeliveryOverflow, Dropped: 100})
+		time.Sleep(5 * time.Millisecond)
+	drain:
+		for {
+			select {
+			case a := <-conn.sent:
+				if a.Name == "CoreShowChannels" {
+					resyncs++
+					sawFirst = true
+				}
+			case <-first:
+				if !sawFirst {
+					t.Fatal("the first overflow did not resync at once")
+				}
+			default:
+				break drain
+			}
+		}
+	}
+	// 2.5 s of storm: one at once, then one per second at most.
+	if max := int(storm/minResyncGap) + 1; resyncs > max {
+		t.Fatalf("%d resyncs in a %v storm, want at most %d", resyncs, storm, max)
+	}
+	if resyncs < 2 {
+		t.Fatalf("%d resyncs: a storm that goes on must still be resynced", resyncs)
+	}
+}
