@@ -112,7 +112,10 @@ type QoS struct {
 	// answered) to classify calls without AGI; "" when off (no classes,
 	// or class_variable: false).
 	ClassVariable string `json:"class_variable,omitempty"`
-	Pos           Pos    `json:"-"`
+	// Admission is call admission control and best-effort policing per
+	// link (voip.qos.admission); nil when off.
+	Admission *Admission `json:"admission,omitempty"`
+	Pos       Pos        `json:"-"`
 }
 
 // ApplyTo restricts voice handling. An empty list means "no restriction"
