@@ -62,9 +62,14 @@ func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *confi
 		v.vm = vm
 	}
 	// One source per interface of each PBX (AMI, ARI) and the FastAGI
-	// server; admission control (#21) will pass its hook here. The AMI
-	// gateway shares each AMI source's session.
+	// server, which asks admission control before a call is answered.
+	// The AMI gateway shares each AMI source's session.
+	sw := voice.Switches{M: a.mgr}
+	adm := voice.NewAdmitter(&cfg.VoIP.QoS, sw, sw, a.log)
 	sopts := voice.SourceOptions{Logger: a.log, Metrics: v.vm}
+	if adm != nil {
+		sopts.Admit = adm.Admit
+	}
 	gw := a.newGateway(cfg.VoIP.Gateway)
 	if gw != nil {
 		sopts.AMIOptions = append(sopts.AMIOptions, ami.WithClientHook(func(c *ami.Client) { gw.AddUpstream(c) }))
@@ -74,8 +79,8 @@ func (a *App) applyVoice(ctx context.Context, cfg *config.Config, changes *confi
 		a.log.Error("voice service not started; running without per-call QoS", "err", err)
 		return
 	}
-	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Sources: sources,
-		Metrics: v.vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event})
+	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: sw, Sources: sources,
+		Metrics: v.vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event, Admission: adm})
 	if err != nil {
 		a.log.Error("voice service not started; running without per-call QoS", "err", err)
 		return
