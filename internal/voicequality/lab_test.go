@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -90,10 +92,23 @@ func TestMarkingProtectsVoiceAtOverload(t *testing.T) {
 	}
 }
 
-func TestScenarioRejectsMissingLevers(t *testing.T) {
-	s := Scenario{Name: "cac", Levers: Levers{Voipsdn: true, Admission: true}, Calls: []Call{{G711}}}
+func TestScenarioAdmissionConfig(t *testing.T) {
+	s := Scenario{Name: "cac", Levers: Levers{Admission: true}, Calls: []Call{{G711}}}
 	if err := s.Validate(); err == nil {
-		t.Fatal("admission accepted before it exists")
+		t.Fatal("admission accepted without voipsdn")
+	}
+	s = Scenario{Name: "cac", Levers: Levers{Voipsdn: true, Admission: true, BEPolicing: true}, Calls: []Call{{G711}, {G729}, {G711}}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Levers.ControllerConfig(5038, "/x")
+	// Room for the first two calls (87.2 + 31.2 kbit/s, +1) of 10 Mbit/s.
+	if !strings.Contains(cfg, "wan: {dp: sw1, port: wan, capacity_kbps: 10000, voice_share_percent: 1.194, police_best_effort: true}") ||
+		!strings.Contains(cfg, "pinhole: off") {
+		t.Fatalf("config:\n%s", cfg)
+	}
+	if _, err := config.LoadFileBytes("lab.yaml", []byte(cfg)); err != nil {
+		t.Fatalf("the lab's config does not load: %v", err)
 	}
 	s = Scenario{Name: "x", Calls: []Call{{G711}}}
 	if err := s.Validate(); err != nil || s.LinkMbit != 10 || s.Duration != 10*time.Second {
