@@ -115,3 +115,37 @@ func TestScenarioAdmissionConfig(t *testing.T) {
 		t.Fatalf("%v %+v", err, s)
 	}
 }
+
+// With admission on and room for one of two G.711 calls, one call is
+// marked EF by its per-call flows and the other, over budget, arrives
+// unmarked (best effort) in both directions, while best-effort load is
+// policed at the uplink.
+func TestAdmissionLeavesTheCallOverBudgetUnmarked(t *testing.T) {
+	s := Scenario{Name: "cac", LinkMbit: 10, Load: 0.5, Duration: 3 * time.Second, Warmup: time.Second,
+		Levers: Levers{Voipsdn: true, Egress: EgressDSCP, Admission: true, BEPolicing: true},
+		Calls:  []Call{{G711}, {G711}}}
+	res := runScenario(t, s)
+	marked := map[string]bool{}
+	unmarked := map[string]bool{}
+	for _, st := range res.Streams {
+		if st.Stats.Received == 0 {
+			t.Fatalf("call %s %s received nothing", st.Call, st.Dir)
+		}
+		switch {
+		case st.Stats.EF >= st.Stats.Received*9/10: // the first packets precede the flows
+			marked[st.Call] = true
+		case st.Stats.EF == 0:
+			unmarked[st.Call] = true
+		default:
+			t.Errorf("call %s %s: %d of %d packets EF", st.Call, st.Dir, st.Stats.EF, st.Stats.Received)
+		}
+	}
+	if len(marked) != 1 || len(unmarked) != 1 {
+		t.Fatalf("calls marked %v, unmarked %v: want one of each", marked, unmarked)
+	}
+	for c := range marked {
+		if unmarked[c] {
+			t.Errorf("call %s is marked one way and not the other", c)
+		}
+	}
+}
