@@ -42,6 +42,9 @@ func NewAdmitter(q *config.QoS, loc qos.Locator, sw LinkSwitches, log *slog.Logg
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &Admitter{q: q, acc: qos.NewAdmission(q), loc: loc, log: log.With("component", "admission"), refused: map[legKey]bool{}}
+	if q.Pinhole == config.PinholeMark {
+		a.log.Warn("admission control with pinhole: mark: the standing flows still mark the RTP range of calls over budget; use pinhole: off")
+	}
 	if sw != nil {
 		a.pol = newPolicer(q, sw, a.log)
 		a.resize()
