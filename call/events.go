@@ -7,7 +7,8 @@ import (
 
 // Event is one lifecycle event. The concrete types are CallStarted,
 // LegAdded, LegAnswered, MediaKnown, QualityReport, LegEnded, CallEnded,
-// OriginateResult, Resynced, Unsynced, ChannelRefused and Classified; switch on
+// OriginateResult, Resynced, Unsynced, ChannelRefused, Classified and
+// BestEffort; switch on
 // them, ignoring types you do not know.
 type Event interface {
 	// EventHeader returns the fields every event has.
@@ -203,4 +204,15 @@ type Classified struct {
 	Header
 	Uniqueid string
 	Class    string
+}
+
+// BestEffort: the controller gives a leg no per-call QoS, for Reason (a
+// qos fallback reason such as over_budget); Link names the admission
+// link over budget, when that is the reason. The voice service emits it
+// on its event stream; sources never do.
+type BestEffort struct {
+	Header
+	Uniqueid string
+	Reason   string
+	Link     string
 }

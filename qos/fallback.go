@@ -25,6 +25,9 @@ const (
 	ReasonFlowModError Reason = "flowmod_error"
 	// ReasonSwitchDown: the switch holding an endpoint is not connected.
 	ReasonSwitchDown Reason = "switch_down"
+	// ReasonOverBudget: admitting the call would take a link's voice
+	// bandwidth past its budget (voip.qos.admission).
+	ReasonOverBudget Reason = "over_budget"
 )
 
 // AllReasons lists every reason, so metrics can export zeros for all of
@@ -32,6 +35,6 @@ const (
 func AllReasons() []Reason {
 	return []Reason{
 		ReasonLocationUnknown, ReasonOutOfScope, ReasonNoMedia, ReasonOverCapacity,
-		ReasonMeterTableFull, ReasonTableFull, ReasonFlowModError, ReasonSwitchDown,
+		ReasonMeterTableFull, ReasonTableFull, ReasonFlowModError, ReasonSwitchDown, ReasonOverBudget,
 	}
 }

@@ -73,16 +73,16 @@ type variant struct {
 	pending string
 }
 
-// variants are compared at every load. The last one is the hook for the
-// levers issue 21 still has to build (call admission control, best-effort
-// policing): once the controller has them, drop pending and it runs.
+// variants are compared at every load. The last one budgets the uplink
+// for every call but the last (voicequality.Levers.Admission), so one
+// call is over budget and proceeds best effort, and polices best effort
+// to the link less the admitted voice.
 var variants = []variant{
 	{key: "none", title: "no voice QoS (plain Faucet)", levers: voicequality.Levers{Egress: voicequality.EgressDSCP}},
 	{key: "mark", title: "voipsdn marking, FIFO egress", levers: voicequality.Levers{Voipsdn: true, Egress: voicequality.EgressFIFO}},
 	{key: "full", title: "voipsdn + DSCP-honouring egress", levers: voicequality.Levers{Voipsdn: true, Egress: voicequality.EgressDSCP}},
 	{key: "cac", title: "+ admission control, best-effort policing",
-		levers:  voicequality.Levers{Voipsdn: true, Egress: voicequality.EgressDSCP, Admission: true, BEPolicing: true},
-		pending: "not built yet"},
+		levers: voicequality.Levers{Voipsdn: true, Egress: voicequality.EgressDSCP, Admission: true, BEPolicing: true}},
 }
 
 // run is one scenario's outcome, or why it did not run.

@@ -28,9 +28,19 @@ type worst struct {
 }
 
 func worstOf(r voicequality.Result, c voicequality.Codec) worst {
+	return worstWhere(r, c, func(voicequality.StreamResult) bool { return true })
+}
+
+// admitted tells the streams of calls admission control admitted from
+// the one over budget, which is not marked at all (pinhole off).
+func admitted(s voicequality.StreamResult) bool { return s.Stats.EF > 0 }
+
+func overBudget(s voicequality.StreamResult) bool { return s.Stats.EF == 0 }
+
+func worstWhere(r voicequality.Result, c voicequality.Codec, keep func(voicequality.StreamResult) bool) worst {
 	w := worst{mos: 5}
 	for _, s := range r.Streams {
-		if s.Dir != voicequality.Up || s.Stats.Codec.Name != c.Name {
+		if s.Dir != voicequality.Up || s.Stats.Codec.Name != c.Name || !keep(s) {
 			continue
 		}
 		st := s.Stats
@@ -127,18 +137,29 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 				p("| %s | %s | %s | failed: %s |  |  |  |  |  |  |", load, oc.v.title, codecTitle(c), oc.err)
 				continue
 			}
-			wo := worstOf(oc.res, c)
-			if wo.n == 0 {
+			row := func(title string, wo worst) {
+				if wo.n == 0 {
+					return
+				}
+				ef := 0.0
+				if wo.received > 0 {
+					ef = 100 * float64(wo.ef) / float64(wo.received)
+				}
+				p("| %s | %s | %s | %.2f | %.1f | %.1f | %.0f | %.2f | %.0f | %s |", load, title, codecTitle(c),
+					100*wo.loss, ms(wo.jitter), ms(wo.delay), ms(wo.m2e), wo.mos, ef, beCarried(oc.res))
+			}
+			if !oc.v.levers.Admission {
+				row(oc.v.title, worstOf(oc.res, c))
 				continue
 			}
-			ef := 0.0
-			if wo.received > 0 {
-				ef = 100 * float64(wo.ef) / float64(wo.received)
-			}
-			p("| %s | %s | %s | %.2f | %.1f | %.1f | %.0f | %.2f | %.0f | %s |", load, oc.v.title, codecTitle(c),
-				100*wo.loss, ms(wo.jitter), ms(wo.delay), ms(wo.m2e), wo.mos, ef, beCarried(oc.res))
+			row(oc.v.title+": admitted calls", worstWhere(oc.res, c, admitted))
+			row(oc.v.title+": call over budget (best effort, `over_budget`)", worstWhere(oc.res, c, overBudget))
 		}
 	}
+	p("")
+	p("With admission control the uplink's voice budget has room for every call but the last one to bring its")
+	p("media; that call proceeds best effort with reason `over_budget` (counted, logged, on the event stream) and")
+	p("is shown on its own row; it is told from the admitted calls by its marking (none: the lab runs `pinhole: off`).")
 	p("")
 	p("## Plots")
 	p("")

@@ -120,7 +120,10 @@ type QoS struct {
 	// RemarkUntrusted re-marks EF to best effort on the other ports,
 	// for traffic no per-call or standing flow marked (default true).
 	RemarkUntrusted bool `json:"remark_untrusted"`
-	Pos             Pos  `json:"-"`
+	// Admission is call admission control and best-effort policing per
+	// link (voip.qos.admission); nil when off.
+	Admission *Admission `json:"admission,omitempty"`
+	Pos       Pos        `json:"-"`
 }
 
 // Trusted port kinds (voip.qos.trust).

@@ -33,7 +33,7 @@ var qosSchema = schema{
 	"rtp_port_range": tList, "codec_kbps": tDict, "default_kbps": tInt | tFloat,
 	"headroom_percent": tInt | tFloat, "pinhole": tStr | tBool, "idle_timeout": tInt | tFloat,
 	"max_calls": tInt, "pbx_addresses": tList, "apply_to": tDict,
-	"classes": tDict, "class_variable": tStr | tBool,
+	"classes": tDict, "class_variable": tStr | tBool, "admission": tDict,
 	"trust": tList, "remark_untrusted": tBool,
 }
 
@@ -394,6 +394,9 @@ func (v *validator) qos(q *QoS, n *node) {
 	}
 	v.classes(q, o)
 	v.classVariable(q, o)
+	if an := o.get("admission"); an != nil {
+		q.Admission = v.admission(q, an)
+	}
 }
 
 func portNumber(n *node) (uint16, bool) {

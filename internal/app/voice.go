@@ -73,9 +73,14 @@ func (a *App) prepareVoice(cfg *config.Config, changes *config.ChangeSet) (commi
 	vm := v.vm
 	v.mu.Unlock()
 	// One source per interface of each PBX (AMI, ARI) and the FastAGI
-	// server; admission control (#21) will pass its hook here. The AMI
-	// gateway shares each AMI source's session.
+	// server, which asks admission control before a call is answered.
+	// The AMI gateway shares each AMI source's session.
+	sw := voice.Switches{M: a.mgr}
+	adm := voice.NewAdmitter(&cfg.VoIP.QoS, sw, sw, a.log)
 	sopts := voice.SourceOptions{Logger: a.log, Metrics: vm}
+	if adm != nil {
+		sopts.Admit = adm.Admit
+	}
 	gw := a.newGateway(cfg.VoIP.Gateway)
 	if gw != nil {
 		sopts.AMIOptions = append(sopts.AMIOptions, ami.WithClientHook(func(c *ami.Client) { gw.AddUpstream(c) }))
@@ -84,8 +89,8 @@ func (a *App) prepareVoice(cfg *config.Config, changes *config.ChangeSet) (commi
 	if err != nil {
 		return nil, err
 	}
-	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Sources: sources,
-		Metrics: vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event})
+	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: sw, Sources: sources,
+		Metrics: vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event, Admission: adm})
 	if err != nil {
 		return nil, err
 	}

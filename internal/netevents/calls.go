@@ -141,6 +141,8 @@ func CallRecordOf(ev call.Event) (CallRecord, bool) {
 			r.Quality.RTTMS = ms(e.RTT)
 		}
 		return r, true
+	case call.BestEffort:
+		return CallRecord{Event: CallBestEffort, Server: e.Server, Call: e.Call, Leg: e.Uniqueid, Reason: e.Reason}, true
 	case call.CallEnded:
 		return CallRecord{Event: CallEnd, Server: e.Server, Call: e.Call, Cause: e.Cause, CauseText: e.CauseText,
 			DialStatus: e.DialStatus, Answered: e.Answered, Reason: e.Reason,

@@ -204,6 +204,9 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 	}
 	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, e.Codec, e.Direct
 	l.hasMedia, l.exact = true, exact
+	if !s.admitLeg(ctx, l) {
+		return
+	}
 	if err := s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now()); err != nil {
 		s.log.Debug("media known dropped at shutdown", "err", err)
 	}
@@ -225,6 +228,9 @@ func (s *Service) legEnded(ctx context.Context, h call.Header, uid string) {
 		return
 	}
 	l.ended = true
+	if s.adm != nil {
+		s.adm.legEnded(l.call.key.server, l.call.key.id, l.id)
+	}
 	if l.hasMedia {
 		c := l.call
 		s.flows.LegEnded(ctx, c.key.server, c.key.id, l.id) //nolint:errcheck // only fails at shutdown
@@ -263,6 +269,9 @@ func (s *Service) endCall(ctx context.Context, c *mcall, e call.CallEnded) {
 	s.m.ended.put(k, struct{}{})
 	s.setLive(k.server, k.id, false)
 	s.countActive()
+	if s.adm != nil {
+		s.adm.callEnded(k.server, k.id, c.legs)
+	}
 	s.flows.CallEnded(ctx, k.server, k.id) //nolint:errcheck // only fails at shutdown
 }
 
@@ -301,7 +310,7 @@ func (s *Service) setClass(ctx context.Context, c *mcall, class string) {
 	s.log.Info("call classified", "server", c.key.server, "call", c.key.id, "class", class, "was", c.class)
 	c.class = class
 	for _, l := range c.legs {
-		if !l.hasMedia || l.ended {
+		if !l.hasMedia || l.ended || (s.adm != nil && s.adm.isRefused(c.key.server, l.id)) {
 			continue
 		}
 		// The flows' owner keeps a leg whose media did not change: take

@@ -41,6 +41,10 @@ type Options struct {
 	// has acted on them (for `voipsdn ami watch`-style output and tests).
 	// It must not block.
 	Events func(call.Event)
+	// Admission is call admission control; nil builds one from
+	// VoIP.QoS.Admission over Switches (none when it is not configured).
+	// NewSources gets its Admit hook.
+	Admission *Admitter
 }
 
 // Service follows calls and gives them QoS.
@@ -51,6 +55,8 @@ type Service struct {
 	sources []call.Source
 	// direct: servers whose calls may run direct media (their config).
 	direct map[string]bool
+	// adm is admission control; nil when off.
+	adm *Admitter
 
 	ctxMu sync.Mutex
 	ctx   context.Context
@@ -99,9 +105,21 @@ func New(opts Options) (*Service, error) {
 		s.direct[a.Name] = a.DirectMedia
 	}
 	s.m.policy = &opts.VoIP.QoS
+	s.adm = opts.Admission
+	if s.adm == nil && opts.VoIP.QoS.Admission != nil && opts.Switches != nil {
+		var ls LinkSwitches
+		if sw, ok := opts.Switches.(LinkSwitches); ok {
+			ls = sw
+		}
+		s.adm = NewAdmitter(&opts.VoIP.QoS, opts.Switches, ls, opts.Logger)
+	}
 	s.sources = opts.Sources
 	if s.sources == nil {
-		srcs, err := NewSources(opts.VoIP, SourceOptions{Logger: opts.Logger, Metrics: opts.Metrics, AMIOptions: opts.AMIOptions})
+		so := SourceOptions{Logger: opts.Logger, Metrics: opts.Metrics, AMIOptions: opts.AMIOptions}
+		if s.adm != nil {
+			so.Admit = s.adm.Admit
+		}
+		srcs, err := NewSources(opts.VoIP, so)
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +147,9 @@ func (s *Service) Run(ctx context.Context) error {
 	s.ctxMu.Unlock()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.flows.Run(ctx) })
+	if s.adm != nil && s.adm.pol != nil {
+		wg.Go(func() { s.adm.pol.run(ctx) })
+	}
 	errs := make([]error, len(s.sources))
 	for i, src := range s.sources {
 		wg.Go(func() {
@@ -171,6 +192,9 @@ func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 	// run: read them now, so the calls' legs adopt them rather than
 	// install second copies; the sweep decides later what is stale.
 	s.flows.Scan(ctx, dpid) //nolint:errcheck // only fails at shutdown
+	if s.adm != nil && s.adm.pol != nil {
+		s.adm.pol.switchUp(dpid)
+	}
 	if ready {
 		s.sweep(ctx, dpid)
 	}

@@ -101,3 +101,27 @@ func (s Switches) Probe(ip netip.Addr) {
 		s.M.ProbeIP(ctx, ip)
 	}()
 }
+
+var _ LinkSwitches = Switches{}
+
+// DPID implements LinkSwitches.
+func (s Switches) DPID(name string) (uint64, bool) {
+	cfg := s.M.Config()
+	if cfg == nil {
+		return 0, false
+	}
+	if d := cfg.DP(name); d != nil {
+		return d.ID, true
+	}
+	return 0, false
+}
+
+// MeterMod implements LinkSwitches.
+func (s Switches) MeterMod(ctx context.Context, dpid uint64, mm of13.MeterMod) error {
+	return s.M.Apply(ctx, dpid, []of13.Message{mm})
+}
+
+// ApplyOwner implements LinkSwitches.
+func (s Switches) ApplyOwner(ctx context.Context, dpid uint64, owner string, flows []of13.Flow) error {
+	return s.M.ApplyOwner(ctx, dpid, owner, flows)
+}

@@ -66,8 +66,11 @@ func (l Levers) ControllerConfig(amiPort int, secretFile string) string {
 	if !l.Voipsdn {
 		return cfg
 	}
-	// Admission and best-effort policing keys go here once they exist.
-	return cfg + fmt.Sprintf(`
+	pinhole := "mark"
+	if l.Admission {
+		pinhole = "off"
+	}
+	cfg += fmt.Sprintf(`
 voip:
   asterisk:
     pbx:
@@ -77,9 +80,16 @@ voip:
       secret_file: %s
   qos:
     rtp_port_range: [10000, 20000]
-    pinhole: mark
+    pinhole: %s
     pbx_addresses: [%s]
-`, amiPort, secretFile, PBXAddr)
+`, amiPort, secretFile, pinhole, PBXAddr)
+	if l.Admission || l.BEPolicing {
+		cfg += fmt.Sprintf(`    admission:
+      links:
+        wan: {dp: sw1, port: wan, capacity_kbps: %g, voice_share_percent: %g, police_best_effort: %t}
+`, l.linkKbps, 100*l.voiceBudgetKbps/l.linkKbps, l.BEPolicing)
+	}
+	return cfg
 }
 
 // RunOptions configure Run.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 )
 
@@ -90,13 +92,60 @@ func TestMarkingProtectsVoiceAtOverload(t *testing.T) {
 	}
 }
 
-func TestScenarioRejectsMissingLevers(t *testing.T) {
-	s := Scenario{Name: "cac", Levers: Levers{Voipsdn: true, Admission: true}, Calls: []Call{{G711}}}
+func TestScenarioAdmissionConfig(t *testing.T) {
+	s := Scenario{Name: "cac", Levers: Levers{Admission: true}, Calls: []Call{{G711}}}
 	if err := s.Validate(); err == nil {
-		t.Fatal("admission accepted before it exists")
+		t.Fatal("admission accepted without voipsdn")
+	}
+	s = Scenario{Name: "cac", Levers: Levers{Voipsdn: true, Admission: true, BEPolicing: true}, Calls: []Call{{G711}, {G729}, {G711}}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Levers.ControllerConfig(5038, "/x")
+	// Room for the first two calls (87.2 + 31.2 kbit/s, +1) of 10 Mbit/s.
+	if !strings.Contains(cfg, "wan: {dp: sw1, port: wan, capacity_kbps: 10000, voice_share_percent: 1.194, police_best_effort: true}") ||
+		!strings.Contains(cfg, "pinhole: off") {
+		t.Fatalf("config:\n%s", cfg)
+	}
+	if _, err := config.LoadFileBytes("lab.yaml", []byte(cfg)); err != nil {
+		t.Fatalf("the lab's config does not load: %v", err)
 	}
 	s = Scenario{Name: "x", Calls: []Call{{G711}}}
 	if err := s.Validate(); err != nil || s.LinkMbit != 10 || s.Duration != 10*time.Second {
 		t.Fatalf("%v %+v", err, s)
+	}
+}
+
+// With admission on and room for one of two G.711 calls, one call is
+// marked EF by its per-call flows and the other, over budget, arrives
+// unmarked (best effort) in both directions, while best-effort load is
+// policed at the uplink.
+func TestAdmissionLeavesTheCallOverBudgetUnmarked(t *testing.T) {
+	s := Scenario{Name: "cac", LinkMbit: 10, Load: 0.5, Duration: 3 * time.Second, Warmup: time.Second,
+		Levers: Levers{Voipsdn: true, Egress: EgressDSCP, Admission: true, BEPolicing: true},
+		Calls:  []Call{{G711}, {G711}}}
+	res := runScenario(t, s)
+	marked := map[string]bool{}
+	unmarked := map[string]bool{}
+	for _, st := range res.Streams {
+		if st.Stats.Received == 0 {
+			t.Fatalf("call %s %s received nothing", st.Call, st.Dir)
+		}
+		switch {
+		case st.Stats.EF >= st.Stats.Received*9/10: // the first packets precede the flows
+			marked[st.Call] = true
+		case st.Stats.EF == 0:
+			unmarked[st.Call] = true
+		default:
+			t.Errorf("call %s %s: %d of %d packets EF", st.Call, st.Dir, st.Stats.EF, st.Stats.Received)
+		}
+	}
+	if len(marked) != 1 || len(unmarked) != 1 {
+		t.Fatalf("calls marked %v, unmarked %v: want one of each", marked, unmarked)
+	}
+	for c := range marked {
+		if unmarked[c] {
+			t.Errorf("call %s is marked one way and not the other", c)
+		}
 	}
 }

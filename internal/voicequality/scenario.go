@@ -1,7 +1,6 @@
 package voicequality
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -15,18 +14,21 @@ type Levers struct {
 	Voipsdn bool
 	// Egress is the bottleneck's queueing.
 	Egress Egress
-	// Admission (call admission control per link) and BEPolicing (a meter
-	// on best effort sized to the link less the admitted voice) are the
-	// levers issue 21 still has to build. A scenario asking for them fails
-	// Validate with ErrLeverMissing until the controller has them; then
-	// ControllerConfig adds their keys and the scenario list in
-	// cmd/voicebench turns them on.
+	// Admission budgets the uplink (voip.qos.admission) for every call of
+	// the scenario but the last, so that the last call to bring its media
+	// is over budget and proceeds best effort (reason over_budget). The
+	// RTP range is then not marked by standing flows (pinhole: off), so
+	// only admitted calls are marked. BEPolicing polices best effort
+	// towards the uplink to its capacity less the admitted voice.
 	Admission  bool
 	BEPolicing bool
+	// Filled by Validate from the scenario.
+	linkKbps, voiceBudgetKbps float64
 }
 
-// ErrLeverMissing: the scenario needs a lever the controller lacks.
-var ErrLeverMissing = errors.New("voicequality: lever not built yet")
+// controllerKbps is the controller's per-call bandwidth of the lab's
+// codecs (voip.qos.codec_kbps defaults), which admission counts.
+var controllerKbps = map[string]float64{"ulaw": 87.2, "g729": 31.2}
 
 // Call is one call of a scenario.
 type Call struct {
@@ -54,11 +56,21 @@ type Scenario struct {
 
 // Validate fills defaults and rejects what cannot run.
 func (s *Scenario) Validate() error {
-	if s.Levers.Admission || s.Levers.BEPolicing {
-		return fmt.Errorf("scenario %s: %w (admission control, best-effort policing)", s.Name, ErrLeverMissing)
-	}
 	if s.LinkMbit <= 0 {
 		s.LinkMbit = 10
+	}
+	if (s.Levers.Admission || s.Levers.BEPolicing) && !s.Levers.Voipsdn {
+		return fmt.Errorf("scenario %s: admission and best-effort policing need voipsdn", s.Name)
+	}
+	s.Levers.linkKbps = s.LinkMbit * 1000
+	s.Levers.voiceBudgetKbps = s.Levers.linkKbps
+	if s.Levers.Admission {
+		// Room for every call but the last, plus 1 kbit/s of slack.
+		b := 1.0
+		for _, c := range s.Calls[:max(len(s.Calls)-1, 0)] {
+			b += controllerKbps[c.Codec.Name]
+		}
+		s.Levers.voiceBudgetKbps = min(b, s.Levers.linkKbps)
 	}
 	if s.Duration <= 0 {
 		s.Duration = 10 * time.Second

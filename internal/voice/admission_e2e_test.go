@@ -1,0 +1,75 @@
+package voice
+
+import (
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voipsdn/voipsdn/agi/agisim"
+	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/qos"
+)
+
+// TestAdmissionOnOVS: with the PBX's port budgeted for one call (two
+// G.711 legs each crossing it), the first call gets its per-call flows and
+// EF; the second, over budget, gets none and its RTP arrives unmarked; a
+// third asked through FastAGI before answer is refused
+// (VOIPSDN_QOS=rejected); the best-effort policing flows are on the switch
+// with their meter.
+func TestAdmissionOnOVS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agiAddr := ln.Addr().String()
+	ln.Close()
+	cfg := strings.Replace(agiLabConfig, "AGIADDR", agiAddr, 1)
+	cfg = strings.Replace(cfg, "      emergency: {dscp: 34, meter: false}\n", "      emergency: {dscp: 34, meter: false}\n      plain: {}\n"+
+		"    admission:\n      links:\n        pbx: {dp: sw1, port: pbx, capacity_kbps: 400, voice_share_percent: 50, police_best_effort: true}\n", 1)
+	e := newE2E(t, config.PinholeOff, func(e *e2e) { e.cfgText = cfg })
+	first, _ := e.call(23000)
+	e.waitFlows(8, 10*time.Second)
+	second, media := e.call(23100)
+	// The second call's media is known, so it has been decided: still
+	// only the first call's flows.
+	for _, f := range e.waitFlows(8, 5*time.Second) {
+		if f.Cookie != qos.CallCookie("pbx", first) {
+			t.Errorf("flow of another call than the first: %s", f.Text)
+		}
+	}
+	for _, m := range media {
+		if m.Remote.Port() != 23100 || hostOf(m.Remote.Addr()) != "phone201" {
+			continue
+		}
+		if st := e.stream("phone201", 23100, m.Local, "pbx", time.Second); st.Packets < 40 || st.DSCP[0] != st.Packets {
+			t.Errorf("over-budget call %s: %d packets, DSCP %v; want all unmarked", second, st.Packets, st.DSCP)
+		}
+	}
+	env := "agi_network: yes\nagi_network_script: qos?class=plain\nagi_request: agi://voipsdn:4573/qos?class=plain\n" +
+		"agi_channel: PJSIP/201-00000009\nagi_uniqueid: 1796624999.9\n\n"
+	tr, err := agisim.Run(e.ctx, agiAddr, agisim.Scenario{Env: []byte(env), Channel: agisim.Channel{Uniqueid: "1796624999.9"}}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tr.Commands, "SET VARIABLE VOIPSDN_QOS rejected") {
+		t.Errorf("FastAGI over budget answered %q, want rejected", tr.Commands)
+	}
+	filter := "cookie=0x" + strconv.FormatUint(qos.CookieBestEffort, 16) + "/0x" + strconv.FormatUint(qos.CookieCategoryMask, 16)
+	be, err := e.lab.DumpFlows("sw1", filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meter := "meter:" + strconv.FormatUint(uint64(qos.BestEffortMeterID(0)), 10)
+	n := 0
+	for _, f := range be {
+		if strings.Contains(f.Actions, meter) {
+			n++
+		}
+	}
+	if len(be) != 6 || n != 3 {
+		t.Errorf("best-effort flows on sw1 (%d with %s): %v", n, meter, be)
+	}
+}
