@@ -85,7 +85,8 @@ func (a *App) prepareVoice(cfg *config.Config, changes *config.ChangeSet) (commi
 		return nil, err
 	}
 	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: voice.Switches{M: a.mgr}, Sources: sources,
-		Metrics: vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event})
+		Metrics: vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event,
+		Outcomes: netevents.Calls{Bus: a.events}.Outcomes()})
 	if err != nil {
 		return nil, err
 	}

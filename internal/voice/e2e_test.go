@@ -22,6 +22,7 @@ import (
 	"github.com/voipsdn/voipsdn/call"
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/dp/callstore"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 	"github.com/voipsdn/voipsdn/openflow/of13"
@@ -84,6 +85,12 @@ type e2e struct {
 	// hosts are added to the lab besides the phones, the PBX and the
 	// intruder, and take part in learning.
 	hosts []ovslab.HostSpec
+	// outcomes and events, if set before the controller starts, get the
+	// flow store's per-leg outcomes and every call event.
+	outcomes callstore.Outcomes
+	events   func(call.Event)
+	// mgr is the running controller's DP manager.
+	mgr atomic.Pointer[dp.Manager]
 
 	mu    sync.Mutex
 	media map[string][]tracker.MediaKnown // by call
@@ -198,10 +205,14 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 	if err := mgr.SetConfig(ctx, e.cfg); err != nil {
 		t.Fatal(err)
 	}
+	e.mgr.Store(mgr)
 	opts := Options{VoIP: e.cfg.VoIP, Switches: recordingSwitches{Switches{M: mgr}, e.rec}, Logger: log,
-		InstallLatency: e.latency,
-		AMIOptions:     []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
+		InstallLatency: e.latency, Outcomes: e.outcomes,
+		AMIOptions: []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
 		Events: func(ev tracker.Event) {
+			if e.events != nil {
+				e.events(ev)
+			}
 			if m, ok := ev.(tracker.MediaKnown); ok {
 				e.mu.Lock()
 				e.media[m.Call] = append(e.media[m.Call], m)
