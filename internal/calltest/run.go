@@ -116,6 +116,16 @@ func (t *Tester) Run(ctx context.Context, req Request) (*Verdict, error) {
 		return v, nil
 	}
 	leg, channel := or.Get("Uniqueid"), or.Get("Channel")
+	hungUp := false
+	defer func() {
+		// However the test ends (the client went away, say), the call
+		// it placed does not stay up.
+		if !hungUp {
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			up.Forward(hctx, ami.NewAction("Hangup", "Channel", channel, "Cause", "16"), id+"-hangup") //nolint:errcheck
+		}
+	}()
 
 	// Follow the call for its duration.
 	hold := time.NewTimer(req.Duration)
@@ -143,6 +153,7 @@ func (t *Tester) Run(ctx context.Context, req Request) (*Verdict, error) {
 			return nil, fmt.Errorf("hangup: %w", err)
 		}
 	}
+	hungUp = true
 	deadline := time.Now().Add(removeWait)
 	for time.Now().Before(deadline) && !f.ended(v.Call) {
 		select {

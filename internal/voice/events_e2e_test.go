@@ -58,7 +58,9 @@ func newEventsE2E(t *testing.T, opts ...func(*e2e)) *eventsE2E {
 // records as they come.
 func (x *eventsE2E) sse(query string) <-chan netevents.CallRecord {
 	x.t.Helper()
-	req, _ := http.NewRequestWithContext(x.ctx, "GET", x.http.URL+"/v1/events?"+query, nil)
+	ctx, cancel := context.WithCancel(x.ctx)
+	x.t.Cleanup(cancel) // before the server's Close, which waits for the stream
+	req, _ := http.NewRequestWithContext(ctx, "GET", x.http.URL+"/v1/events?"+query, nil)
 	req.SetBasicAuth("noc", "noc-secret")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
