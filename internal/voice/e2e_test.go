@@ -89,6 +89,10 @@ type e2e struct {
 	// flow store's per-leg outcomes and every call event.
 	outcomes callstore.Outcomes
 	events   func(call.Event)
+	// simOpts, if set, adjusts the simulator's options; amiHook gets the
+	// controller's AMI clients.
+	simOpts func(*amisim.Options)
+	amiHook func(*ami.Client)
 	// mgr is the running controller's DP manager.
 	mgr atomic.Pointer[dp.Manager]
 
@@ -123,7 +127,11 @@ func newE2E(t testing.TB, pinhole string, opts ...func(*e2e)) *e2e {
 		e.simProc = startSimProcess(t)
 		e.amiPort = int(e.simProc.addr.Port())
 	} else {
-		e.sim = amisim.New(simOptions())
+		o := simOptions()
+		if e.simOpts != nil {
+			e.simOpts(&o)
+		}
+		e.sim = amisim.New(o)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -219,6 +227,9 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 				e.mu.Unlock()
 			}
 		}}
+	if e.amiHook != nil {
+		opts.AMIOptions = append(opts.AMIOptions, ami.WithClientHook(e.amiHook))
+	}
 	if e.heapOnly {
 		opts.Switches, opts.Events = Switches{M: mgr}, nil
 	}

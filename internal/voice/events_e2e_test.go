@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/ami/gateway"
+	"github.com/voipsdn/voipsdn/internal/calltest"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/eventbus"
 	"github.com/voipsdn/voipsdn/internal/netevents"
@@ -34,21 +37,39 @@ func newEventsE2E(t *testing.T, opts ...func(*e2e)) *eventsE2E {
 	calls := netevents.Calls{Bus: bus}
 	x := &eventsE2E{bus: bus, sock: filepath.Join(t.TempDir(), "faucet.sock")}
 	sock := netevents.NewSocket(x.sock, bus, nil)
+
+	// The gateway shares the controller's AMI session, and serves the
+	// test call to users granted Originate, as internal/app wires it.
+	t.Setenv("VOIPSDN_E2E_NOC", "noc-secret")
+	t.Setenv("VOIPSDN_E2E_WALLBOARD", "wb-secret")
+	gc, err := gateway.Config{Users: []gateway.User{
+		{Name: "noc", SecretEnv: "VOIPSDN_E2E_NOC", Servers: []string{"pbx"}, Actions: []string{"Originate", "Hangup"}},
+		{Name: "wallboard", SecretEnv: "VOIPSDN_E2E_WALLBOARD", Servers: []string{"pbx"}},
+	}}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.gw = gateway.New(gc, nil)
+	tester := &calltest.Tester{Records: bus, RemoveWait: 5 * time.Second,
+		Flows: func(ctx context.Context, dpid, cookie, mask uint64) ([]of13.FlowStats, error) {
+			return x.mgr.Load().FlowStats(ctx, dpid, cookie, mask)
+		},
+		AMI: func(server string) calltest.AMI {
+			if u := x.gw.Session(server); u != nil {
+				return u
+			}
+			return nil
+		}}
+	x.gw.Handle("POST /v1/pbx/{name}/calltest", "Originate", tester.Handler())
+
 	x.e2e = newE2E(t, config.PinholeMark, append([]func(*e2e){func(e *e2e) {
 		e.outcomes, e.events = calls.Outcomes(), calls.Event
+		e.amiHook = func(c *ami.Client) { x.gw.AddUpstream(c) }
 	}}, opts...)...)
 	sctx, cancel := context.WithCancel(x.ctx)
 	done := make(chan struct{})
 	go func() { sock.Run(sctx); close(done) }() //nolint:errcheck
 	t.Cleanup(func() { cancel(); <-done })
-
-	t.Setenv("VOIPSDN_E2E_NOC", "noc-secret")
-	gc, err := gateway.Config{Users: []gateway.User{{Name: "noc", SecretEnv: "VOIPSDN_E2E_NOC", Servers: []string{"pbx"},
-		Actions: []string{"Originate", "Hangup"}}}}.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.gw = gateway.New(gc, nil)
 	x.http = httptest.NewServer(x.gw.HTTPHandler(bus))
 	t.Cleanup(x.http.Close)
 	return x

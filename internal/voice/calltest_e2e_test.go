@@ -1,0 +1,89 @@
+package voice
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/voipsdn/voipsdn/ami/amisim"
+	"github.com/voipsdn/voipsdn/internal/calltest"
+)
+
+// callTest posts a test call to the gateway as user and returns the HTTP
+// status and the verdict (nil unless 200).
+func (x *eventsE2E) callTest(user, secret, from, to string) (int, *calltest.Verdict) {
+	x.t.Helper()
+	body, _ := json.Marshal(calltest.HTTPRequest{From: from, To: to, Duration: "1s"})
+	req, _ := http.NewRequestWithContext(x.ctx, "POST", x.http.URL+"/v1/pbx/pbx/calltest", bytes.NewReader(body))
+	req.SetBasicAuth(user, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil
+	}
+	var v calltest.Verdict
+	if err := json.Unmarshal(raw, &v); err != nil {
+		x.t.Fatalf("verdict %s: %v", raw, err)
+	}
+	var text strings.Builder
+	v.WriteText(&text)
+	x.t.Logf("%s -> %s:\n%s", from, to, text.String())
+	return resp.StatusCode, &v
+}
+
+// Test calls through the gateway's HTTP API, placed with Originate on the
+// controller's own AMI session against the simulator, on OVS: a phone
+// behind a switch port gets its QoS (verdict OK, with the switch, port,
+// install time and removal); a phone behind no switch, a busy one and
+// one that does not answer get a verdict that is not OK, with the reason;
+// a user without the Originate grant is refused.
+func TestCallTestVerdicts(t *testing.T) {
+	x := newEventsE2E(t, func(e *e2e) {
+		e.simOpts = func(o *amisim.Options) {
+			o.Endpoints = map[string]netip.AddrPort{
+				"201": netip.MustParseAddrPort("10.0.100.201:20000"),
+				"299": netip.MustParseAddrPort("10.0.100.99:20000"), // behind no switch port
+				"203": {}, "204": {},
+			}
+			o.OriginateReasons = map[string]int{"203": 5, "204": 3}
+		}
+	})
+	if status, _ := x.callTest("wallboard", "wb-secret", "PJSIP/201", "202"); status != http.StatusForbidden {
+		t.Errorf("user without Originate: status %d, want 403", status)
+	}
+
+	_, v := x.callTest("noc", "noc-secret", "PJSIP/201", "202")
+	if v == nil || !v.OK {
+		t.Fatalf("call from a phone behind sw1: verdict %+v, want OK", v)
+	}
+	if len(v.Legs) == 0 || !v.Removed || !v.Answered {
+		t.Fatalf("verdict %+v", v)
+	}
+	var atPort1 bool
+	for _, p := range v.Legs[0].QoS {
+		atPort1 = atPort1 || p.Direction == "from_phone" && p.DPName == "sw1" && p.Port == 1 && p.DSCP == 46
+	}
+	if !atPort1 {
+		t.Errorf("leg %+v: no from-phone stream at sw1 port 1", v.Legs[0])
+	}
+	x.waitFlows(0, 0)
+
+	for _, c := range []struct{ from, reason string }{
+		{"PJSIP/299", "location_unknown"},
+		{"PJSIP/203", "busy"},
+		{"PJSIP/204", "no answer"},
+	} {
+		_, v := x.callTest("noc", "noc-secret", c.from, "202")
+		if v == nil || v.OK || !strings.Contains(v.Reason, c.reason) {
+			t.Errorf("%s: verdict %+v; want not OK, reason with %q", c.from, v, c.reason)
+		}
+	}
+}
