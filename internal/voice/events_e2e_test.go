@@ -14,11 +14,11 @@ import (
 
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/ami/gateway"
-	"github.com/voipsdn/voipsdn/internal/calltest"
-	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/internal/calltest"
 	"github.com/voipsdn/voipsdn/internal/eventbus"
 	"github.com/voipsdn/voipsdn/internal/netevents"
+	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
 // eventsE2E wires the controller's call events as internal/app does:
