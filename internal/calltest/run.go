@@ -164,12 +164,17 @@ func (t *Tester) Run(ctx context.Context, req Request) (*Verdict, error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	var readErr error
 	for time.Now().Before(deadline) {
-		if n, err := t.left(ctx, f.dpids(v.Call), cookie); err == nil && n == 0 {
+		n, err := t.left(ctx, f.dpids(v.Call), cookie)
+		if readErr = err; err == nil && n == 0 {
 			v.Removed = true
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if readErr != nil {
+		v.FlowReadError = readErr.Error()
 	}
 	f.fill(v, ptime, counters)
 	v.judge()

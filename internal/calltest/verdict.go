@@ -30,8 +30,10 @@ type Verdict struct {
 	DialStatus string `json:"dial_status,omitempty"`
 	Legs       []Leg  `json:"legs"`
 	// Removed: no per-call flow of the call was left after the hang-up.
-	Removed bool    `json:"removed"`
-	PtimeMS float64 `json:"ptime_ms"`
+	Removed bool `json:"removed"`
+	// FlowReadError: the switch's flows could not be read.
+	FlowReadError string  `json:"flow_read_error,omitempty"`
+	PtimeMS       float64 `json:"ptime_ms"`
 }
 
 // Leg is what one leg of the call got.
@@ -84,6 +86,9 @@ func (v *Verdict) judge() {
 	}
 	if v.Answered && media == 0 {
 		fail("answered but no leg's media became known")
+	}
+	if v.Answered && !v.Removed && v.FlowReadError != "" {
+		fail("could not read the call's flows: %s", v.FlowReadError)
 	}
 	if v.Answered && !v.Removed {
 		fail("per-call flows left on the switch after the hang-up")
