@@ -10,7 +10,8 @@ import (
 
 // originate handles Originate of "PJSIP/<endpoint>": the endpoint rings
 // for a second and answers; endpoints named "nosuch*" or listed nowhere
-// when Options.Endpoints is set fail, as an unreachable one does.
+// when Options.Endpoints is set fail, as an unreachable one does (Reason
+// 0), and those in Options.OriginateReasons fail with their reason.
 func (s *Server) originate(c *session, m ami.Message, id string) {
 	target := m.Get("Channel")
 	ep, ok := strings.CutPrefix(target, "PJSIP/")
@@ -19,7 +20,8 @@ func (s *Server) originate(c *session, m ami.Message, id string) {
 	defer s.mu.Unlock()
 	phone, known := s.opt.Endpoints[ep]
 	fail := !ok || ep == "" || strings.HasPrefix(ep, "nosuch") || (s.opt.Endpoints != nil && !known)
-	if fail {
+	reason, scripted := s.opt.OriginateReasons[ep]
+	if fail || scripted {
 		if !async {
 			c.send(response("Error", id).add("Message", "Originate failed").bytes(), false)
 			return
@@ -27,7 +29,7 @@ func (s *Server) originate(c *session, m ami.Message, id string) {
 		c.send(response("Success", id).add("Message", "Originate successfully queued").bytes(), false)
 		e := s.event("OriginateResponse", classCall).add("ActionID", id).add("Response", "Failure").
 			add("Channel", target).add("Context", m.Get("Context")).add("Exten", m.Get("Exten")).
-			add("Reason", "0").add("Uniqueid", "<unknown>").add("CallerIDNum", "<unknown>").add("CallerIDName", "<unknown>")
+			add("Reason", strconv.Itoa(reason)).add("Uniqueid", "<unknown>").add("CallerIDNum", "<unknown>").add("CallerIDName", "<unknown>")
 		s.broadcast(classCall, e.bytes())
 		return
 	}

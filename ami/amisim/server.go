@@ -39,6 +39,10 @@ type Options struct {
 	SessionQueue int
 	// Endpoints gives the RTP address of endpoints dialled by Originate.
 	Endpoints map[string]netip.AddrPort
+	// OriginateReasons scripts endpoints that Originate does not reach:
+	// their OriginateResponse is a Failure with this Reason (Asterisk's
+	// AST_CONTROL_* code: 3 no answer, 5 busy, 8 congestion, 0 failed).
+	OriginateReasons map[string]int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

@@ -30,6 +30,7 @@ type Gateway struct {
 	upMu      sync.RWMutex
 	upstreams map[string]Upstream
 	cancels   []func()
+	routes    []route
 
 	subMu sync.RWMutex
 	subs  map[uint64]*sub

@@ -34,6 +34,11 @@ func (g *Gateway) HTTPHandler(records *eventbus.Bus) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) { g.serveEvents(w, r, records) })
 	mux.HandleFunc("POST /v1/pbx/{name}/actions", g.serveAction)
+	g.upMu.RLock()
+	for _, rt := range g.routes {
+		mux.Handle(rt.pattern, g.guard(rt))
+	}
+	g.upMu.RUnlock()
 	return mux
 }
 

@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"check-config": {"validate Faucet configuration files (drop-in for check_faucet_config)", checkConfigCmd},
 		"flows":        {"print the compiled flows of one DP in ovs-ofctl syntax", flowsCmd},
 		"ami":          {"AMI tools: replay a capture, watch a live server", amiCmd},
+		"call":         {"test call through a PBX: did it get its QoS (call test)", callCmd},
 		"dashboards":   {"push the Grafana datasource and dashboards", dashboardsCmd},
 		"version":      {"print the version", versionCmd},
 		"cluster":      {"controller team: status, drain, undrain (through etcd)", clusterCmd},

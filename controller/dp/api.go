@@ -132,3 +132,30 @@ func (m *Manager) Locate(addr string) (Location, bool) {
 	}
 	return Location{}, false
 }
+
+// FlowStats reads from DP dpid's switch, with their counters, the flows
+// whose cookie equals cookie under mask (a test call's per-call flows).
+func (m *Manager) FlowStats(ctx context.Context, dpid uint64, cookie, mask uint64) ([]of13.FlowStats, error) {
+	r := m.runner(dpid)
+	if r == nil {
+		return nil, fmt.Errorf("dp %#x: %w", dpid, ErrUnknownDP)
+	}
+	var sw Switch
+	if err := r.do(ctx, func(context.Context) error { sw = r.st.sw; return nil }); err != nil {
+		return nil, err
+	}
+	if sw == nil {
+		return nil, fmt.Errorf("dp %#x: %w", dpid, ErrNotConnected)
+	}
+	fs, ok := sw.(interface {
+		FlowStats(ctx context.Context, table uint8, cookie, mask uint64) ([]of13.FlowStats, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("dp %#x: the switch session cannot read flow counters", dpid)
+	}
+	st, err := fs.FlowStats(ctx, of13.TableAll, cookie, mask)
+	if err != nil {
+		return nil, fmt.Errorf("dp %#x: %w", dpid, err)
+	}
+	return st, nil
+}

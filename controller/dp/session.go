@@ -53,3 +53,9 @@ func (x session) Ports() []of13.Port { return x.s.Ports() }
 
 // Desc asks the switch for its description.
 func (x session) Desc(ctx context.Context) (of13.Desc, error) { return x.s.Desc(ctx) }
+
+// FlowStats reads the flows whose cookie matches, with their counters
+// (Manager.FlowStats).
+func (x session) FlowStats(ctx context.Context, table uint8, cookie, mask uint64) ([]of13.FlowStats, error) {
+	return x.s.FlowStats(ctx, table, cookie, mask)
+}

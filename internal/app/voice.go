@@ -7,6 +7,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/internal/calltest"
 	"github.com/voipsdn/voipsdn/internal/netevents"
 	"github.com/voipsdn/voipsdn/internal/voice"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
@@ -84,13 +85,23 @@ func (a *App) prepareVoice(cfg *config.Config, changes *config.ChangeSet) (commi
 	gw := a.newGateway(cfg.VoIP.Gateway)
 	if gw != nil {
 		sopts.AMIOptions = append(sopts.AMIOptions, ami.WithClientHook(func(c *ami.Client) { gw.AddUpstream(c) }))
+		// Test calls (docs/gateway.md) go through the same sessions, for
+		// users granted Originate.
+		tester := &calltest.Tester{Records: a.events, Flows: a.mgr.FlowStats, AMI: func(server string) calltest.AMI {
+			if u := gw.Session(server); u != nil {
+				return u
+			}
+			return nil
+		}}
+		gw.Handle("POST /v1/pbx/{name}/calltest", "Originate", tester.Handler())
 	}
 	sources, err := voice.NewSources(cfg.VoIP, sopts)
 	if err != nil {
 		return nil, err
 	}
+	calls := netevents.Calls{Bus: a.events}
 	svc, err := voice.New(voice.Options{VoIP: cfg.VoIP, Switches: sw, Sources: sources,
-		Metrics: vm, Logger: a.log, Events: netevents.Calls{Bus: a.events}.Event, Admission: adm})
+		Metrics: vm, Logger: a.log, Events: calls.Event, Outcomes: calls.Outcomes(), Admission: adm})
 	if err != nil {
 		return nil, err
 	}

@@ -41,8 +41,11 @@ type CallRecord struct {
 	Local  string `json:"local,omitempty"`
 	Codec  string `json:"codec,omitempty"`
 	Direct bool   `json:"direct,omitempty"`
-	// QoS lists where the leg's flows are (qos_installed).
-	QoS []Placement `json:"qos,omitempty"`
+	// QoS lists where the leg's flows are (qos_installed); InstallMS is
+	// how long after media known the switches confirmed them. A leg whose
+	// directions are placed at different times has one record for each.
+	QoS       []Placement `json:"qos,omitempty"`
+	InstallMS float64     `json:"install_ms,omitempty"`
 	// Reason says why a leg is best effort, or why a call ended abnormally.
 	Reason  string   `json:"reason,omitempty"`
 	Quality *Quality `json:"quality,omitempty"`
@@ -99,7 +102,13 @@ func (c Calls) Event(ev call.Event) {
 
 // QoSInstalled publishes that a leg's flows are confirmed where listed.
 func (c Calls) QoSInstalled(server, callID, leg string, at time.Time, where []Placement) {
-	c.publish(at, CallRecord{Event: CallQoS, Server: server, Call: callID, Leg: leg, QoS: where})
+	c.QoSInstalledIn(server, callID, leg, at, 0, where)
+}
+
+// QoSInstalledIn is QoSInstalled with the install latency (media known to
+// confirmed).
+func (c Calls) QoSInstalledIn(server, callID, leg string, at time.Time, latency time.Duration, where []Placement) {
+	c.publish(at, CallRecord{Event: CallQoS, Server: server, Call: callID, Leg: leg, QoS: where, InstallMS: ms(latency)})
 }
 
 // BestEffort publishes that a leg gets no per-call QoS, and why (the QoS

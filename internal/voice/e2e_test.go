@@ -22,6 +22,7 @@ import (
 	"github.com/voipsdn/voipsdn/call"
 	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/dp/callstore"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/ovslab"
 	"github.com/voipsdn/voipsdn/openflow/of13"
@@ -84,6 +85,16 @@ type e2e struct {
 	// hosts are added to the lab besides the phones, the PBX and the
 	// intruder, and take part in learning.
 	hosts []ovslab.HostSpec
+	// outcomes and events, if set before the controller starts, get the
+	// flow store's per-leg outcomes and every call event.
+	outcomes callstore.Outcomes
+	events   func(call.Event)
+	// simOpts, if set, adjusts the simulator's options; amiHook gets the
+	// controller's AMI clients.
+	simOpts func(*amisim.Options)
+	amiHook func(*ami.Client)
+	// mgr is the running controller's DP manager.
+	mgr atomic.Pointer[dp.Manager]
 
 	mu    sync.Mutex
 	media map[string][]tracker.MediaKnown // by call
@@ -116,7 +127,11 @@ func newE2E(t testing.TB, pinhole string, opts ...func(*e2e)) *e2e {
 		e.simProc = startSimProcess(t)
 		e.amiPort = int(e.simProc.addr.Port())
 	} else {
-		e.sim = amisim.New(simOptions())
+		o := simOptions()
+		if e.simOpts != nil {
+			e.simOpts(&o)
+		}
+		e.sim = amisim.New(o)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -198,16 +213,23 @@ func (e *e2e) startController(ln net.Listener) (stop func()) {
 	if err := mgr.SetConfig(ctx, e.cfg); err != nil {
 		t.Fatal(err)
 	}
+	e.mgr.Store(mgr)
 	opts := Options{VoIP: e.cfg.VoIP, Switches: recordingSwitches{Switches{M: mgr}, e.rec}, Logger: log,
-		InstallLatency: e.latency,
-		AMIOptions:     []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
+		InstallLatency: e.latency, Outcomes: e.outcomes,
+		AMIOptions: []ami.Option{ami.WithBackoff(ami.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Factor: 2})},
 		Events: func(ev tracker.Event) {
+			if e.events != nil {
+				e.events(ev)
+			}
 			if m, ok := ev.(tracker.MediaKnown); ok {
 				e.mu.Lock()
 				e.media[m.Call] = append(e.media[m.Call], m)
 				e.mu.Unlock()
 			}
 		}}
+	if e.amiHook != nil {
+		opts.AMIOptions = append(opts.AMIOptions, ami.WithClientHook(e.amiHook))
+	}
 	if e.heapOnly {
 		opts.Switches, opts.Events = Switches{M: mgr}, nil
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	// InstallLatency, if set, also receives each leg's "media known" to
 	// barrier-confirmed install time (for load tools and benchmarks).
 	InstallLatency func(time.Duration)
+	// Outcomes, if set, hears where each leg's flows went or why it is
+	// best effort (callstore.Outcomes; used with the default Flows only).
+	Outcomes callstore.Outcomes
 	// Events, if set, receives every source's events after the service
 	// has acted on them (for `voipsdn ami watch`-style output and tests).
 	// It must not block.
@@ -135,7 +138,9 @@ func New(opts Options) (*Service, error) {
 	}
 	s.flows = opts.Flows
 	if s.flows == nil {
-		s.flows = callstore.New(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
+		st := callstore.New(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
+		st.Outcomes = opts.Outcomes
+		s.flows = st
 	}
 	return s, nil
 }

@@ -124,6 +124,9 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 		e.fallback(leg, fail)
 	case fail != "":
 		e.log.Info("call leg partly best effort", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "reason", string(fail))
+		if e.Outcomes != nil {
+			e.Outcomes.BestEffort(leg, e.Clock.Now(), fail)
+		}
 	}
 	if leg.MayGoDirect && !leg.Direct && rec != nil {
 		e.prepareDirect(ctx, c)
@@ -149,6 +152,8 @@ type legWait struct {
 	left  int
 	ok    bool
 	known time.Time
+	// placed collects the confirmed streams, only when Outcomes is set.
+	placed []Placed
 }
 
 // installStream queues a stream's meter and flows. The switch's verdict
@@ -171,13 +176,20 @@ func (e *Store) installStream(ctx context.Context, c *call, leg qos.Leg, sp qos.
 		if err == nil {
 			w.ok = true
 			e.logStream("call flows installed", leg, dpid, sp.Rule(), id, sp.MeterKbps)
+			if e.Outcomes != nil {
+				w.placed = append(w.placed, placed(sp, id))
+			}
 		} else {
 			e.log.Info("switch refused call flows", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "dp", dpName(dpid), "err", err)
 			e.fallback(leg, reasonOf(err))
 			e.dropStream(ctx, cookie, leg.ID, dpid, id, flows)
 		}
 		if w.left == 0 && w.ok {
-			e.obs.InstallLatency(e.Clock.Now().Sub(w.known))
+			now := e.Clock.Now()
+			e.obs.InstallLatency(now.Sub(w.known))
+			if e.Outcomes != nil {
+				e.Outcomes.QoSInstalled(leg, now, now.Sub(w.known), w.placed)
+			}
 		}
 	})
 	e.nflows += len(flows)

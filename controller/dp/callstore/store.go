@@ -53,6 +53,9 @@ type Store struct {
 	Generation uint16
 	// Clock is the time source of the waits above (set before Run).
 	Clock Clock
+	// Outcomes, if set (before Run), hears where each leg's flows went
+	// or why it is best effort; nil costs nothing per leg.
+	Outcomes Outcomes
 
 	// scans records, per datapath, whether its per-call flows have been
 	// read (true) or are being read (false) since the engine started;
@@ -195,6 +198,9 @@ func (e *Store) meterIDs(dpid uint64) *meterIDs {
 func (e *Store) fallback(leg qos.Leg, r qos.Reason) {
 	e.log.Info("call leg best effort", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "reason", string(r))
 	e.obs.Fallback(r)
+	if e.Outcomes != nil {
+		e.Outcomes.BestEffort(leg, e.Clock.Now(), r)
+	}
 }
 
 func (e *Store) report() { e.obs.Calls(len(e.calls), e.nflows) }
