@@ -286,7 +286,7 @@ func TestTeamChurnKill(t *testing.T) {
 		for watchCtx.Err() == nil {
 			fs, _ := lab.DumpFlows("sw1", filter)
 			for _, f := range fs {
-				seen[f.Cookie] = true
+				seen[qos.CallKey(f.Cookie)] = true
 			}
 			time.Sleep(100 * time.Millisecond)
 		}

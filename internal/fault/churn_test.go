@@ -50,12 +50,16 @@ voip:
 const churnSecret = "churn-secret"
 
 // Per-call flows carry the category 0x5643 ("VC") in the top 16 bits of
-// their cookie and a hash of server and Linkedid in the low 32 bits: an
+// their cookie, a run's generation in the next 16 and a hash of server and
+// Linkedid in the low 32 bits: an
 // on-switch format, which a restarted voipsdn relies on to find and adopt
 // them, so the test may rely on it too.
 const (
 	callCookieCategory = uint64(0x5643) << 48
 	callCookieMask     = uint64(0xffff) << 48
+	// callCookieGenMask: bits 32-47 hold the generation of the run that
+	// installed the flow, so one call's flows differ there across restarts.
+	callCookieGenMask = uint64(0xffff) << 32
 )
 
 var callFlowFilter = fmt.Sprintf("cookie=%#x/%#x", callCookieCategory, callCookieMask)
@@ -307,7 +311,8 @@ func callFlowsByCookie(t testing.TB, lab *ovslab.Lab) map[uint64][]ovslab.Flow {
 func groupByCookie(flows []ovslab.Flow) map[uint64][]ovslab.Flow {
 	out := map[uint64][]ovslab.Flow{}
 	for _, f := range flows {
-		out[f.Cookie] = append(out[f.Cookie], f)
+		c := f.Cookie &^ callCookieGenMask // the call, whichever run installed it
+		out[c] = append(out[c], f)
 	}
 	return out
 }

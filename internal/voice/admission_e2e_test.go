@@ -36,7 +36,7 @@ func TestAdmissionOnOVS(t *testing.T) {
 	// The second call's media is known, so it has been decided: still
 	// only the first call's flows.
 	for _, f := range e.waitFlows(8, 5*time.Second) {
-		if f.Cookie != qos.CallCookie("pbx", first) {
+		if qos.CallKey(f.Cookie) != qos.CallCookie("pbx", first) {
 			t.Errorf("flow of another call than the first: %s", f.Text)
 		}
 	}
