@@ -69,15 +69,19 @@ func exportedOn(t *testing.T, reg *prometheus.Registry) []string {
 	rec := &describing{Registerer: reg}
 	dp := metrics.DP{
 		ID: 1, Name: "sw1", Connected: true, Desc: &metrics.DescStats{},
-		Ports:  []metrics.Port{{Number: 1, Up: true}, {Number: 2, Up: true, LACP: &metrics.PortLACP{State: 3, Role: 2, PortID: 2, Changes: 1}}},
-		VLANs:  []metrics.VLAN{{VID: 100}},
-		Tables: []metrics.Table{{ID: 0, Name: "vlan"}},
-		BGP:    []metrics.BGPNeighbor{{VID: 100, Neighbor: "10.0.0.2"}},
+		Ports: []metrics.Port{{Number: 1, Up: true}, {Number: 2, Up: true, LACP: &metrics.PortLACP{State: 3, Role: 2, PortID: 2, Changes: 1}},
+			{Number: 3, Up: true, Stack: &metrics.PortStack{State: 3, Changes: 2}}},
+		Stack:       &metrics.DPStack{Root: true},
+		StackProbes: 1,
+		VLANs:       []metrics.VLAN{{VID: 100}},
+		Tables:      []metrics.Table{{ID: 0, Name: "vlan"}},
+		BGP:         []metrics.BGPNeighbor{{VID: 100, Neighbor: "10.0.0.2"}},
 		EachHost: func(fn func(metrics.Host)) {
 			fn(metrics.Host{Port: 1, VID: 100, MAC: net.HardwareAddr{0, 0, 0, 0, 0, 1}})
 		},
 	}
-	c, err := metrics.Register(rec, metrics.Options{DPs: metrics.StaticDPs{dp}, Config: metrics.StaticConfig{HashFunc: "sha256"}})
+	c, err := metrics.Register(rec, metrics.Options{DPs: metrics.StaticDPs{dp}, Config: metrics.StaticConfig{HashFunc: "sha256"},
+		Stack: metrics.StaticStack{RootDPID: 1, RootChanges: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

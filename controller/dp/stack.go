@@ -45,6 +45,8 @@ type stackPort struct {
 	correct  bool
 	// remote is what the peer's last LLDP said: "dpid:name:port".
 	remote string
+	// changes counts state changes (port_stack_state_change_count).
+	changes uint64
 }
 
 // fabric is the stack shared by the stacked DPs' goroutines: the
@@ -69,6 +71,12 @@ type fabric struct {
 	// over at start.
 	lastElect time.Time
 	rootEvery time.Duration
+	// Faucet's stack counters, kept across reloads: beacons heard and
+	// beacons naming the wrong peer, per DP name (stack_probes_received,
+	// stack_cabling_errors), and root changes (stack_root_change_count).
+	probes      map[string]uint64
+	cablingErrs map[string]uint64
+	rootChanges uint64
 }
 
 // stackRootUpdate is how often the stack root is re-elected.
@@ -76,7 +84,8 @@ const stackRootUpdate = 10 * time.Second
 
 func newFabric() *fabric {
 	return &fabric{ports: map[stack.End]*stackPort{}, live: map[string]bool{},
-		views: map[string]*stack.View{}, kicks: map[uint64]chan struct{}{}, rootEvery: stackRootUpdate}
+		views: map[string]*stack.View{}, kicks: map[uint64]chan struct{}{}, rootEvery: stackRootUpdate,
+		probes: map[string]uint64{}, cablingErrs: map[string]uint64{}}
 }
 
 // configure takes a new configuration. Ports that stay stack ports keep
@@ -94,7 +103,9 @@ func (f *fabric) configure(cfg *config.Config) {
 				if old := f.ports[e]; old != nil {
 					ports[e] = old
 				} else {
-					ports[e] = &stackPort{state: StackInit}
+					// Faucet's port starts NONE and goes INIT at
+					// its first update: one change already.
+					ports[e] = &stackPort{state: StackInit, changes: 1}
 				}
 			}
 		}
@@ -104,7 +115,7 @@ func (f *fabric) configure(cfg *config.Config) {
 		if _, ok := f.top.DPs[f.root]; !ok {
 			// Faucet's resolve_topology: no DP healthy yet, so the
 			// lowest priority, then the lowest dp_id.
-			f.root = f.top.ConfigRoot()
+			f.setRootLocked(f.top.ConfigRoot())
 		}
 	}
 	f.recomputeLocked(false)
@@ -170,9 +181,7 @@ func (f *fabric) recomputeLocked(elect bool) {
 		}
 	}
 	if elect || f.root == "" {
-		if root := f.top.ElectRoot(f.root, s); root != f.root {
-			f.root = root
-		}
+		f.setRootLocked(f.top.ElectRoot(f.root, s))
 	}
 	views := map[string]*stack.View{}
 	for _, n := range f.top.Names() {
@@ -182,6 +191,16 @@ func (f *fabric) recomputeLocked(elect bool) {
 		f.views = views
 		f.kickLocked()
 	}
+}
+
+// setRootLocked makes root the stack root, counting a change as Faucet's
+// set_stack_root does (the first root counts too).
+func (f *fabric) setRootLocked(root string) {
+	if root == "" || root == f.root {
+		return
+	}
+	f.root = root
+	f.rootChanges++
 }
 
 func (f *fabric) kickLocked() {
@@ -255,6 +274,7 @@ func (f *fabric) update(now time.Time, d *config.DP, only uint32) []stackChange 
 		if next != sp.state {
 			out = append(out, stackChange{port: n, from: sp.state, to: next, remote: sp.remote})
 			sp.state = next
+			sp.changes++
 		}
 	}
 	if len(out) > 0 {
@@ -282,6 +302,10 @@ func (f *fabric) heard(now time.Time, e stack.End, dpid uint64, name string, por
 	peer, _ := f.top.Peer(e)
 	pd := f.top.DPs[peer.DP]
 	sp.correct = pd != nil && dpid == pd.ID && name == pd.Name && port == peer.Port
+	f.probes[e.DP]++
+	if !sp.correct {
+		f.cablingErrs[e.DP]++
+	}
 	sp.lastSeen = now
 	sp.remote = strconv.FormatUint(dpid, 10) + ":" + name + ":" + strconv.FormatUint(uint64(port), 10)
 	return sp.correct
@@ -301,6 +325,7 @@ func (f *fabric) linkDown(e stack.End) bool {
 		return false
 	}
 	sp.state = StackGone
+	sp.changes++
 	f.recomputeLocked(false)
 	return true
 }
@@ -310,13 +335,26 @@ type StackPort struct {
 	Port   uint32 `json:"port"`
 	State  string `json:"state"`
 	Remote string `json:"remote,omitempty"`
+	// Code is State as Faucet's number (port_stack_state); Changes counts
+	// its changes (port_stack_state_change_count).
+	Code    int    `json:"state_code"`
+	Changes uint64 `json:"state_changes"`
 }
 
 // StackStatus is a stacked DP's view of the stack, for View.
 type StackStatus struct {
 	Root       string      `json:"root"`
+	RootDPID   uint64      `json:"root_dp_id"`
 	ChosenPort uint32      `json:"root_hop_port"`
 	Ports      []StackPort `json:"ports"`
+	// ProbesReceived and CablingErrors count the Faucet beacons this DP's
+	// stack ports heard, and those that named another peer than the
+	// config's (stack_probes_received, stack_cabling_errors).
+	ProbesReceived uint64 `json:"probes_received"`
+	CablingErrors  uint64 `json:"cabling_errors"`
+	// RootChanges counts stack root changes, the first root included
+	// (stack_root_change_count); the same for every DP.
+	RootChanges uint64 `json:"root_changes"`
 }
 
 // status returns DP name's stack status, nil when not stacked.
@@ -327,10 +365,15 @@ func (f *fabric) status(name string) *StackStatus {
 		return nil
 	}
 	v := f.views[name]
-	st := &StackStatus{Root: f.root, ChosenPort: v.ChosenPort}
+	st := &StackStatus{Root: f.root, ChosenPort: v.ChosenPort, ProbesReceived: f.probes[name],
+		CablingErrors: f.cablingErrs[name], RootChanges: f.rootChanges}
+	if rd := f.top.DPs[f.root]; rd != nil {
+		st.RootDPID = rd.ID
+	}
 	for _, n := range f.top.Ports(name) {
 		sp := f.ports[stack.End{DP: name, Port: n}]
-		st.Ports = append(st.Ports, StackPort{Port: n, State: StackStateName(sp.state), Remote: sp.remote})
+		st.Ports = append(st.Ports, StackPort{Port: n, State: StackStateName(sp.state), Remote: sp.remote,
+			Code: sp.state, Changes: sp.changes})
 	}
 	return st
 }
@@ -342,6 +385,20 @@ func (m *Manager) StackStatus(dpid uint64) *StackStatus {
 		return nil
 	}
 	return m.stack.status(r.cfg.Load().Name)
+}
+
+// StackRoot returns the stack root's DP ID (0 without a stack) and how
+// many times the root changed, the first root included.
+func (m *Manager) StackRoot() (dpid uint64, changes uint64) {
+	f := m.stack
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.top != nil {
+		if rd := f.top.DPs[f.root]; rd != nil {
+			dpid = rd.ID
+		}
+	}
+	return dpid, f.rootChanges
 }
 
 // stackLLDP handles a Faucet beacon heard on stack port inPort.

@@ -46,6 +46,18 @@ var (
 		"lacp port ID for for port", portLabels, nil)
 	portLACPChangesDesc = prometheus.NewDesc("port_lacp_state_change_count_total",
 		"number of changes in port lacp state", portLabels, nil)
+	portStackStateDesc = prometheus.NewDesc("port_stack_state",
+		"state of stacking on a port", portLabels, nil)
+	portStackChangesDesc = prometheus.NewDesc("port_stack_state_change_count_total",
+		"number of changes in port stack state", portLabels, nil)
+	dpRootHopPortDesc = prometheus.NewDesc("dp_root_hop_port",
+		"port that leads to stack root DP", dpLabels, nil)
+	isStackRootDesc = prometheus.NewDesc("is_dp_stack_root",
+		"bool indicating if dp is stack root", dpLabels, nil)
+	stackCablingDesc = prometheus.NewDesc("stack_cabling_errors_total",
+		"number of cabling errors detected in all FAUCET stacks", dpLabels, nil)
+	stackProbesDesc = prometheus.NewDesc("stack_probes_received_total",
+		"number of stacking messages received", dpLabels, nil)
 	bgpUptimeDesc = prometheus.NewDesc("bgp_neighbor_uptime",
 		"BGP neighbor uptime in seconds.", append(vlanLabels[:3:3], "neighbor"), nil)
 	bgpRoutesDesc = prometheus.NewDesc("bgp_neighbor_routes",
@@ -64,6 +76,8 @@ func (c dpCollector) Describe(ch chan<- *prometheus.Desc) {
 		portStatusDesc, portLearnBansDesc, vlanHostsDesc, vlanLearnBansDesc,
 		vlanNeighborsDesc, portVLANHostsDesc, learnedMACsDesc, bgpUptimeDesc, bgpRoutesDesc,
 		portLACPStateDesc, portLACPRoleDesc, lacpPortIDDesc, portLACPChangesDesc,
+		portStackStateDesc, portStackChangesDesc, dpRootHopPortDesc, isStackRootDesc,
+		stackCablingDesc, stackProbesDesc,
 	} {
 		ch <- d
 	}
@@ -77,6 +91,10 @@ func (c dpCollector) Collect(ch chan<- prometheus.Metric) {
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
 	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 }
 
 func boolValue(b bool) float64 {
@@ -94,6 +112,13 @@ func collectDP(ch chan<- prometheus.Metric, dp *DP) {
 		gauge(ch, dpDescStatsDesc, float64(dp.ID), id, dp.Name,
 			d.Manufacturer, d.Hardware, d.Software, d.SerialNum, d.DPDesc)
 	}
+	// Faucet's reset_dpid gives every DP these, stacked or not.
+	gauge(ch, isStackRootDesc, boolValue(dp.Stack != nil && dp.Stack.Root), id, dp.Name)
+	counter(ch, stackProbesDesc, float64(dp.StackProbes), id, dp.Name)
+	counter(ch, stackCablingDesc, float64(dp.CablingErrors), id, dp.Name)
+	if s := dp.Stack; s != nil {
+		gauge(ch, dpRootHopPortDesc, float64(s.RootHopPort), id, dp.Name)
+	}
 	for _, t := range dp.Tables {
 		gauge(ch, tableNamesDesc, float64(t.ID), id, dp.Name, t.Name, strings.Join(t.NextTables, ","))
 	}
@@ -107,7 +132,11 @@ func collectDP(ch chan<- prometheus.Metric, dp *DP) {
 			gauge(ch, portLACPStateDesc, float64(l.State), id, dp.Name, name, descr)
 			gauge(ch, portLACPRoleDesc, float64(l.Role), id, dp.Name, name, descr)
 			gauge(ch, lacpPortIDDesc, float64(l.PortID), id, dp.Name, name, descr)
-			ch <- prometheus.MustNewConstMetric(portLACPChangesDesc, prometheus.CounterValue, float64(l.Changes), id, dp.Name, name, descr)
+			counter(ch, portLACPChangesDesc, float64(l.Changes), id, dp.Name, name, descr)
+		}
+		if s := p.Stack; s != nil {
+			gauge(ch, portStackStateDesc, float64(s.State), id, dp.Name, name, descr)
+			counter(ch, portStackChangesDesc, float64(s.Changes), id, dp.Name, name, descr)
 		}
 	}
 	for _, v := range dp.VLANs {

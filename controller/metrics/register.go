@@ -9,9 +9,12 @@ import (
 
 // Options says where state metrics come from.
 type Options struct {
-	DPs     DPSource     // required
-	Config  ConfigSource // required
-	Version string       // faucet_pbr_version{version}; "dev" if empty
+	DPs    DPSource     // required
+	Config ConfigSource // required
+	// Stack, if set, feeds faucet_stack_root_dpid and
+	// stack_root_change_count_total.
+	Stack   StackSource
+	Version string // faucet_pbr_version{version}; "dev" if empty
 
 	// NoRuntime leaves out the Go runtime and process collectors, for a
 	// caller that registers them itself.
@@ -42,6 +45,9 @@ func Register(reg prometheus.Registerer, opts Options) (*Counters, error) {
 	})
 	pbr.Set(1)
 	cols := []prometheus.Collector{pbr, dpCollector{opts.DPs}, configCollector{opts.Config}}
+	if opts.Stack != nil {
+		cols = append(cols, stackCollector{opts.Stack})
+	}
 	if !opts.NoRuntime {
 		cols = append(cols,
 			collectors.NewGoCollector(),

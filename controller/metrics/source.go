@@ -24,6 +24,13 @@ type DP struct {
 	VLANs  []VLAN
 	Tables []Table // the compiled pipeline: faucet_config_table_names
 	BGP    []BGPNeighbor
+	// Stack is set for a DP in a stack.
+	Stack *DPStack
+	// StackProbes and CablingErrors count the stack beacons the DP heard
+	// and those naming another peer than configured
+	// (stack_probes_received_total, stack_cabling_errors_total); every DP
+	// exports them, as Faucet does.
+	StackProbes, CablingErrors uint64
 
 	// EachHost, if set, walks the learned hosts (learned_macs,
 	// port_vlan_hosts_learned). A callback, not a slice, so a large host
@@ -40,6 +47,20 @@ type Port struct {
 	LearnBans   uint64 // port_learn_bans
 	// LACP is set for LACP ports.
 	LACP *PortLACP
+	// Stack is set for stack ports.
+	Stack *PortStack
+}
+
+// PortStack is a stack port's state, with Faucet's values (port.py).
+type PortStack struct {
+	State   int    // port_stack_state: 1 initializing, 2 bad, 3 up, 4 gone
+	Changes uint64 // port_stack_state_change_count_total
+}
+
+// DPStack is a stacked DP's place in the stack.
+type DPStack struct {
+	Root        bool   // is_dp_stack_root
+	RootHopPort uint32 // dp_root_hop_port: the port towards the root, 0 on the root
 }
 
 // PortLACP is a LACP port's state, with Faucet's values (port.py).
@@ -85,6 +106,17 @@ type BGPNeighbor struct {
 	UptimeSecs float64
 	IPv4Routes int // bgp_neighbor_routes{ipv="4"}
 	IPv6Routes int // bgp_neighbor_routes{ipv="6"}
+}
+
+// StackSource reports the stack as a whole at scrape time.
+type StackSource interface {
+	StackState() StackState
+}
+
+// StackState is the stack's root: zero without a stack.
+type StackState struct {
+	RootDPID    uint64 // faucet_stack_root_dpid
+	RootChanges uint64 // stack_root_change_count_total, the first root included
 }
 
 // ConfigSource reports the configuration state at scrape time.

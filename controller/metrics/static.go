@@ -16,3 +16,9 @@ type StaticConfig ConfigState
 
 // ConfigState returns s.
 func (s StaticConfig) ConfigState() ConfigState { return ConfigState(s) }
+
+// StaticStack is a StackSource returning a fixed state.
+type StaticStack StackState
+
+// StackState returns s.
+func (s StaticStack) StackState() StackState { return StackState(s) }

@@ -115,7 +115,9 @@ func (c *compiler) routeFlows1(owner string, e FIBEntry) {
 	} else {
 		// Faucet's order (_nexthop_actions): dec_ttl, the egress VLAN
 		// when routers join VLANs, then the MACs.
-		acts = append(acts, of13.DecNwTTL())
+		if decTTL(c.dp.Hardware) {
+			acts = append(acts, of13.DecNwTTL())
+		}
 		if len(c.dp.Routers) > 0 {
 			acts = append(acts, of13.SetVlanVID(e.VID))
 		}
@@ -156,4 +158,11 @@ func isConnected(v *config.VLAN, p netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// decTTL says whether routed packets get dec_ttl on this hardware: Faucet's
+// valve classes for Aruba and Allied-Telesis (valve.py) set DEC_TTL =
+// False, and their route managers then leave it out.
+func decTTL(hardware string) bool {
+	return hardware != "Aruba" && hardware != "Allied-Telesis"
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/controller/metrics"
 	"github.com/voipsdn/voipsdn/faucet/config"
 )
@@ -27,6 +26,7 @@ func registerMetrics(reg *prometheus.Registry, a *App) (*metrics.Counters, error
 	return metrics.Register(reg, metrics.Options{
 		DPs:    dpSource{a},
 		Config: &a.cfgState,
+		Stack:  dpSource{a},
 	})
 }
 
@@ -36,48 +36,17 @@ type dpSource struct{ a *App }
 
 // EachDP implements metrics.DPSource.
 func (s dpSource) EachDP(fn func(*metrics.DP)) {
-	m := s.a.mgr
-	if m == nil {
-		return
+	if m := s.a.mgr; m != nil {
+		m.EachMetricsDP(fn)
 	}
-	m.EachView(func(v dp.View) {
-		d := &metrics.DP{ID: v.ID, Name: v.Name, Connected: v.Connected}
-		if v.Desc != nil {
-			d.Desc = &metrics.DescStats{Manufacturer: v.Desc.Manufacturer, Hardware: v.Desc.Hardware,
-				Software: v.Desc.Software, SerialNum: v.Desc.SerialNum, DPDesc: v.Desc.DPDesc}
-		}
-		up := map[uint32]bool{}
-		for _, p := range v.Ports {
-			up[p.No] = p.Up()
-		}
-		hosts := map[uint16]int{}
-		m.EachHost(v.ID, func(l dp.Location) { hosts[l.VID]++ })
-		lag := map[uint32]*metrics.PortLACP{}
-		for _, l := range v.LACP {
-			lag[l.Port] = &metrics.PortLACP{State: int(l.State), Role: int(l.Role), PortID: l.PortID, Changes: l.Changes}
-		}
-		if v.Config != nil {
-			for _, p := range v.Config.Ports {
-				d.Ports = append(d.Ports, metrics.Port{Number: p.Number, Name: p.Name, Description: p.Description, Up: up[p.Number], LACP: lag[p.Number]})
-			}
-			for _, vl := range v.Config.VLANs {
-				d.VLANs = append(d.VLANs, metrics.VLAN{VID: vl.VID, HostsLearned: hosts[vl.VID]})
-			}
-		}
-		if v.Program != nil {
-			t := v.Program.Tables
-			for id := 0; id < t.Len(); id++ {
-				name := t.Name(uint8(id))
-				decl, _ := t.Decl(name)
-				d.Tables = append(d.Tables, metrics.Table{ID: uint8(id), Name: name, NextTables: decl.Next})
-			}
-		}
-		dpid := v.ID
-		d.EachHost = func(fn func(metrics.Host)) {
-			m.EachHost(dpid, func(l dp.Location) { fn(metrics.Host{Port: l.Port, VID: l.VID, MAC: l.MAC}) })
-		}
-		fn(d)
-	})
+}
+
+// StackState implements metrics.StackSource.
+func (s dpSource) StackState() metrics.StackState {
+	if m := s.a.mgr; m != nil {
+		return m.MetricsStack()
+	}
+	return metrics.StackState{}
 }
 
 // configState is the state of the last configuration load, for

@@ -35,6 +35,13 @@ type ring struct {
 
 func newRing(t *testing.T, cfg string) *ring {
 	t.Helper()
+	return newRingWith(t, cfg, true)
+}
+
+// newRingWith builds the ring, with a host on port 1 of each switch when
+// hosts is set.
+func newRingWith(t *testing.T, cfg string, hosts bool) *ring {
+	t.Helper()
 	r := &ring{lab: ovslab.New(t)}
 	r.ctl = e2etest.Start(t, cfg)
 	for i := 1; i <= 3; i++ {
@@ -66,7 +73,7 @@ func newRing(t *testing.T, cfg string) *ring {
 			t.Fatal(err)
 		}
 	}
-	for i := 0; i < 3; i++ {
+	for i := 0; hosts && i < 3; i++ {
 		r.hosts[i] = e2etest.Must[*ovslab.Host](t)(r.lab.AddHost(ovslab.HostSpec{Name: fmt.Sprintf("h%d", i+1),
 			Bridge: fmt.Sprintf("s%d", i+1), OFPort: 1, Addrs: []string{fmt.Sprintf("10.0.0.%d/24", i+1)}}))
 	}
