@@ -102,8 +102,10 @@ func (t *Team) round(ctx context.Context, m *member, ep *epoch, log interface {
 	t.o.Demote(m.dpid, why)
 	t.o.Metrics.SetRole(m.dpid, m.name, false)
 	log.Warn("team: no longer master of the switch", "generation", gen, "why", why)
-	t.becomeSlave(m, gen)
+	// Resign before asking the switch for SLAVE: the next master need
+	// not wait for this switch's answer (a shutdown may not get one).
 	t.resign(ctx, el)
+	t.becomeSlave(m, gen)
 	return !strings.HasPrefix(why, "the switch made")
 }
 
