@@ -380,7 +380,7 @@ func (t *Team) link(ctx context.Context, id string, rec instanceRecord) error {
 		return errors.New("peer does not know the link token")
 	}
 	_ = c.SetDeadline(time.Time{})
-	t.log.Debug("team link up", "peer", id, "peer_lease", rec.Lease)
+	t.log.Info("team: liveness link up", "peer", id, "peer_lease", rec.Lease, "peer_addr", rec.Addr)
 	_, err = io.Copy(io.Discard, br)
 	if err == nil || errors.Is(err, syscall.ECONNRESET) {
 		return errPeerClosed // io.Copy reports EOF as nil
