@@ -173,13 +173,17 @@ func printStatus(w io.Writer, st team.Status) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", e.Endpoint, e.Version, e.Leader, h)
 	}
-	fmt.Fprintf(tw, "\nINSTANCE\tLEASE\tTTL LEFT\tLEASE AGE\tDRAINED\n")
+	fmt.Fprintf(tw, "\nINSTANCE\tLEASE\tTTL LEFT\tLEASE AGE\tDRAINED\tLINK\n")
 	for _, m := range st.Members {
 		age := "?"
 		if !m.Since.IsZero() {
 			age = time.Since(m.Since).Truncate(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%x\t%v/%v\t%s\t%v\n", m.Instance, m.Lease, m.TTL, m.Granted, age, m.Draining)
+		l := m.Link
+		if l == "" {
+			l = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%x\t%v/%v\t%s\t%v\t%s\n", m.Instance, m.Lease, m.TTL, m.Granted, age, m.Draining, l)
 	}
 	fmt.Fprintf(tw, "\nDATAPATH\tMASTER\tGENERATION\tSTANDBYS\n")
 	for _, d := range st.DPs {

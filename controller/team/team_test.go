@@ -222,7 +222,8 @@ func TestTeamDrainAndStatus(t *testing.T) {
 	if len(st.DPs) != 2 || st.DPs[0].Master != "b" || st.DPs[1].Master != "b" {
 		t.Fatalf("status DPs %+v", st.DPs)
 	}
-	if len(st.Members) != 2 || !st.Members[0].Draining || st.Members[1].Draining || st.Members[0].Granted < time.Second {
+	if len(st.Members) != 2 || !st.Members[0].Draining || st.Members[1].Draining || st.Members[0].Granted < time.Second ||
+		st.Members[0].Link != a.team.LinkAddr() || st.Members[0].Link == "" {
 		t.Fatalf("status members %+v", st.Members)
 	}
 	if len(st.Endpoints) != 1 || st.Endpoints[0].Err != "" || !st.Endpoints[0].Leader {
