@@ -193,3 +193,25 @@ func TestLinkHello(t *testing.T) {
 		})
 	}
 }
+
+// A standby cut off from etcd while it campaigns still shuts down: the
+// campaign's own clean-up waits for etcd, the shutdown does not.
+func TestTeamStandbyStopsWithoutEtcd(t *testing.T) {
+	etcd := etcdlab.Start(t, 1)
+	d := &fakeDP{id: 0xb4}
+	startInstance(t, "a", etcd.Endpoints(), 0, d)
+	waitFor(t, "a master", 20*time.Second, func() bool { return d.masterName() == "a" })
+	b := startInstance(t, "b", etcd.Endpoints(), 0, d)
+	time.Sleep(time.Second) // b queues behind a
+	// b's way to etcd closes and is refused from then on; its campaign
+	// keeps waiting (the client's watch retries), and then b is told to
+	// stop.
+	b.proxy.Cut()
+	time.Sleep(200 * time.Millisecond)
+	b.cancel()
+	select {
+	case <-b.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the standby did not stop within 20 s of its shutdown with etcd unreachable")
+	}
+}
