@@ -19,6 +19,7 @@ import (
 type teamFlags struct {
 	etcd, name, instance          *string
 	ca, cert, key, user, passFile *string
+	listen, advertise, tokenFile  *string
 	ttl                           *time.Duration
 }
 
@@ -27,7 +28,13 @@ func addTeamFlags(fs *flag.FlagSet) *teamFlags {
 		etcd:     fs.String("cluster-etcd", os.Getenv("VOIPSDN_CLUSTER_ETCD"), "controller team: etcd endpoints, comma-separated (default $VOIPSDN_CLUSTER_ETCD); empty runs alone"),
 		name:     fs.String("cluster-name", os.Getenv("VOIPSDN_CLUSTER_NAME"), "controller team: the team's name (default $VOIPSDN_CLUSTER_NAME)"),
 		instance: fs.String("instance-id", os.Getenv("VOIPSDN_INSTANCE_ID"), "controller team: this instance's id, unique and stable (default $VOIPSDN_INSTANCE_ID)"),
-		ttl:      fs.Duration("cluster-ttl", envDuration("VOIPSDN_CLUSTER_TTL", time.Second), "controller team: etcd lease TTL, whole seconds (default $VOIPSDN_CLUSTER_TTL or 1s)"),
+		ttl:      fs.Duration("cluster-ttl", envDuration("VOIPSDN_CLUSTER_TTL", team.DefaultTTL), "controller team: etcd lease TTL, whole seconds (default $VOIPSDN_CLUSTER_TTL or 4s)"),
+		listen: fs.String("cluster-listen", envOr("VOIPSDN_CLUSTER_LISTEN", ":6654"),
+			"controller team: liveness link listen address; peers must reach it; \"off\" disables the link (default $VOIPSDN_CLUSTER_LISTEN or :6654)"),
+		advertise: fs.String("cluster-advertise", os.Getenv("VOIPSDN_CLUSTER_ADVERTISE"),
+			"controller team: liveness link address peers dial (default: the listen address, or this host's address toward etcd)"),
+		tokenFile: fs.String("cluster-link-token-file", os.Getenv("VOIPSDN_CLUSTER_LINK_TOKEN_FILE"),
+			"controller team: file holding a secret shared by the team's instances; peers' links must prove it"),
 		ca:       fs.String("cluster-etcd-ca", os.Getenv("VOIPSDN_CLUSTER_ETCD_CA"), "controller team: CA certificate for etcd's TLS, PEM"),
 		cert:     fs.String("cluster-etcd-cert", os.Getenv("VOIPSDN_CLUSTER_ETCD_CERT"), "controller team: client certificate for etcd, PEM"),
 		key:      fs.String("cluster-etcd-key", os.Getenv("VOIPSDN_CLUSTER_ETCD_KEY"), "controller team: client key for etcd, PEM"),
@@ -55,6 +62,21 @@ func (f *teamFlags) config(needInstance bool) (*team.Config, error) {
 		}
 		c.Password = strings.TrimRight(string(b), "\r\n")
 	}
+	if needInstance {
+		c.Advertise = *f.advertise
+	}
+	if needInstance && *f.listen != "off" && *f.listen != "" {
+		c.Listen = *f.listen
+		if *f.tokenFile != "" {
+			b, err := os.ReadFile(*f.tokenFile)
+			if err != nil {
+				return nil, fmt.Errorf("team link token file: %w", err)
+			}
+			if c.LinkToken = []byte(strings.TrimRight(string(b), "\r\n")); len(c.LinkToken) == 0 {
+				return nil, errors.New("team link token file is empty")
+			}
+		}
+	}
 	if !needInstance && c.Instance == "" {
 		c.Instance = "cli"
 	}
@@ -62,6 +84,13 @@ func (f *teamFlags) config(needInstance bool) (*team.Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -144,13 +173,17 @@ func printStatus(w io.Writer, st team.Status) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", e.Endpoint, e.Version, e.Leader, h)
 	}
-	fmt.Fprintf(tw, "\nINSTANCE\tLEASE\tTTL LEFT\tLEASE AGE\tDRAINED\n")
+	fmt.Fprintf(tw, "\nINSTANCE\tLEASE\tTTL LEFT\tLEASE AGE\tDRAINED\tLINK\n")
 	for _, m := range st.Members {
 		age := "?"
 		if !m.Since.IsZero() {
 			age = time.Since(m.Since).Truncate(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%x\t%v/%v\t%s\t%v\n", m.Instance, m.Lease, m.TTL, m.Granted, age, m.Draining)
+		l := m.Link
+		if l == "" {
+			l = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%x\t%v/%v\t%s\t%v\t%s\n", m.Instance, m.Lease, m.TTL, m.Granted, age, m.Draining, l)
 	}
 	fmt.Fprintf(tw, "\nDATAPATH\tMASTER\tGENERATION\tSTANDBYS\n")
 	for _, d := range st.DPs {

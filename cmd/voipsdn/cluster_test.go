@@ -21,6 +21,8 @@ func TestClusterFlagsValidated(t *testing.T) {
 		{[]string{"run", "--config", "x.yaml", "--cluster-etcd", "http://127.0.0.1:1", "--cluster-name", "c"}, "instance id"},
 		{[]string{"run", "--config", "x.yaml", "--cluster-etcd", "http://127.0.0.1:1", "--cluster-name", "a/b", "--instance-id", "i"}, "cluster name"},
 		{[]string{"run", "--config", "x.yaml", "--cluster-etcd", "http://127.0.0.1:1", "--cluster-name", "c", "--instance-id", "i", "--cluster-etcd-password-file", "/nonexistent"}, "password file"},
+		{[]string{"run", "--config", "x.yaml", "--cluster-etcd", "http://127.0.0.1:1", "--cluster-name", "c", "--instance-id", "i", "--cluster-link-token-file", "/nonexistent"}, "link token file"},
+		{[]string{"run", "--config", "x.yaml", "--cluster-etcd", "http://127.0.0.1:1", "--cluster-name", "c", "--instance-id", "i", "--cluster-listen", "off", "--cluster-advertise", "10.0.0.1:6654"}, "advertised link address without a listen address"},
 		{[]string{"cluster", "status"}, "--cluster-etcd"},
 		{[]string{"cluster"}, "usage: voipsdn cluster"},
 	} {

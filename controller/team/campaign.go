@@ -50,7 +50,7 @@ func (t *Team) round(ctx context.Context, m *member, ep *epoch, log interface {
 		return true
 	}
 	el := concurrency.NewElection(ep.sess, masterPrefix(t.cfg.Cluster, m.dpid))
-	if err := el.Campaign(ctx, t.cfg.Instance); err != nil {
+	if err := t.campaign(ctx, el); err != nil {
 		if ctx.Err() == nil {
 			t.warnEtcd("campaign failed", err)
 			return false
@@ -102,9 +102,40 @@ func (t *Team) round(ctx context.Context, m *member, ep *epoch, log interface {
 	t.o.Demote(m.dpid, why)
 	t.o.Metrics.SetRole(m.dpid, m.name, false)
 	log.Warn("team: no longer master of the switch", "generation", gen, "why", why)
-	t.becomeSlave(m, gen)
+	// Resign before asking the switch for SLAVE: the next master need
+	// not wait for this switch's answer (a shutdown may not get one).
 	t.resign(ctx, el)
+	t.becomeSlave(m, gen)
 	return !strings.HasPrefix(why, "the switch made")
+}
+
+// campaign is el.Campaign, except that it returns when ctx ends even if
+// etcd does not answer. An interrupted Campaign resigns on the etcd
+// client's own context, which retries until etcd answers or the client is
+// closed: waited for, that would stop an instance cut off from etcd from
+// ever shutting down. So the campaign is left to end by itself (its
+// goroutine ends at the latest when the team's owner closes the client),
+// and should it win after all, it resigns at once.
+func (t *Team) campaign(ctx context.Context, el *concurrency.Election) error {
+	done := make(chan error)
+	abandoned := make(chan struct{})
+	go func() {
+		err := el.Campaign(ctx, t.cfg.Instance)
+		select {
+		case done <- err:
+		case <-abandoned:
+			if err == nil {
+				t.resign(ctx, el)
+			}
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		close(abandoned)
+		return ctx.Err()
+	}
 }
 
 // lossReason says why a mastership's context ended.

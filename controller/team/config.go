@@ -13,6 +13,10 @@ import (
 	"go.uber.org/zap"
 )
 
+// DefaultTTL is the lease TTL when Config.TTL is 0: long enough to ride
+// out an etcd leader election with etcd's default timings (docs/cluster.md).
+const DefaultTTL = 4 * time.Second
+
 // Config is how an instance joins its team.
 type Config struct {
 	// Endpoints are the etcd client URLs (http://host:2379 or https://...).
@@ -22,13 +26,27 @@ type Config struct {
 	// Instance identifies this instance; unique in the team and stable
 	// across restarts (it picks the DPs the instance prefers).
 	Instance string
-	// TTL is the lease's time to live (default 1 s, at least 1 s: etcd
-	// counts in seconds). A dead master's DPs move after at most TTL. The
-	// etcd server must allow it: its minimum TTL is 1.5 × its election
-	// timeout (docs/cluster.md).
+	// TTL is the lease's time to live (default 4 s, at least 1 s: etcd
+	// counts in seconds). A master cut off from etcd stops writing after
+	// 2/3 of it, so it must outlast an etcd leader election; a master
+	// whose process dies is detected at once by the liveness link
+	// (Listen), else its DPs move after at most TTL. The etcd server must
+	// allow it: its minimum TTL is 1.5 × its election timeout
+	// (docs/cluster.md).
 	TTL time.Duration
+	// Listen is the liveness link's listen address (liveness.go); ""
+	// turns the link off. Peers dial Advertise, by default the
+	// listener's address, or, listening on every interface, this host's
+	// address toward the first etcd endpoint.
+	Listen, Advertise string
+	// LinkToken, if set, is a secret every instance shares: a peer's
+	// hello must prove it knows it before its link's end may revoke
+	// anything. Never logged.
+	LinkToken []byte
 	// DeferStep is how long an instance waits per rank before campaigning
-	// for a DP (default TTL/2).
+	// for a DP (default 500 ms, or TTL/2 if less): long enough for the
+	// preferred instance to queue first, and no longer, since a standby
+	// still deferring when the master dies adds its wait to the takeover.
 	DeferStep time.Duration
 	// TLS for etcd (CA, client certificate and key); nil uses none.
 	CAFile, CertFile, KeyFile string
@@ -56,6 +74,9 @@ func (c Config) Validate() error {
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		return errors.New("team: etcd client certificate and key go together")
 	}
+	if c.Advertise != "" && c.Listen == "" {
+		return errors.New("team: an advertised link address without a listen address")
+	}
 	if c.Password != "" && c.Username == "" {
 		return errors.New("team: etcd password without a user name")
 	}
@@ -64,14 +85,14 @@ func (c Config) Validate() error {
 
 func (c Config) ttl() time.Duration {
 	if c.TTL == 0 {
-		return time.Second
+		return DefaultTTL
 	}
 	return c.TTL
 }
 
 func (c Config) deferStep() time.Duration {
 	if c.DeferStep == 0 {
-		return c.ttl() / 2
+		return min(500*time.Millisecond, c.ttl()/2)
 	}
 	return c.DeferStep
 }

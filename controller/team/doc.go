@@ -5,9 +5,10 @@
 //
 // # Election
 //
-// Each instance holds one etcd lease (TTL Config.TTL, 1 s by default) kept
+// Each instance holds one etcd lease (TTL Config.TTL, 4 s by default) kept
 // alive by the instance, and registers itself under
-// /voipsdn/<cluster>/members/<instance> on it. For every switch it has a
+// /voipsdn/<cluster>/members/<instance> and, with its lease id and
+// liveness link address, /voipsdn/<cluster>/instances/<instance> on it. For every switch it has a
 // session with, it campaigns (go.etcd.io/etcd/client/v3/concurrency) under
 // /voipsdn/<cluster>/dp/<dpid>/master/ with the same lease. The winner's
 // key's create revision is the generation id it sends with its OpenFlow
@@ -22,6 +23,14 @@
 // There is no preemption: a master keeps its DP until it dies, is drained or
 // loses etcd.
 //
+// # Liveness link
+//
+// Each instance keeps a TCP connection to every other instance's published
+// link address (liveness.go). When one ends with EOF or RST, as when the
+// kernel closes a killed process's sockets, the observer revokes the lease
+// that peer published, so its switches move at once rather than when the
+// lease expires. Quiet or timed-out connections revoke nothing.
+//
 // # Fencing
 //
 // The instance stops writing (Switch.Fence, then Options.Demote) as soon as
@@ -34,7 +43,9 @@
 //
 // # Goroutines
 //
-// Team.Run owns the lease keeper and the drain watcher; Attach starts one
+// Team.Run owns the lease keeper, the drain watcher and the liveness
+// link (its listener, one goroutine per inbound connection and one per
+// followed peer), which it stops last; Attach starts one
 // goroutine per switch session, which ends with Detach or the session's
 // context. Options.Promote and Demote are called from that goroutine.
 package team

@@ -20,10 +20,11 @@ func eventsOf(d *fakeDP) string {
 func TestTeamSurvivesMemberLoss(t *testing.T) {
 	etcd := etcdlab.Start(t, 3)
 	d := &fakeDP{id: 0xa1}
-	// The TTL must outlast an etcd leader election (500 ms to 1 s with
-	// etcdlab's timings) with room to spare: 3 s (fenced after 2 s without an answer).
-	startInstance(t, "a", etcd.Endpoints(), 3*time.Second, d)
-	startInstance(t, "b", etcd.Endpoints(), 3*time.Second, d)
+	// The default TTL outlasts an etcd leader election (500 ms to 1 s
+	// with etcdlab's timings) with room to spare: 4 s, fenced after
+	// 2.7 s without an answer. The liveness links stay up meanwhile.
+	startInstance(t, "a", etcd.Endpoints(), 0, d)
+	startInstance(t, "b", etcd.Endpoints(), 0, d)
 	waitFor(t, "a master", 10*time.Second, func() bool { return d.masterName() != "" })
 	time.Sleep(time.Second)
 	before := eventsOf(d)
@@ -50,8 +51,8 @@ func TestTeamSurvivesMemberLoss(t *testing.T) {
 func TestTeamSurvivesEtcdRestart(t *testing.T) {
 	etcd := etcdlab.Start(t, 1)
 	d := &fakeDP{id: 0xa1}
-	startInstance(t, "a", etcd.Endpoints(), 4*time.Second, d)
-	startInstance(t, "b", etcd.Endpoints(), 4*time.Second, d)
+	startInstance(t, "a", etcd.Endpoints(), 0, d) // the default TTL, 4 s
+	startInstance(t, "b", etcd.Endpoints(), 0, d)
 	waitFor(t, "a master", 20*time.Second, func() bool { return d.masterName() != "" })
 	time.Sleep(time.Second)
 	before := eventsOf(d)

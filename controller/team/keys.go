@@ -22,6 +22,10 @@ func membersPrefix(cluster string) string { return clusterPrefix(cluster) + "mem
 
 func memberKey(cluster, instance string) string { return membersPrefix(cluster) + instance }
 
+func instancesPrefix(cluster string) string { return clusterPrefix(cluster) + "instances/" }
+
+func instanceKey(cluster, instance string) string { return instancesPrefix(cluster) + instance }
+
 func drainKey(cluster, instance string) string { return clusterPrefix(cluster) + "drain/" + instance }
 
 // parseMasterKey returns the dpid of an election key.

@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -95,6 +96,15 @@ func (t *Team) grant(ctx context.Context) (*epoch, time.Time, error) {
 		return nil, sent, err
 	}
 	if _, err := t.cl.Put(gctx, memberKey(t.cfg.Cluster, t.cfg.Instance), time.Now().UTC().Format(time.RFC3339), clientv3.WithLease(g.ID)); err != nil {
+		_, _ = t.cl.Revoke(gctx, g.ID)
+		return nil, sent, err
+	}
+	rec := instanceRecord{Lease: int64(g.ID)}
+	if t.lk != nil {
+		rec.Addr = t.lk.addr
+	}
+	b, _ := json.Marshal(rec)
+	if _, err := t.cl.Put(gctx, instanceKey(t.cfg.Cluster, t.cfg.Instance), string(b), clientv3.WithLease(g.ID)); err != nil {
 		_, _ = t.cl.Revoke(gctx, g.ID)
 		return nil, sent, err
 	}

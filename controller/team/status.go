@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ type MemberStatus struct {
 	TTL      time.Duration // the lease's remaining time to live
 	Granted  time.Duration
 	Draining bool
+	Link     string // its liveness link address, "" without one
 }
 
 // DPStatus is one datapath's election.
@@ -69,6 +71,7 @@ func ReadStatus(ctx context.Context, cl *clientv3.Client, cluster string) (Statu
 		return st, fmt.Errorf("team: read %s: %w", clusterPrefix(cluster), err)
 	}
 	drained := map[string]bool{}
+	link := map[string]string{}
 	dps := map[uint64]*DPStatus{}
 	type cand struct {
 		id  string
@@ -88,6 +91,11 @@ func ReadStatus(ctx context.Context, cl *clientv3.Client, cluster string) (Statu
 				}
 			}
 			st.Members = append(st.Members, m)
+		case strings.HasPrefix(k, instancesPrefix(cluster)):
+			var rec instanceRecord
+			if json.Unmarshal(kv.Value, &rec) == nil {
+				link[strings.TrimPrefix(k, instancesPrefix(cluster))] = rec.Addr
+			}
 		case strings.HasPrefix(k, clusterPrefix(cluster)+"drain/"):
 			drained[strings.TrimPrefix(k, clusterPrefix(cluster)+"drain/")] = true
 		default:
@@ -110,6 +118,7 @@ func ReadStatus(ctx context.Context, cl *clientv3.Client, cluster string) (Statu
 	}
 	for i := range st.Members {
 		st.Members[i].Draining = drained[st.Members[i].Instance]
+		st.Members[i].Link = link[st.Members[i].Instance]
 	}
 	slices.SortFunc(st.DPs, func(a, b DPStatus) int {
 		if a.DPID < b.DPID {

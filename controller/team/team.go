@@ -50,6 +50,7 @@ type Team struct {
 	log *slog.Logger
 	ttl time.Duration
 	st  *state
+	lk  *links // nil without a liveness link
 
 	ready  chan struct{} // closed once Run has set runCtx
 	runCtx context.Context
@@ -94,8 +95,16 @@ func New(o Options) (*Team, error) {
 	if o.DPName == nil {
 		o.DPName = func(id uint64) string { return fmt.Sprintf("%#x", id) }
 	}
+	var lk *links
+	if o.Config.Listen != "" {
+		var err error
+		if lk, err = listenLinks(o.Config); err != nil {
+			return nil, err
+		}
+	}
 	return &Team{
-		o: o, cfg: o.Config, cl: o.Client, ttl: o.Config.ttl(), st: newState(),
+		lk: lk,
+		o:  o, cfg: o.Config, cl: o.Client, ttl: o.Config.ttl(), st: newState(),
 		log:   o.Logger.With("component", "team", "cluster", o.Config.Cluster, "instance", o.Config.Instance),
 		ready: make(chan struct{}),
 		dps:   map[uint64]*member{},
@@ -112,10 +121,24 @@ func (t *Team) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { t.keepLease(leaseCtx) })
 	wg.Go(func() { t.watchDrain(ctx) })
+	// The links outlive the masterships and the lease: a peer that sees
+	// them end revokes the lease, which must come after this instance
+	// has resigned (a revocation before is safe, but less orderly).
+	linkCtx, stopLinks := context.WithCancel(context.WithoutCancel(ctx))
+	var lwg sync.WaitGroup
+	if t.lk != nil {
+		t.log.Info("team liveness link listening", "listen", t.lk.ln.Addr().String(), "advertised", t.lk.addr,
+			"token", len(t.cfg.LinkToken) > 0)
+		lwg.Go(func() { t.runLinks(linkCtx) })
+	} else {
+		t.log.Warn("team liveness link off: a master that dies is replaced only when its lease expires", "ttl", t.ttl)
+	}
 	<-ctx.Done()
 	t.dpWG.Wait()
 	stopLease()
 	wg.Wait()
+	stopLinks()
+	lwg.Wait()
 	return nil
 }
 
@@ -181,6 +204,14 @@ func (t *Team) IsMaster(dpid uint64) bool {
 	m := t.dps[dpid]
 	t.mu.Unlock()
 	return m != nil && m.master.Load()
+}
+
+// LinkAddr is the liveness link's advertised address, "" without one.
+func (t *Team) LinkAddr() string {
+	if t.lk == nil {
+		return ""
+	}
+	return t.lk.addr
 }
 
 // Instance is this instance's id.

@@ -36,7 +36,13 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// startInstance starts an instance with a liveness link on loopback.
 func startInstance(t testing.TB, name string, endpoints []string, ttl time.Duration, dp ...*fakeDP) *instance {
+	t.Helper()
+	return startInstanceLink(t, name, endpoints, ttl, true, dp...)
+}
+
+func startInstanceLink(t testing.TB, name string, endpoints []string, ttl time.Duration, link bool, dp ...*fakeDP) *instance {
 	t.Helper()
 	// Every instance reaches etcd through its own proxy, so that a test
 	// can cut it off or make it vanish.
@@ -44,6 +50,9 @@ func startInstance(t testing.TB, name string, endpoints []string, ttl time.Durat
 	cfg := Config{Endpoints: []string{"http://" + proxy.Addr()}, Cluster: "test", Instance: name, TTL: ttl}
 	if len(endpoints) > 1 {
 		cfg.Endpoints = endpoints // a multi-member cluster is reached directly
+	}
+	if link {
+		cfg.Listen = "127.0.0.1:0"
 	}
 	cl, err := cfg.Client()
 	if err != nil {
@@ -88,10 +97,15 @@ func (in *instance) stop() {
 	in.cl.Close()
 }
 
-// kill makes the instance vanish without a word to etcd: its connection
-// to etcd is cut first, so its lease is left to expire.
+// kill makes the instance vanish without a word to etcd, as kill -9 does:
+// its connection to etcd is cut first, so its lease is not revoked by
+// itself, and its liveness links close at once, as the kernel closes a
+// dead process's sockets.
 func (in *instance) kill() {
 	in.proxy.Cut()
+	if in.team.lk != nil {
+		in.team.lk.sever(true)
+	}
 	in.cancel()
 	<-in.done
 	in.cl.Close()
@@ -208,7 +222,8 @@ func TestTeamDrainAndStatus(t *testing.T) {
 	if len(st.DPs) != 2 || st.DPs[0].Master != "b" || st.DPs[1].Master != "b" {
 		t.Fatalf("status DPs %+v", st.DPs)
 	}
-	if len(st.Members) != 2 || !st.Members[0].Draining || st.Members[1].Draining || st.Members[0].Granted < time.Second {
+	if len(st.Members) != 2 || !st.Members[0].Draining || st.Members[1].Draining || st.Members[0].Granted < time.Second ||
+		st.Members[0].Link != a.team.LinkAddr() || st.Members[0].Link == "" {
 		t.Fatalf("status members %+v", st.Members)
 	}
 	if len(st.Endpoints) != 1 || st.Endpoints[0].Err != "" || !st.Endpoints[0].Leader {

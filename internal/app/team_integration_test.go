@@ -54,13 +54,24 @@ type teamMember struct {
 
 func startTeamMember(t *testing.T, id, cfgPath string, etcd *etcdlab.Cluster) *teamMember {
 	t.Helper()
+	return startTeamMemberCfg(t, id, cfgPath, etcd, func(c *team.Config) { c.TTL = time.Second })
+}
+
+// startTeamMemberCfg starts a member whose team configuration edit
+// adjusts; with several etcd members it reaches them all directly.
+func startTeamMemberCfg(t *testing.T, id, cfgPath string, etcd *etcdlab.Cluster, edit func(*team.Config)) *teamMember {
+	t.Helper()
 	proxy := etcdlab.NewProxy(t, strings.TrimPrefix(etcd.Endpoints()[0], "http://"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Options{ConfigPath: cfgPath, OFListener: ln, Logger: testLog(t, id),
-		Team: &team.Config{Endpoints: []string{"http://" + proxy.Addr()}, Cluster: "e2e", Instance: id, TTL: time.Second}})
+	tc := &team.Config{Endpoints: []string{"http://" + proxy.Addr()}, Cluster: "e2e", Instance: id}
+	if len(etcd.Endpoints()) > 1 {
+		tc.Endpoints = etcd.Endpoints()
+	}
+	edit(tc)
+	a, err := New(Options{ConfigPath: cfgPath, OFListener: ln, Logger: testLog(t, id), Team: tc})
 	if err != nil {
 		t.Fatal(err)
 	}
