@@ -3,7 +3,8 @@
 // conformance CORPUS=dir`). The cases come from Faucet's test suite, so
 // they are not part of this repository; the suite reads them from the
 // directory named by $VOIPSDN_FAUCET_CORPUS, laid out as Faucet's cases
-// are in ../shared/faucet-configs: valid/, invalid/, expected.json,
+// are in the CI corpus (shared/faucet-configs beside the checkout): valid/,
+// invalid/, expected.json,
 // examples/ and grafana-dashboards/.
 package faucetcorpus
 
