@@ -3,9 +3,8 @@
 // conformance CORPUS=dir`). The cases come from Faucet's test suite, so
 // they are not part of this repository; the suite reads them from the
 // directory named by $VOIPSDN_FAUCET_CORPUS, laid out as Faucet's cases
-// are in the CI corpus (shared/faucet-configs beside the checkout): valid/,
-// invalid/, expected.json,
-// examples/ and grafana-dashboards/.
+// are in the CI corpus (shared/faucet-configs beside the checkout):
+// valid/, invalid/, expected.json, examples/ and grafana-dashboards/.
 package faucetcorpus
 
 import (
