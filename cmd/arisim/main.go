@@ -64,6 +64,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		fmt.Fprintln(stderr, "arisim:", err)
 		return 1
 	}
+	// Taken before the server accepts anything: a client that connects
+	// the moment the address is out must still start the replay.
+	joined := sim.Joined()
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -77,7 +80,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 
 	play := func() {
 		select {
-		case <-sim.Joined():
+		case <-joined:
 		case <-ctx.Done():
 			return
 		}
