@@ -45,14 +45,21 @@ type Store interface {
 	Reconcile(dpid uint64, held []of13.Flow, send func(Change, func(error)))
 }
 
-// Register adds a store. Switches that connect afterwards hand it its
-// share at connect; for those already connected, the store asks
-// (Reconcile) before it installs anything there. Its share is kept by
-// every later resync of the pipeline.
-func (m *Manager) Register(s Store) {
+// Register adds a store until the returned function is called. Switches
+// that connect afterwards hand it its share at connect; for those already
+// connected, the store asks (Reconcile) before it installs anything there.
+// Its share is kept by every later resync of the pipeline.
+func (m *Manager) Register(s Store) (unregister func()) {
 	m.mu.Lock()
 	m.stores = append(m.stores, s)
 	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if i := slices.Index(m.stores, s); i >= 0 {
+			m.stores = slices.Delete(m.stores, i, i+1)
+		}
+	}
 }
 
 // registered returns the registered stores.

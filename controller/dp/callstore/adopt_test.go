@@ -129,7 +129,7 @@ func TestEngineWaitsForTheSender(t *testing.T) {
 	clk := newFakeClock()
 	e2, _, ctx2 := startEngineWith(t, testPolicy(config.PinholeMark), newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}),
 		func(s *Store) { s.Clock, s.SenderWait, s.RetryDelay, s.Retries = clk, time.Hour, time.Minute, 100 })
-	sw2 := e2.sw.(*fakeSwitches)
+	sw2 := e2.sw.(*serial).testSwitches.(*fakeSwitches)
 	e2.MediaKnown(ctx2, twoLegs("c2")[0], clk.Now()) //nolint:errcheck
 	sync1(t, e2, ctx2)
 	if _, w := sw2.counts(1); len(sw2.flowsWithoutInPort(1)) != 0 {

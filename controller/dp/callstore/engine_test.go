@@ -147,7 +147,7 @@ func labLocator() fakeLocator {
 	}
 }
 
-func startEngine(t *testing.T, q *config.QoS, sw qos.Switches) (*Store, *countingObserver, context.Context) {
+func startEngine(t *testing.T, q *config.QoS, sw testSwitches) (*Store, *countingObserver, context.Context) {
 	t.Helper()
 	return startEngineWith(t, q, sw, nil)
 }
@@ -156,11 +156,11 @@ func startEngine(t *testing.T, q *config.QoS, sw qos.Switches) (*Store, *countin
 // before it starts.
 var generations atomic.Uint32
 
-func startEngineWith(t *testing.T, q *config.QoS, sw qos.Switches, set func(*Store)) (*Store, *countingObserver, context.Context) {
+func startEngineWith(t *testing.T, q *config.QoS, sw testSwitches, set func(*Store)) (*Store, *countingObserver, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	obs := &countingObserver{fallbacks: map[qos.Reason]int{}}
-	e := New(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e := New(q, viaDP(sw), obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.RetryDelay, e.Retries = 10*time.Millisecond, 2
 	// Each store of a test is another run: distinct generations, as New's
 	// random pick gives all but once in 65,535 restarts.
