@@ -81,6 +81,9 @@ type commits struct {
 	retry []pendingChange
 	// busy is set while a barrier of the queue's is outstanding.
 	busy bool
+	// stopped is set once the DP's goroutine has ended: nothing queued
+	// would be sent.
+	stopped bool
 	// kick wakes the DP's goroutine to send (capacity 1).
 	kick chan struct{}
 }
@@ -98,8 +101,8 @@ func (q *commits) wake() {
 // not nil, gets the switch's verdict: nil once a barrier confirmed the
 // change, the switch's first error for it, or ErrNotConnected, ErrUnknownDP
 // or a stopped DP's error. It runs on another goroutine (the session's
-// reader, or the DP's), or before Commit returns for an unknown DP; it
-// must not block.
+// reader, or the DP's), or before Commit returns for an unknown or stopped
+// DP; it must not block.
 func (m *Manager) Commit(dpid uint64, c Change, done func(error)) {
 	r := m.runner(dpid)
 	if r == nil {
@@ -115,6 +118,13 @@ func (m *Manager) Commit(dpid uint64, c Change, done func(error)) {
 func (r *runner) commit(c Change, done func(error)) {
 	q := &r.commits
 	q.mu.Lock()
+	if q.stopped {
+		q.mu.Unlock()
+		if done != nil {
+			done(errStopped)
+		}
+		return
+	}
 	q.queue = append(q.queue, pendingChange{c: c, done: done})
 	q.mu.Unlock()
 	q.wake()
@@ -278,7 +288,7 @@ func (r *runner) stopCommits() {
 	q := &r.commits
 	q.mu.Lock()
 	left := append(q.retry, q.queue...)
-	q.retry, q.queue = nil, nil
+	q.retry, q.queue, q.stopped = nil, nil, true
 	q.mu.Unlock()
 	for _, p := range left {
 		if p.done != nil {
