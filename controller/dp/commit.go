@@ -40,6 +40,11 @@ type Change struct {
 	Flows []of13.Message
 	// Post holds meter and group deletes, sent after every flow-mod.
 	Post []of13.Message
+	// Alone sends the change in a group of its own: for a change the
+	// switch may refuse in the normal course (a replay whose meter may
+	// still be there), so that its refusal does not send the changes
+	// queued beside it again one by one.
+	Alone bool
 }
 
 // Empty reports whether the change sends nothing.
@@ -142,7 +147,16 @@ func (q *commits) take() (group []pendingChange, retry bool) {
 		q.busy = true
 		return q.retry[:1], true
 	}
-	n := min(len(q.queue), maxMerge)
+	n := 0
+	for n < len(q.queue) && n < maxMerge {
+		if q.queue[n].c.Alone {
+			if n == 0 {
+				n = 1
+			}
+			break
+		}
+		n++
+	}
 	if n == 0 {
 		return nil, false
 	}

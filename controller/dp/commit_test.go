@@ -205,3 +205,37 @@ func TestCommitWithoutSwitch(t *testing.T) {
 		t.Errorf("Commit to an unknown DP: %v", got["unknown"])
 	}
 }
+
+// A change sent Alone is not merged: its refusal leaves the changes
+// queued beside it in their group, confirmed with one barrier.
+func TestCommitAloneIsNotMerged(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	sw := newSlowSwitch(1)
+	m.SwitchConnected(context.Background(), sw)
+	v := newVerdicts()
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(60, 0))}}, v.of("first"))
+	for len(sw.sends()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(61, 0))}}, v.of("a"))
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(62, 0x1999))}, Alone: true}, v.of("replay"))
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(63, 0))}}, v.of("b"))
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(64, 0))}}, v.of("c"))
+	m.syncDP(t, 1)
+	for range 4 { // first; a; replay; b and c
+		sw.reply(t)
+	}
+	got := v.wait(t, 5)
+	for _, k := range []string{"first", "a", "b", "c"} {
+		if got[k] != nil {
+			t.Errorf("%s: %v", k, got[k])
+		}
+	}
+	if got["replay"] == nil {
+		t.Error("the refused change was confirmed")
+	}
+	sends := sw.sends()
+	if len(sends) != 4 || len(sends[3]) != 2 {
+		t.Errorf("%d barriers (last with %d messages), want 4, the last for b and c together", len(sends), len(sends[len(sends)-1]))
+	}
+}

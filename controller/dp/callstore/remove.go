@@ -130,7 +130,7 @@ func (e *Store) sweep(dpid uint64, flows []of13.Flow, live func(uint64) bool, se
 	if len(stale) > 0 {
 		e.log.Info("removing stale call flows", "dp", dpName(dpid), "flows", len(stale))
 		c := changeOf(removal(dedup(staleMeters), nil))
-		c.Flows = stale
+		c.Flows, c.Alone = stale, true
 		send(c, j.result)
 	}
 	j.finish()
@@ -232,13 +232,20 @@ func (e *Store) replay(dpid uint64, onSwitch []of13.Flow, send func(dp.Change, f
 				b.Flows = append(b.Flows, of13.AddFlow(f))
 			}
 			id := c.id
-			send(changeOf(b), func(err error) {
+			// Alone: the switch may refuse the meter add (it may have
+			// kept the meter, or the stream's install may have landed
+			// since the read), which must not hold up other changes.
+			ch := changeOf(b)
+			ch.Alone = true
+			send(ch, func(err error) {
 				if err == nil {
 					return
 				}
 				// The meter may have survived while the flows did not.
 				b.MeterAdds[0].Command = of13.ModModify
-				send(changeOf(b), func(err error) {
+				ch := changeOf(b)
+				ch.Alone = true
+				send(ch, func(err error) {
 					if err != nil {
 						e.log.Warn("reinstalling call flows failed", "call", id, "dp", dpName(dpid), "err", err)
 					}
