@@ -285,3 +285,47 @@ func TestEngineLateScanDoesNotResurrectSweptFlows(t *testing.T) {
 		t.Fatalf("the late read brought back %d flows of %d calls the sweep deleted", obs.flows, obs.active)
 	}
 }
+
+// A sweep's read may be answered before installs queued meanwhile reach
+// the switch: the replay must not send those streams a second time (the
+// second meter add would be refused, and with it the group it went in).
+func TestEngineSweepDoesNotReplayWhatIsBeingInstalled(t *testing.T) {
+	sw := gatedSwitches{newFakeSwitches(labLocator()), make(chan struct{})}
+	e, _, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("c1") {
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+	}
+	// Wait until the installs are on their way (held at the gate).
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		n := make(chan int, 1)
+		e.do(ctx, func(context.Context) { n <- len(e.adding[1]) }) //nolint:errcheck
+		if <-n == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the installs were not sent")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The switch does not show them yet: nothing to replay, nothing
+	// stale, so the sweep has nothing to wait for.
+	swept := make(chan error, 1)
+	go func() { swept <- e.Sweep(ctx, 1, nil) }()
+	select {
+	case err := <-swept:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sweep replayed streams still being installed (it waits for them behind the gate)")
+	}
+	applies := func() int { sw.mu.Lock(); defer sw.mu.Unlock(); return sw.applies }
+	close(sw.gate)
+	sync1(t, e, ctx)
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("%d flows, %d meters; want 8 and 4", f, m)
+	}
+	if n := applies(); n != 4 {
+		t.Errorf("%d changes applied, want the 4 installs alone", n)
+	}
+}

@@ -69,14 +69,36 @@ func (e *Store) takeInbox() []func(context.Context) {
 // switch's verdict on the store goroutine.
 func (e *Store) apply(_ context.Context, dpid uint64, b qos.Batch, done func(error)) {
 	e.inflight.Add(1)
+	e.addingMeters(dpid, b.MeterAdds, 1)
 	e.sw.Commit(dpid, changeOf(b), func(err error) {
 		e.post(func(context.Context) {
+			e.addingMeters(dpid, b.MeterAdds, -1)
 			if done != nil {
 				done(err)
 			}
 			e.inflight.Add(-1)
 		})
 	})
+}
+
+// addingMeters counts the meter adds of a batch in flight (by delta).
+func (e *Store) addingMeters(dpid uint64, mods []of13.MeterMod, delta int) {
+	for _, m := range mods {
+		if m.Command != of13.ModAdd {
+			continue
+		}
+		a := e.adding[dpid]
+		if a == nil {
+			a = make(map[uint32]int)
+			e.adding[dpid] = a
+		}
+		if a[m.ID] += delta; a[m.ID] <= 0 {
+			delete(a, m.ID)
+			if len(a) == 0 {
+				delete(e.adding, dpid)
+			}
+		}
+	}
 }
 
 // changeOf is a batch as dp's change: meter adds, flow-mods in order,

@@ -223,7 +223,10 @@ func (e *Store) replay(dpid uint64, onSwitch []of13.Flow, send func(dp.Change, f
 	}
 	for _, c := range e.calls {
 		for st := range c.streams(onDP(dpid)) {
-			if len(st.flows) == 0 || !qos.IsCallMeter(st.meter) || allPresent(st.flows, have) {
+			if len(st.flows) == 0 || !qos.IsCallMeter(st.meter) || allPresent(st.flows, have) ||
+				e.adding[dpid][st.meter] > 0 {
+				// Complete, or still being installed: the read may have
+				// been answered before the install reached the switch.
 				continue
 			}
 			_, meter := qos.StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)

@@ -73,6 +73,11 @@ type Store struct {
 	// inflight counts the batches sent and the reads asked for whose
 	// answer the store goroutine has not handled yet.
 	inflight atomic.Int64
+	// adding counts, per datapath and meter, the meter adds sent whose
+	// verdict the store goroutine has not handled yet: a read of the
+	// switch answered before that verdict may not show them, and a
+	// replay must not send them again (remove.go).
+	adding map[uint64]map[uint32]int
 	// nflows counts the per-call flows installed, kept as they change so
 	// that reporting costs nothing per call.
 	nflows int
@@ -89,6 +94,7 @@ func New(policy *config.QoS, sw Switches, obs qos.Observer, log *slog.Logger) *S
 		retries: make(map[uint64]map[string]*pendingLeg),
 		in:      inbox{kick: make(chan struct{}, 1)},
 		sweeps:  make(map[uint64][]sweepReq),
+		adding:  make(map[uint64]map[uint32]int),
 		// A host's address is learned from its ARP or ND (or a probe's
 		// answer) and a switch reconnects within a second or two: retry
 		// soon, then every second, for about 10 s in all.
