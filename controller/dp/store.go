@@ -97,12 +97,30 @@ func (m *Manager) Reconcile(ctx context.Context, dpid uint64, s Store) error {
 	if sw == nil {
 		return fmt.Errorf("dp %#x: %w", dpid, ErrNotConnected)
 	}
-	st, err := sw.State(ctx)
-	if err != nil {
-		return fmt.Errorf("dp %#x: %w", dpid, err)
+	c := s.Cookies()
+	var held []of13.Flow
+	if cr, ok := sw.(cookieReader); ok {
+		// One flow-stats request for the share alone.
+		fs, err := cr.CookieFlows(ctx, c.Cookie, c.Mask)
+		if err != nil {
+			return fmt.Errorf("dp %#x: %w", dpid, err)
+		}
+		held = share(fs, c)
+	} else {
+		st, err := sw.State(ctx)
+		if err != nil {
+			return fmt.Errorf("dp %#x: %w", dpid, err)
+		}
+		held = share(st.Flows, c)
 	}
-	s.Reconcile(dpid, share(st.Flows, s.Cookies()), r.commit)
+	s.Reconcile(dpid, held, r.commit)
 	return nil
+}
+
+// cookieReader is implemented by switches that can read the flows of a
+// cookie share alone (the session layer's).
+type cookieReader interface {
+	CookieFlows(ctx context.Context, cookie, mask uint64) ([]of13.Flow, error)
 }
 
 // reconcileStores hands every registered store its share of flows, the

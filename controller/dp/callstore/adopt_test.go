@@ -329,3 +329,69 @@ func TestEngineSweepDoesNotReplayWhatIsBeingInstalled(t *testing.T) {
 		t.Errorf("%d changes applied, want the 4 installs alone", n)
 	}
 }
+
+// heldReads answers a read, once armed, with what the switch held when it
+// was asked, but only once released: a read answered before changes sent
+// meanwhile reached the switch.
+type heldReads struct {
+	*fakeSwitches
+	armed   atomic.Bool
+	release chan struct{}
+}
+
+func (h *heldReads) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error) {
+	flows, err := h.fakeSwitches.CallFlows(ctx, dpid)
+	if h.armed.Swap(false) {
+		<-h.release
+	}
+	return flows, err
+}
+
+// Nor may it replay streams installed and confirmed while its read was on
+// its way: the read may not show them.
+func TestEngineSweepDoesNotReplayWhatWasInstalledMeanwhile(t *testing.T) {
+	sw := &heldReads{fakeSwitches: newFakeSwitches(labLocator()), release: make(chan struct{})}
+	e, obs, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("c1") {
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e, ctx)
+	sw.armed.Store(true)
+	swept := make(chan error, 1)
+	go func() { swept <- e.Sweep(ctx, 1, nil) }()
+	for sw.armed.Load() { // the sweep's read has taken its snapshot
+		time.Sleep(time.Millisecond)
+	}
+	for _, l := range twoLegs("c2") {
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		obs.mu.Lock()
+		n := obs.installs
+		obs.mu.Unlock()
+		if n == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d legs installed, want 4", n)
+		}
+	}
+	sync1(t, e, ctx)
+	sw.mu.Lock()
+	before := sw.applies
+	sw.mu.Unlock()
+	close(sw.release)
+	if err := <-swept; err != nil {
+		t.Fatal(err)
+	}
+	sync1(t, e, ctx)
+	sw.mu.Lock()
+	after := sw.applies
+	sw.mu.Unlock()
+	if after != before {
+		t.Errorf("the sweep sent %d changes for streams installed while it read", after-before)
+	}
+	if f, m := sw.counts(1); f != 16 || m != 8 {
+		t.Fatalf("%d flows, %d meters; want 16 and 8", f, m)
+	}
+}

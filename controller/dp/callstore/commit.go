@@ -98,6 +98,12 @@ func (e *Store) addingMeters(dpid uint64, mods []of13.MeterMod, delta int) {
 				delete(e.adding, dpid)
 			}
 		}
+		if delta < 0 && len(e.sweeps[dpid]) > 0 {
+			if e.added[dpid] == nil {
+				e.added[dpid] = make(map[uint32]bool)
+			}
+			e.added[dpid][m.ID] = true
+		}
 	}
 }
 

@@ -88,6 +88,7 @@ func (e *Store) reconcile(ctx context.Context, dpid uint64, held []of13.Flow, se
 		return
 	}
 	delete(e.sweeps, dpid)
+	defer delete(e.added, dpid)
 	e.sweep(dpid, held, reqs[0].live, send, func(err error) {
 		for _, r := range reqs {
 			r.done <- err
@@ -224,9 +225,10 @@ func (e *Store) replay(dpid uint64, onSwitch []of13.Flow, send func(dp.Change, f
 	for _, c := range e.calls {
 		for st := range c.streams(onDP(dpid)) {
 			if len(st.flows) == 0 || !qos.IsCallMeter(st.meter) || allPresent(st.flows, have) ||
-				e.adding[dpid][st.meter] > 0 {
-				// Complete, or still being installed: the read may have
-				// been answered before the install reached the switch.
+				e.adding[dpid][st.meter] > 0 || e.added[dpid][st.meter] {
+				// Complete, or installed since the sweep asked for its
+				// read: the read may have been answered before the
+				// install reached the switch.
 				continue
 			}
 			_, meter := qos.StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)

@@ -78,6 +78,10 @@ type Store struct {
 	// switch answered before that verdict may not show them, and a
 	// replay must not send them again (remove.go).
 	adding map[uint64]map[uint32]int
+	// added holds, per datapath with a sweep waiting, the meters whose
+	// add got its verdict since the sweep asked for its read: the read may
+	// have been answered before they reached the switch, too.
+	added map[uint64]map[uint32]bool
 	// nflows counts the per-call flows installed, kept as they change so
 	// that reporting costs nothing per call.
 	nflows int
@@ -95,6 +99,7 @@ func New(policy *config.QoS, sw Switches, obs qos.Observer, log *slog.Logger) *S
 		in:      inbox{kick: make(chan struct{}, 1)},
 		sweeps:  make(map[uint64][]sweepReq),
 		adding:  make(map[uint64]map[uint32]int),
+		added:   make(map[uint64]map[uint32]bool),
 		// A host's address is learned from its ARP or ND (or a probe's
 		// answer) and a switch reconnects within a second or two: retry
 		// soon, then every second, for about 10 s in all.
@@ -194,6 +199,7 @@ func (e *Store) Sweep(ctx context.Context, dpid uint64, live func(cookie uint64)
 			e.sweeps[dpid] = slices.DeleteFunc(e.sweeps[dpid], func(r sweepReq) bool { return r.done == req.done })
 			if len(e.sweeps[dpid]) == 0 {
 				delete(e.sweeps, dpid)
+				delete(e.added, dpid)
 			}
 		})
 		return fmt.Errorf("qos: sweep dp %016x: %w", dpid, err)
