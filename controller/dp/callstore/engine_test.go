@@ -424,8 +424,8 @@ func (g gatedSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) erro
 }
 
 // A burst of answered calls larger than the engine's request queue, while
-// the switch lags, must not deadlock the engine with its committer (the
-// engine waiting to queue a batch, the committer waiting to hand back a
+// the switch lags, must not deadlock the engine with its send path (the
+// engine waiting to queue a batch, the send path waiting to hand back a
 // verdict).
 func TestEngineBurstWhileSwitchLags(t *testing.T) {
 	sw := gatedSwitches{newFakeSwitches(labLocator()), make(chan struct{})}
