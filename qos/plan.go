@@ -148,7 +148,7 @@ func PlanDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Plac
 		return dirs, ReasonNoMedia
 	}
 	t := treatmentOf(q, leg.Class)
-	kbps := uint32(math.Ceil(t.kbps(q, leg.Codec)))
+	kbps := LegKbps(q, leg)
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
 		if !dirs[i].Wanted {
@@ -304,10 +304,20 @@ func (s StreamPlan) WithMeterGen(id uint32, gen uint16) ([]of13.Flow, of13.Meter
 			flows[i] = f
 		}
 	}
-	burst := max(s.MeterKbps/5, 16)
-	m := of13.Meter{ID: id, Flags: of13.MeterKbps | of13.MeterBurst | of13.MeterStats,
-		Bands: []of13.MeterBand{{Type: of13.BandDrop, Rate: s.MeterKbps, BurstSize: burst}}}
-	return flows, m
+	return flows, CallMeter(id, s.MeterKbps)
+}
+
+// CallMeter is a per-call stream's meter: id, policing at kbps with a
+// burst of a fifth of a second (at least 16 kbit).
+func CallMeter(id, kbps uint32) of13.Meter {
+	return of13.Meter{ID: id, Flags: of13.MeterKbps | of13.MeterBurst | of13.MeterStats,
+		Bands: []of13.MeterBand{{Type: of13.BandDrop, Rate: kbps, BurstSize: max(kbps/5, 16)}}}
+}
+
+// LegKbps is the meter rate PlanDirs gives each stream of leg under q:
+// its codec's bandwidth with its class's headroom.
+func LegKbps(q *config.QoS, leg Leg) uint32 {
+	return uint32(math.Ceil(treatmentOf(q, leg.Class).kbps(q, leg.Codec)))
 }
 
 // Rule returns the rule the stream's flows are built from; the zero Rule

@@ -272,6 +272,16 @@ func (e *e2e) restartController() {
 type recorder struct {
 	mu      sync.Mutex
 	cookies map[uint64]bool
+	// meterAdds counts the per-call meters added: a leg installed twice
+	// (torn down and planned again) adds its meters twice.
+	meterAdds int
+}
+
+// meters returns how many per-call meters were added so far.
+func (r *recorder) meters() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.meterAdds
 }
 
 type recordingSwitches struct {
@@ -283,6 +293,11 @@ func (r recordingSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) 
 	err := r.Switches.Apply(ctx, dpid, b)
 	if err == nil {
 		r.rec.mu.Lock()
+		for _, m := range b.MeterAdds {
+			if m.Command == of13.ModAdd {
+				r.rec.meterAdds++
+			}
+		}
 		for _, f := range b.Flows {
 			if f.Command == of13.FlowAdd {
 				r.rec.cookies[qos.CallKey(f.Cookie)] = true

@@ -204,6 +204,23 @@ func TestTwoSourcesOneCall(t *testing.T) {
 	}
 }
 
+// A source that reports a leg's media without its codec, after another
+// source reported it with one, changes nothing: the codec is kept. The
+// codec of the first report, when it lacks one, is completed in place.
+func TestCodecNotErasedBySecondSource(t *testing.T) {
+	s, fl, _ := newMergeService(t)
+	s.handle(amiSrc, call.CallStarted{Header: hdr, Leg: caller})
+	s.handle(ariSrc, call.CallStarted{Header: hdr, Leg: caller})
+	s.handle(ariSrc, media(call.SourceGetvar))
+	blind := media(call.SourceGetvar)
+	blind.Codec = ""
+	s.handle(amiSrc, blind)
+	want := []string{"media 1796624903.0/1796624903.0 ulaw 10.0.100.201:25064->10.0.100.1:10980 class="}
+	if got := fl.take(); !slices.Equal(got, want) {
+		t.Errorf("flows asked %q, want %q", got, want)
+	}
+}
+
 // A source that lost sight of a call (it ended while that source was
 // disconnected, or its resync does not list it) ends it only when no other
 // source still knows it.

@@ -41,9 +41,15 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 			}
 			// A direction of the leg still waits: place it now.
 			rec = l
+		} else if p == nil && l.sameAddrs(leg) {
+			// Only the codec changed (a source that knows it reports the
+			// leg after one that did not): the flows stay, the meters
+			// follow.
+			e.recodec(ctx, l, leg)
+			return
 		} else {
-			// New media addresses or codec for a known leg (re-INVITE, a
-			// resync, Getvar replacing an RTCP guess): replace its flows.
+			// New media addresses for a known leg (re-INVITE, a resync,
+			// Getvar replacing an RTCP guess): replace its flows.
 			e.removeLeg(ctx, c, l)
 			c.dropLeg(i)
 		}
