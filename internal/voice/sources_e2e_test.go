@@ -211,7 +211,9 @@ func flowSet(flows []ovslab.Flow) []string {
 	for _, f := range flows {
 		out = append(out, fmt.Sprintf("cookie=%#x table=%d prio=%d %v actions=%s", qos.CallKey(f.Cookie), f.Table, f.Priority, f.Match, f.Actions))
 	}
-	slices.SortFunc(out, func(a, b string) int { return strings.Compare(meter.ReplaceAllString(a, ""), meter.ReplaceAllString(b, "")) })
+	slices.SortFunc(out, func(a, b string) int {
+		return strings.Compare(meter.ReplaceAllString(a, ""), meter.ReplaceAllString(b, ""))
+	})
 	names := map[string]string{}
 	for i, s := range out {
 		out[i] = meter.ReplaceAllStringFunc(s, func(m string) string {
