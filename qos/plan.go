@@ -169,6 +169,36 @@ func PlanDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Plac
 	return dirs, reason
 }
 
+// Homes is a Locator that also knows the subnets of the controlled VLANs
+// (their faucet_vips). A host there is behind a controlled port, so a
+// stream it sends is never placed at its receiver, where the flow could
+// not match the ingress port: it waits until the sender is located, which
+// its first packet through the switch teaches the controller.
+type Homes interface {
+	Homed(ip netip.Addr) bool
+}
+
+// homed reports whether loc knows ip to be behind a controlled port.
+func homed(loc Locator, ip netip.Addr) bool {
+	h, ok := loc.(Homes)
+	return ok && h.Homed(ip)
+}
+
+// SenderHomed reports whether a direction of leg waits for a sender that
+// is not located but known to be behind a controlled port (see Homes).
+func SenderHomed(leg Leg, loc Locator) bool {
+	senders := []netip.Addr{leg.Remote.Addr()}
+	if !leg.Direct {
+		senders = append(senders, leg.Local.Addr())
+	}
+	for _, ip := range senders {
+		if _, ok := loc.Locate(ip); !ok && homed(loc, ip) {
+			return true
+		}
+	}
+	return false
+}
+
 func validMedia(ap netip.AddrPort) bool {
 	return ap.IsValid() && ap.Port() != 0 && !ap.Addr().IsUnspecified()
 }
@@ -185,7 +215,7 @@ func planStream(q *config.QoS, t treatment, src, dst netip.AddrPort, cookie uint
 		}
 		l, ok := loc.Locate(host)
 		if !ok {
-			if sender && !receiverOK {
+			if sender && (!receiverOK || homed(loc, host)) {
 				return StreamPlan{}, ReasonLocationUnknown
 			}
 			continue

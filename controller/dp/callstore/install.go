@@ -121,6 +121,10 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 		e.keep(c)
 		return
 	}
+	if wait == qos.ReasonLocationUnknown && e.holdForSender(leg, rec != nil) {
+		e.keep(c)
+		return
+	}
 	e.forgetRetry(cookie, leg.ID)
 	if fail == "" {
 		fail = wait
