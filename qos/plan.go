@@ -46,6 +46,14 @@ type Leg struct {
 	// dialplan; its DSCP, meter, headroom and queue replace the policy's.
 	// "" (or a name the policy no longer has) means the policy's own.
 	Class string
+	// BestEffort: the call proceeds best effort (admission control
+	// refused it, ReasonOverBudget), yet its streams still get per-call
+	// flows, which set DSCP 0 with no queue. They sit above the standing
+	// RTP-range flows, so with pinhole: mark the call is not marked EF
+	// after all, with strict its pinhole still opens (best effort is not
+	// dropped), and in either mode a phone's own EF is cleared. Class is
+	// then ignored; the meter is the policy's, at the codec's rate.
+	BestEffort bool
 }
 
 // StreamPlan is the flows for one direction of one leg, on the datapath
@@ -148,6 +156,9 @@ func PlanDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Plac
 		return dirs, ReasonNoMedia
 	}
 	t := treatmentOf(q, leg.Class)
+	if leg.BestEffort {
+		t = bestEffort(q)
+	}
 	kbps := uint32(math.Ceil(t.kbps(q, leg.Codec)))
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
