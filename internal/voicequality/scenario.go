@@ -16,10 +16,12 @@ type Levers struct {
 	Egress Egress
 	// Admission budgets the uplink (voip.qos.admission) for every call of
 	// the scenario but the last, so that the last call to bring its media
-	// is over budget and proceeds best effort (reason over_budget). The
-	// RTP range is then not marked by standing flows (pinhole: off), so
-	// only admitted calls are marked. BEPolicing polices best effort
-	// towards the uplink to its capacity less the admitted voice.
+	// is over budget and proceeds best effort (reason over_budget): the
+	// controller gives it per-call flows that set DSCP 0, above the
+	// standing flows that mark the PBX's RTP range (pinhole: mark, as in
+	// every voipsdn scenario), so only admitted calls arrive EF.
+	// BEPolicing polices best effort towards the uplink to its capacity
+	// less the admitted voice.
 	Admission  bool
 	BEPolicing bool
 	// Filled by Validate from the scenario.
@@ -52,6 +54,9 @@ type Scenario struct {
 	Duration, Warmup time.Duration
 	// Interval of the time series (default 1 s).
 	Interval time.Duration
+	// RTCPInterval is the endpoints' mean RTCP report interval (default
+	// 5 s, a phone's); each end also reports once after the media.
+	RTCPInterval time.Duration
 }
 
 // Validate fills defaults and rejects what cannot run.
@@ -81,6 +86,9 @@ func (s *Scenario) Validate() error {
 	if s.Interval <= 0 {
 		s.Interval = time.Second
 	}
+	if s.RTCPInterval <= 0 {
+		s.RTCPInterval = 5 * time.Second
+	}
 	if len(s.Calls) == 0 {
 		return fmt.Errorf("scenario %s: no calls", s.Name)
 	}
@@ -108,6 +116,8 @@ type StreamResult struct {
 	Dir    string // Up or Down
 	Stats  Stats
 	Series []Point
+	// RTCP is what the receiver's RTCP reports told the sender.
+	RTCP RTCPStats
 }
 
 // Result is one scenario's outcome.
