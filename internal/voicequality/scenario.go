@@ -16,7 +16,8 @@ type Levers struct {
 	Egress Egress
 	// Admission budgets the uplink (voip.qos.admission) for every call of
 	// the scenario but the last, so that the last call to bring its media
-	// is over budget and proceeds best effort (reason over_budget): the
+	// (with calls of mixed codecs, the last in the order placed, as long
+	// as their media is known in that order) is over budget and proceeds best effort (reason over_budget): the
 	// controller gives it per-call flows that set DSCP 0, above the
 	// standing flows that mark the PBX's RTP range (pinhole: mark, as in
 	// every voipsdn scenario), so only admitted calls arrive EF.
@@ -70,10 +71,14 @@ func (s *Scenario) Validate() error {
 	s.Levers.linkKbps = s.LinkMbit * 1000
 	s.Levers.voiceBudgetKbps = s.Levers.linkKbps
 	if s.Levers.Admission {
-		// Room for every call but the last, plus 1 kbit/s of slack.
+		// Room for every call but the last, plus 1 kbit/s of slack. Each
+		// call has two legs (phone - PBX - phone) whose media both cross
+		// the uplink, and a call's first leg decides it while its second
+		// is counted whatever the budget: so twice each call's rate, or
+		// the second leg of one call would take the room of the next.
 		b := 1.0
 		for _, c := range s.Calls[:max(len(s.Calls)-1, 0)] {
-			b += controllerKbps[c.Codec.Name]
+			b += 2 * controllerKbps[c.Codec.Name]
 		}
 		s.Levers.voiceBudgetKbps = min(b, s.Levers.linkKbps)
 	}
