@@ -2,6 +2,7 @@ package voicequality
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -16,8 +17,7 @@ type Levers struct {
 	Egress Egress
 	// Admission budgets the uplink (voip.qos.admission) for every call of
 	// the scenario but the last, so that the last call to bring its media
-	// (with calls of mixed codecs, the last in the order placed, as long
-	// as their media is known in that order) is over budget and proceeds best effort (reason over_budget): the
+	// is over budget and proceeds best effort (reason over_budget): the
 	// controller gives it per-call flows that set DSCP 0, above the
 	// standing flows that mark the PBX's RTP range (pinhole: mark, as in
 	// every voipsdn scenario), so only admitted calls arrive EF.
@@ -71,15 +71,22 @@ func (s *Scenario) Validate() error {
 	s.Levers.linkKbps = s.LinkMbit * 1000
 	s.Levers.voiceBudgetKbps = s.Levers.linkKbps
 	if s.Levers.Admission {
-		// Room for every call but the last, plus 1 kbit/s of slack. Each
-		// call has two legs (phone - PBX - phone) whose media both cross
-		// the uplink, and a call's first leg decides it while its second
-		// is counted whatever the budget: so twice each call's rate, or
-		// the second leg of one call would take the room of the next.
-		b := 1.0
-		for _, c := range s.Calls[:max(len(s.Calls)-1, 0)] {
-			b += 2 * controllerKbps[c.Codec.Name]
+		// Room for every call but the last to bring its media, whichever
+		// that is. Each call has two legs (phone - PBX - phone) whose
+		// media both cross the uplink, and a call's first leg decides it
+		// while its second is counted whatever the budget. With T the
+		// calls' rates summed, the last call (rate x) finds 2(T-x) used
+		// and asks x more, so a budget of 2T - max(x) - 1 refuses it
+		// whoever it is; an earlier call, the one before the last (y)
+		// say, finds 2(T-x-y) used and fits as long as 2x + y exceeds
+		// max(x) + 1, as it does for the lab's codecs.
+		var sum, most float64
+		for _, c := range s.Calls {
+			sum += controllerKbps[c.Codec.Name]
+			most = max(most, controllerKbps[c.Codec.Name])
 		}
+		// Floored to 0.1 kbit/s so the configuration reads cleanly.
+		b := max(math.Floor((2*sum-most-1)*10)/10, 1)
 		s.Levers.voiceBudgetKbps = min(b, s.Levers.linkKbps)
 	}
 	if s.Duration <= 0 {
