@@ -27,3 +27,10 @@ func treatmentOf(q *config.QoS, name string) treatment {
 func (t treatment) kbps(q *config.QoS, codec string) float64 {
 	return q.Kbps(codec) * (1 + t.headroom/100)
 }
+
+// bestEffort is the treatment of a call that proceeds best effort but
+// keeps per-call flows (Leg.BestEffort): DSCP 0, no queue, the policy's
+// meter and headroom, so that a refused call cannot flood either.
+func bestEffort(q *config.QoS) treatment {
+	return treatment{dscp: 0, meter: true, headroom: q.HeadroomPercent}
+}

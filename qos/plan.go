@@ -46,6 +46,14 @@ type Leg struct {
 	// dialplan; its DSCP, meter, headroom and queue replace the policy's.
 	// "" (or a name the policy no longer has) means the policy's own.
 	Class string
+	// BestEffort: the call proceeds best effort (admission control
+	// refused it, ReasonOverBudget), yet its streams still get per-call
+	// flows, which set DSCP 0 with no queue. They sit above the standing
+	// RTP-range flows, so with pinhole: mark the call is not marked EF
+	// after all, with strict its pinhole still opens (best effort is not
+	// dropped), and in either mode a phone's own EF is cleared. Class is
+	// then ignored; the meter is the policy's, at the codec's rate.
+	BestEffort bool
 }
 
 // StreamPlan is the flows for one direction of one leg, on the datapath
@@ -147,7 +155,7 @@ func PlanDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Plac
 		dirs[0].Reason, dirs[1].Reason = ReasonNoMedia, ReasonNoMedia
 		return dirs, ReasonNoMedia
 	}
-	t := treatmentOf(q, leg.Class)
+	t := legTreatment(q, leg)
 	kbps := LegKbps(q, leg)
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
@@ -347,7 +355,16 @@ func CallMeter(id, kbps uint32) of13.Meter {
 // LegKbps is the meter rate PlanDirs gives each stream of leg under q:
 // its codec's bandwidth with its class's headroom.
 func LegKbps(q *config.QoS, leg Leg) uint32 {
-	return uint32(math.Ceil(treatmentOf(q, leg.Class).kbps(q, leg.Codec)))
+	return uint32(math.Ceil(legTreatment(q, leg).kbps(q, leg.Codec)))
+}
+
+// legTreatment is leg's class's treatment, or best effort for a leg
+// refused QoS.
+func legTreatment(q *config.QoS, leg Leg) treatment {
+	if leg.BestEffort {
+		return bestEffort(q)
+	}
+	return treatmentOf(q, leg.Class)
 }
 
 // Rule returns the rule the stream's flows are built from; the zero Rule

@@ -210,10 +210,11 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 	}
 	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, codec, e.Direct
 	l.hasMedia, l.exact = true, exact
-	if !s.admitLeg(ctx, l) {
+	leg, ok := s.admitLeg(ctx, l)
+	if !ok {
 		return
 	}
-	if err := s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now()); err != nil {
+	if err := s.flows.MediaKnown(ctx, leg, time.Now()); err != nil {
 		s.log.Debug("media known dropped at shutdown", "err", err)
 	}
 }

@@ -44,7 +44,11 @@ func (f *flowLog) Kick(context.Context) error                                   
 func (f *flowLog) Located(netip.Addr)                                           {}
 func (f *flowLog) FlowRemoved(context.Context, uint64, *of13.FlowRemoved) error { return nil }
 func (f *flowLog) MediaKnown(_ context.Context, l qos.Leg, _ time.Time) error {
-	f.add(fmt.Sprintf("media %s/%s %s %s->%s class=%s", l.Call, l.ID, l.Codec, l.Remote, l.Local, l.Class))
+	op := fmt.Sprintf("media %s/%s %s %s->%s class=%s", l.Call, l.ID, l.Codec, l.Remote, l.Local, l.Class)
+	if l.BestEffort {
+		op += " best-effort"
+	}
+	f.add(op)
 	return nil
 }
 func (f *flowLog) LegEnded(_ context.Context, _, c, l string) error {

@@ -138,7 +138,10 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 			e.Outcomes.BestEffort(leg, e.Clock.Now(), fail)
 		}
 	}
-	if leg.MayGoDirect && !leg.Direct && rec != nil {
+	// A best-effort leg's call gets no prepared direct streams: they
+	// would carry the policy's marking, and a leg reported direct would
+	// claim them; it is planned best effort when it reports direct.
+	if leg.MayGoDirect && !leg.Direct && !leg.BestEffort && rec != nil {
 		e.prepareDirect(ctx, c)
 	}
 	e.keep(c)
