@@ -46,6 +46,23 @@ func TestPlanLegUsesTheCallsClass(t *testing.T) {
 			if sp.MeterKbps != c.kbps {
 				t.Errorf("class %q: meter %d kbps, want %d", c.class, sp.MeterKbps, c.kbps)
 			}
+			// The rule treats the leg as its class asks, and no other
+			// class's leg, nor the leg refused QoS.
+			if !Treats(q, leg, sp.Rule()) {
+				t.Errorf("class %q: Treats refuses its own plan's rule %+v", c.class, sp.Rule())
+			}
+			for _, other := range []string{"emergency", "bulk"} {
+				o := leg
+				o.Class = other
+				if other != c.class && Treats(q, o, sp.Rule()) {
+					t.Errorf("class %q: its rule treats a %q leg too", c.class, other)
+				}
+			}
+			refused := leg
+			refused.BestEffort = true
+			if Treats(q, refused, sp.Rule()) {
+				t.Errorf("class %q: its rule treats a leg refused QoS", c.class)
+			}
 		}
 	}
 }

@@ -14,7 +14,9 @@
 //     direction of the leg's RTP and RTCP, a flow on the switch where the
 //     sender is learned that matches the exact 5-tuple (and ingress port),
 //     sets the DSCP and queue, applies a meter sized from the codec, and
-//     continues through the normal pipeline. They carry a per-call cookie
+//     continues through the normal pipeline. A call admission control
+//     refused (Leg.BestEffort) gets the same flows setting DSCP 0, so the
+//     standing flows' marking or drop does not apply to it. They carry a per-call cookie
 //     (CallCookie) and an idle timeout, so they can be swept by cookie
 //     after a restart and expire by themselves if the controller is lost.
 //

@@ -46,6 +46,14 @@ type Leg struct {
 	// dialplan; its DSCP, meter, headroom and queue replace the policy's.
 	// "" (or a name the policy no longer has) means the policy's own.
 	Class string
+	// BestEffort: the call proceeds best effort (admission control
+	// refused it, ReasonOverBudget), yet its streams still get per-call
+	// flows, which set DSCP 0 with no queue. They sit above the standing
+	// RTP-range flows, so with pinhole: mark the call is not marked EF
+	// after all, with strict its pinhole still opens (best effort is not
+	// dropped), and in either mode a phone's own EF is cleared. Class is
+	// then ignored; the meter is the policy's, at the codec's rate.
+	BestEffort bool
 }
 
 // StreamPlan is the flows for one direction of one leg, on the datapath
@@ -147,8 +155,8 @@ func PlanDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Plac
 		dirs[0].Reason, dirs[1].Reason = ReasonNoMedia, ReasonNoMedia
 		return dirs, ReasonNoMedia
 	}
-	t := treatmentOf(q, leg.Class)
-	kbps := uint32(math.Ceil(t.kbps(q, leg.Codec)))
+	t := legTreatment(q, leg)
+	kbps := LegKbps(q, leg)
 	var reason Reason
 	for i, dir := range [2][2]netip.AddrPort{{leg.Remote, leg.Local}, {leg.Local, leg.Remote}} {
 		if !dirs[i].Wanted {
@@ -169,6 +177,36 @@ func PlanDirs(q *config.QoS, leg Leg, loc Locator, place func(dpid uint64) (Plac
 	return dirs, reason
 }
 
+// Homes is a Locator that also knows the subnets of the controlled VLANs
+// (their faucet_vips). A host there is behind a controlled port, so a
+// stream it sends is never placed at its receiver, where the flow could
+// not match the ingress port: it waits until the sender is located, which
+// its first packet through the switch teaches the controller.
+type Homes interface {
+	Homed(ip netip.Addr) bool
+}
+
+// homed reports whether loc knows ip to be behind a controlled port.
+func homed(loc Locator, ip netip.Addr) bool {
+	h, ok := loc.(Homes)
+	return ok && h.Homed(ip)
+}
+
+// SenderHomed reports whether a direction of leg waits for a sender that
+// is not located but known to be behind a controlled port (see Homes).
+func SenderHomed(leg Leg, loc Locator) bool {
+	senders := []netip.Addr{leg.Remote.Addr()}
+	if !leg.Direct {
+		senders = append(senders, leg.Local.Addr())
+	}
+	for _, ip := range senders {
+		if _, ok := loc.Locate(ip); !ok && homed(loc, ip) {
+			return true
+		}
+	}
+	return false
+}
+
 func validMedia(ap netip.AddrPort) bool {
 	return ap.IsValid() && ap.Port() != 0 && !ap.Addr().IsUnspecified()
 }
@@ -185,7 +223,7 @@ func planStream(q *config.QoS, t treatment, src, dst netip.AddrPort, cookie uint
 		}
 		l, ok := loc.Locate(host)
 		if !ok {
-			if sender && !receiverOK {
+			if sender && (!receiverOK || homed(loc, host)) {
 				return StreamPlan{}, ReasonLocationUnknown
 			}
 			continue
@@ -304,10 +342,29 @@ func (s StreamPlan) WithMeterGen(id uint32, gen uint16) ([]of13.Flow, of13.Meter
 			flows[i] = f
 		}
 	}
-	burst := max(s.MeterKbps/5, 16)
-	m := of13.Meter{ID: id, Flags: of13.MeterKbps | of13.MeterBurst | of13.MeterStats,
-		Bands: []of13.MeterBand{{Type: of13.BandDrop, Rate: s.MeterKbps, BurstSize: burst}}}
-	return flows, m
+	return flows, CallMeter(id, s.MeterKbps)
+}
+
+// CallMeter is a per-call stream's meter: id, policing at kbps with a
+// burst of a fifth of a second (at least 16 kbit).
+func CallMeter(id, kbps uint32) of13.Meter {
+	return of13.Meter{ID: id, Flags: of13.MeterKbps | of13.MeterBurst | of13.MeterStats,
+		Bands: []of13.MeterBand{{Type: of13.BandDrop, Rate: kbps, BurstSize: max(kbps/5, 16)}}}
+}
+
+// LegKbps is the meter rate PlanDirs gives each stream of leg under q:
+// its codec's bandwidth with its class's headroom.
+func LegKbps(q *config.QoS, leg Leg) uint32 {
+	return uint32(math.Ceil(legTreatment(q, leg).kbps(q, leg.Codec)))
+}
+
+// legTreatment is leg's class's treatment, or best effort for a leg
+// refused QoS.
+func legTreatment(q *config.QoS, leg Leg) treatment {
+	if leg.BestEffort {
+		return bestEffort(q)
+	}
+	return treatmentOf(q, leg.Class)
 }
 
 // Rule returns the rule the stream's flows are built from; the zero Rule

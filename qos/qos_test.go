@@ -150,6 +150,16 @@ func TestPlanLegFallbacks(t *testing.T) {
 	if p, r := PlanLeg(q, leg, only, place); r != "" || len(p.Streams) != 2 || p.Streams[1].Sender {
 		t.Errorf("phone known: got %q, %d streams", r, len(p.Streams))
 	}
+	// The PBX on a controlled VLAN's subnet is behind a controlled port:
+	// its stream waits for it rather than going to the phone's switch
+	// without in_port.
+	home := homedLocator{only, netip.MustParsePrefix("10.254.0.0/24")}
+	if p, r := PlanLeg(q, leg, home, place); r != ReasonLocationUnknown || len(p.Streams) != 1 || !p.Streams[0].Sender {
+		t.Errorf("homed PBX unknown: got %q, %d streams; want the phone's stream only", r, len(p.Streams))
+	}
+	if !SenderHomed(leg, home) || SenderHomed(leg, only) {
+		t.Error("SenderHomed disagrees with the locator")
+	}
 	q.ApplyTo = &config.ApplyTo{VLANs: []uint16{200}}
 	if _, r := PlanLeg(q, leg, only, place); r != ReasonOutOfScope {
 		t.Errorf("out of scope: got %q", r)
@@ -160,6 +170,14 @@ func TestPlanLegFallbacks(t *testing.T) {
 		t.Errorf("no media: got %q", r)
 	}
 }
+
+// homedLocator is a Locator that knows a controlled subnet (Homes).
+type homedLocator struct {
+	fakeLocator
+	subnet netip.Prefix
+}
+
+func (h homedLocator) Homed(ip netip.Addr) bool { return h.subnet.Contains(ip) }
 
 func hex(v uint64) string {
 	return "0x" + of13.UintField(of13.FieldMetadata, v).String()[len("metadata=0x"):]

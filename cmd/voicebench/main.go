@@ -28,6 +28,7 @@ import (
 
 type options struct {
 	duration, warmup time.Duration
+	rtcpInterval     time.Duration
 	calls            int
 	linkMbit         float64
 	loads            []float64
@@ -40,6 +41,7 @@ func main() {
 	loads := "0.5,0.95,1.5"
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measured media per scenario")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "best-effort load before the calls start")
+	flag.DurationVar(&o.rtcpInterval, "rtcp-interval", 5*time.Second, "mean RTCP report interval of the endpoints")
 	flag.IntVar(&o.calls, "calls", 4, "simultaneous calls per scenario (half G.711, half G.729)")
 	flag.Float64Var(&o.linkMbit, "link", 10, "bottleneck rate, Mbit/s")
 	flag.StringVar(&loads, "loads", loads, "best-effort loads, fractions of the link")
@@ -119,7 +121,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 				continue
 			}
 			s := voicequality.Scenario{Name: fmt.Sprintf("%s-%g", v.key, 100*load), Levers: v.levers,
-				LinkMbit: o.linkMbit, Load: load, Calls: calls, Duration: o.duration, Warmup: o.warmup}
+				LinkMbit: o.linkMbit, Load: load, Calls: calls, Duration: o.duration, Warmup: o.warmup,
+				RTCPInterval: o.rtcpInterval}
 			fmt.Fprintf(out, "== %s at %g%% load\n", v.title, 100*load)
 			oc.res, oc.err = runOne(ctx, s, log, out)
 			if oc.err != nil {
@@ -170,8 +173,8 @@ func runOne(ctx context.Context, s voicequality.Scenario, log *slog.Logger, out 
 	for _, c := range []voicequality.Codec{voicequality.G711, voicequality.G729} {
 		if w, n := res.Worst(c, voicequality.Up); n > 0 {
 			st := w.Stats
-			fmt.Fprintf(out, "   %-5s worst of %d: loss %.2f%%, jitter %.1f ms, delay %.1f ms, MOS %.2f\n",
-				c.Name, n, 100*st.Loss, ms(st.Jitter), ms(st.DelayMean), st.MOS)
+			fmt.Fprintf(out, "   %-5s worst of %d: loss %.2f%%, jitter %.1f ms, delay %.1f ms, MOS %.2f; RTCP: loss %.2f%%, jitter %.1f ms, RTT %.1f ms (%d reports)\n",
+				c.Name, n, 100*st.Loss, ms(st.Jitter), ms(st.DelayMean), st.MOS, 100*w.RTCP.Loss, ms(w.RTCP.Jitter), ms(w.RTCP.RTT), w.RTCP.Reports)
 		}
 	}
 	return res, nil

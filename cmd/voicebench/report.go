@@ -25,6 +25,13 @@ type worst struct {
 	jitter, delay, m2e time.Duration
 	mos                float64
 	ef, received       int
+	// What RTCP told the senders: the worst loss and jitter of the
+	// streams whose sender heard a report (rtcpN of them), and the
+	// longest round-trip time of those that named an SR (rttN).
+	rtcpN, rttN int
+	rtcpLoss    float64
+	rtcpJitter  time.Duration
+	rtt         time.Duration
 }
 
 func worstOf(r voicequality.Result, c voicequality.Codec) worst {
@@ -32,10 +39,11 @@ func worstOf(r voicequality.Result, c voicequality.Codec) worst {
 }
 
 // admitted tells the streams of calls admission control admitted from
-// the one over budget, which is not marked at all (pinhole off).
-func admitted(s voicequality.StreamResult) bool { return s.Stats.EF > 0 }
+// the one over budget, which its per-call flows set to DSCP 0 (only its
+// first packets, ahead of those flows, may be marked by pinhole: mark).
+func admitted(s voicequality.StreamResult) bool { return 2*s.Stats.EF > s.Stats.Received }
 
-func overBudget(s voicequality.StreamResult) bool { return s.Stats.EF == 0 }
+func overBudget(s voicequality.StreamResult) bool { return !admitted(s) }
 
 func worstWhere(r voicequality.Result, c voicequality.Codec, keep func(voicequality.StreamResult) bool) worst {
 	w := worst{mos: 5}
@@ -52,8 +60,33 @@ func worstWhere(r voicequality.Result, c voicequality.Codec, keep func(voicequal
 		w.mos = min(w.mos, st.MOS)
 		w.ef += st.EF
 		w.received += st.Received
+		if r := s.RTCP; r.Reports > 0 {
+			w.rtcpN++
+			w.rtcpLoss = max(w.rtcpLoss, r.Loss)
+			w.rtcpJitter = max(w.rtcpJitter, r.Jitter)
+			if r.HasRTT {
+				w.rttN++
+				w.rtt = max(w.rtt, r.RTT)
+			}
+		}
 	}
 	return w
+}
+
+// rtcpCols are the RTCP columns of a row: loss, jitter and RTT as the
+// senders heard them ("none" where no report arrived).
+func (w worst) rtcpCols() (loss, jitter, rtt string) {
+	if w.rtcpN == 0 {
+		return "none", "none", "none"
+	}
+	loss, jitter, rtt = fmt.Sprintf("%.2f", 100*w.rtcpLoss), fmt.Sprintf("%.1f", ms(w.rtcpJitter)), "none"
+	if w.rttN > 0 {
+		rtt = fmt.Sprintf("%.1f", ms(w.rtt))
+	}
+	if w.rtcpN < w.n {
+		loss += fmt.Sprintf(" (%d of %d)", w.rtcpN, w.n)
+	}
+	return loss, jitter, rtt
 }
 
 func (w worst) meets() bool {
@@ -107,8 +140,16 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 	p("  one-way delay from a send time carried in the payload (sender and receiver share the clock). MOS is the")
 	p("  ITU-T G.107 E-model: R = 93.2 - Idd - Ie,eff with G.113 Appendix I factors (G.711 with PLC: Ie 0,")
 	p("  Bpl 25.1; G.729A: Ie 11, Bpl 19), mouth-to-ear delay = network delay + packet time + look-ahead +")
-	p("  a jitter buffer of twice the jitter (at least one packet). RTCP is not sent: the figures are the")
-	p("  receivers' own, which is what an RTCP receiver report would carry.")
+	p("  a jitter buffer of twice the jitter (at least one packet).")
+	p("- RTCP as a phone sends it: every endpoint sends RTCP from its RTP port + 1 to its peer's (RFC 3550 SR once")
+	p("  it has sent RTP, with a reception report block about the stream it receives, and an SDES CNAME) every")
+	p("  %s on average (randomised by half either way), and once more after the media, as at hang-up. The", o.rtcpInterval)
+	p("  *RTCP* columns are what the phone (the upstream sender) read from the PBX side's last report about its")
+	p("  stream: cumulative lost over the packets it sent up to the highest sequence number reported, the")
+	p("  interarrival jitter, and the round-trip time from LSR/DLSR (the phone's SR went up through the bottleneck,")
+	p("  the report came back down). RTCP counts loss from the first packet received, so packets lost before it")
+	p("  are missing from its count, and the RTT needs one of the phone's SRs to have got through. RTCP crosses")
+	p("  the controller's pipeline like RTP: voipsdn's per-call flows cover RTP and RTCP (ports + 1) alike.")
 	p("- Scenarios: *no voice QoS*: plain Faucet pipeline (no `voip:` section), DSCP-honouring egress (nothing is")
 	p("  marked, so voice shares the best-effort queue). *voipsdn marking, FIFO egress*: voipsdn marks the calls EF")
 	p("  (with its per-call meters, which it always installs) but the WAN ignores DSCP. *voipsdn + DSCP-honouring")
@@ -123,19 +164,21 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 	p("## All scenarios")
 	p("")
 	p("Worst upstream stream per codec (loss, jitter, delay and MOS each the worst over that codec's streams).")
-	p("Delay is the network's one-way delay; *m2e* the mouth-to-ear estimate the E-model uses.")
+	p("Loss and jitter are measured by the receiver; the *RTCP* columns are what RTCP reported of the same")
+	p("streams to their senders, and *RTT* the round-trip time RTCP measured. Delay is the network's one-way")
+	p("delay; *m2e* the mouth-to-ear estimate the E-model uses.")
 	p("")
-	p("| load | scenario | codec | loss %% | jitter ms | delay ms | m2e ms | MOS | EF %% | best effort carried (Mbit/s) |")
-	p("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
+	p("| load | scenario | codec | loss %% | RTCP loss %% | jitter ms | RTCP jitter ms | delay ms | RTCP RTT ms | m2e ms | MOS | EF %% | best effort carried (Mbit/s) |")
+	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, oc := range outs {
 		for _, c := range []voicequality.Codec{voicequality.G711, voicequality.G729} {
 			load := fmt.Sprintf("%g%%", 100*oc.load)
 			switch {
 			case oc.v.pending != "":
-				p("| %s | %s | %s | %s |  |  |  |  |  |  |", load, oc.v.title, codecTitle(c), oc.v.pending)
+				p("| %s | %s | %s | %s |  |  |  |  |  |  |  |  |  |", load, oc.v.title, codecTitle(c), oc.v.pending)
 				continue
 			case oc.err != nil:
-				p("| %s | %s | %s | failed: %s |  |  |  |  |  |  |", load, oc.v.title, codecTitle(c), oc.err)
+				p("| %s | %s | %s | failed: %s |  |  |  |  |  |  |  |  |  |", load, oc.v.title, codecTitle(c), oc.err)
 				continue
 			}
 			row := func(title string, wo worst) {
@@ -146,8 +189,9 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 				if wo.received > 0 {
 					ef = 100 * float64(wo.ef) / float64(wo.received)
 				}
-				p("| %s | %s | %s | %.2f | %.1f | %.1f | %.0f | %.2f | %.0f | %s |", load, title, codecTitle(c),
-					100*wo.loss, ms(wo.jitter), ms(wo.delay), ms(wo.m2e), wo.mos, ef, beCarried(oc.res))
+				rl, rj, rtt := wo.rtcpCols()
+				p("| %s | %s | %s | %.2f | %s | %.1f | %s | %.1f | %s | %.0f | %.2f | %.0f | %s |", load, title, codecTitle(c),
+					100*wo.loss, rl, ms(wo.jitter), rj, ms(wo.delay), rtt, ms(wo.m2e), wo.mos, ef, beCarried(oc.res))
 			}
 			if !oc.v.levers.Admission {
 				row(oc.v.title, worstOf(oc.res, c))
@@ -160,7 +204,10 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 	p("")
 	p("With admission control the uplink's voice budget has room for every call but the last one to bring its")
 	p("media; that call proceeds best effort with reason `over_budget` (counted, logged, on the event stream) and")
-	p("is shown on its own row; it is told from the admitted calls by its marking (none: the lab runs `pinhole: off`).")
+	p("is shown on its own row. Every voipsdn scenario runs `pinhole: mark`, whose standing flows mark the PBX's")
+	p("whole RTP range EF; the call over budget gets per-call flows above them that set DSCP 0, so it is best")
+	p("effort on the wire and told from the admitted calls by its marking (its EF %% is that of its first packets,")
+	p("which precede those flows).")
 	p("")
 	p("## Plots")
 	p("")
@@ -171,6 +218,11 @@ func writeReport(w io.Writer, outs []outcome, o options, figs []figure, took tim
 	p("## Reading it")
 	p("")
 	p("- EF %% is the share of the stream's packets that arrived with DSCP 46: the switch sets it (no sender marks).")
+	p("- RTCP tells the sender what the receiver measured: its loss and jitter are the receiver's own (the jitter")
+	p("  truncated to the 125 µs timestamp unit) wherever the stream's first packets arrived. Where they were lost")
+	p("  (no QoS at 150%%) RTCP reports less loss than was suffered, as RFC 3550 counts from the first packet")
+	p("  received. The RTT includes the queue the phone's SRs waited in on their way up: voipsdn's per-call flows")
+	p("  mark RTCP EF like the RTP, so with a DSCP-honouring egress it stays near zero.")
 	p("- Which lever does what: the marking (EF %%) is voipsdn's; the priority is the emulated egress's. Marking")
 	p("  over a FIFO egress changes nothing, as the second scenario shows.")
 	p("- The shaper sits where the uplink enters the WAN side (ingress redirected to an IFB device), so it drops")

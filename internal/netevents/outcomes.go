@@ -14,6 +14,12 @@ func (c Calls) Outcomes() callstore.Outcomes { return outcomes{c} }
 type outcomes struct{ calls Calls }
 
 func (o outcomes) QoSInstalled(leg qos.Leg, at time.Time, latency time.Duration, streams []callstore.Placed) {
+	if leg.BestEffort {
+		// The flows of a call admission control refused only keep it
+		// best effort; its best_effort record was published when it was
+		// refused, and no qos_installed may contradict it.
+		return
+	}
 	where := make([]Placement, len(streams))
 	for i, s := range streams {
 		dir := "from_phone"

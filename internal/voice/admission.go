@@ -42,9 +42,6 @@ func NewAdmitter(q *config.QoS, loc qos.Locator, sw LinkSwitches, log *slog.Logg
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &Admitter{q: q, acc: qos.NewAdmission(q), loc: loc, log: log.With("component", "admission"), refused: map[legKey]bool{}}
-	if q.Pinhole == config.PinholeMark {
-		a.log.Warn("admission control with pinhole: mark: the standing flows still mark the RTP range of calls over budget; use pinhole: off")
-	}
 	if sw != nil {
 		a.pol = newPolicer(q, sw, a.log)
 		a.resize()
@@ -128,17 +125,22 @@ func (a *Admitter) resize() {
 	}
 }
 
-// admitLeg asks admission control about a leg whose media is known; a
-// refused leg proceeds best effort (its flows, if any, are taken out),
-// counted under over_budget, logged and published once.
-func (s *Service) admitLeg(ctx context.Context, l *mleg) bool {
-	if s.adm == nil {
-		return true
-	}
+// admitLeg asks admission control about a leg whose media is known and
+// returns the leg to give the flows' owner, if any. A refused leg
+// proceeds best effort, counted under over_budget, logged and published
+// once; its flows, if any, are taken out, and unless the pinhole mode is
+// off it gets per-call best-effort flows instead (qos.Leg.BestEffort):
+// the standing RTP-range flows would otherwise mark it EF (mark) or drop
+// it (strict). With pinhole: off nothing marks it and its media passes
+// the link's best-effort meter, so it is left without flows.
+func (s *Service) admitLeg(ctx context.Context, l *mleg) (qos.Leg, bool) {
 	leg := s.qosLeg(l)
+	if s.adm == nil {
+		return leg, true
+	}
 	d, now := s.adm.admit(leg)
 	if d.Admitted {
-		return true
+		return leg, true
 	}
 	if now {
 		link := d.Link
@@ -157,5 +159,9 @@ func (s *Service) admitLeg(ctx context.Context, l *mleg) bool {
 	}
 	// Media that moved onto a budgeted link takes the leg's flows out.
 	s.flows.LegEnded(ctx, leg.Server, leg.Call, leg.ID) //nolint:errcheck // only fails at shutdown
-	return false
+	if s.m.policy.Pinhole == config.PinholeOff {
+		return leg, false
+	}
+	leg.BestEffort, leg.Class = true, ""
+	return leg, true
 }

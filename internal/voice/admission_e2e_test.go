@@ -2,6 +2,7 @@ package voice
 
 import (
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/agi/agisim"
+	"github.com/voipsdn/voipsdn/ami/tracker"
 	"github.com/voipsdn/voipsdn/faucet/config"
+	"github.com/voipsdn/voipsdn/internal/ovslab"
 	"github.com/voipsdn/voipsdn/qos"
 )
 
@@ -71,5 +74,60 @@ func TestAdmissionOnOVS(t *testing.T) {
 	}
 	if len(be) != 6 || n != 3 {
 		t.Errorf("best-effort flows on sw1 (%d with %s): %v", n, meter, be)
+	}
+}
+
+// TestAdmissionOverBudgetIsBestEffortOnOVS: with pinhole: mark the
+// standing flows mark the PBX's whole RTP range EF, so a call over
+// budget must be made best effort explicitly: its legs get per-call flows
+// that set DSCP 0 above the standing ones. With the PBX's port budgeted
+// for one call, the first call's RTP and RTCP arrive EF, the second's
+// arrive DSCP 0 (though the sending phone marks them EF itself), and
+// hanging up leaves no flow or meter.
+func TestAdmissionOverBudgetIsBestEffortOnOVS(t *testing.T) {
+	cfg := labConfig + "    admission:\n      links:\n        pbx: {dp: sw1, port: pbx, capacity_kbps: 400, voice_share_percent: 50}\n"
+	e := newE2E(t, config.PinholeMark, func(e *e2e) { e.cfgText = cfg })
+	first, firstMedia := e.call(23000)
+	e.waitFlows(8, 10*time.Second)
+	second, secondMedia := e.call(23100)
+	// Both calls' legs x two directions x RTP+RTCP: the second call's are
+	// best-effort flows.
+	e.waitFlows(16, 10*time.Second)
+	check := func(media []tracker.MediaKnown, port uint16, want uint8) {
+		t.Helper()
+		for _, m := range media {
+			if m.Remote.Port() != port {
+				continue
+			}
+			phone := hostOf(m.Remote.Addr())
+			for _, off := range []uint16{0, 1} { // RTP, RTCP
+				src := int(m.Remote.Port() + off)
+				dst := netip.AddrPortFrom(m.Local.Addr(), m.Local.Port()+off)
+				up := e.streamDSCP(phone, src, dst, "pbx", time.Second, 46)
+				back := e.streamDSCP("pbx", int(m.Local.Port()+off), netip.AddrPortFrom(m.Remote.Addr(), m.Remote.Port()+off), phone, time.Second, 46)
+				for name, st := range map[string]ovslab.RecvStats{phone + "->pbx": up, "pbx->" + phone: back} {
+					if st.Packets < 40 || st.DSCP[want] != st.Packets {
+						t.Errorf("call on port %d, %s port+%d: %d packets, DSCP %v; want all %d", port, name, off, st.Packets, st.DSCP, want)
+					}
+				}
+			}
+		}
+	}
+	check(firstMedia, 23000, 46)
+	check(secondMedia, 23100, 0)
+	if err := e.sim.Hangup(second, 16); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range e.waitFlows(8, 5*time.Second) {
+		if qos.CallKey(f.Cookie) != qos.CallCookie("pbx", first) {
+			t.Errorf("flow of another call than the first after the second hung up: %s", f.Text)
+		}
+	}
+	if err := e.sim.Hangup(first, 16); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFlows(0, 5*time.Second)
+	if meters, err := e.lab.DumpMeters("sw1"); err != nil || len(meters) != 0 {
+		t.Errorf("meters left after hang-up: %v %v", meters, err)
 	}
 }

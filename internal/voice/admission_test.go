@@ -122,10 +122,16 @@ type admRig struct {
 // newAdmRig builds a service over flowLog with admission control on
 // linkSwitch, and runs it.
 func newAdmRig(t *testing.T, sw *linkSwitch) *admRig {
+	return newAdmRigMode(t, sw, config.PinholeMark)
+}
+
+// newAdmRigMode is newAdmRig with the given pinhole mode.
+func newAdmRigMode(t *testing.T, sw *linkSwitch, pinhole string) *admRig {
 	t.Helper()
 	t.Setenv("VOIPSDN_SVC_SECRET", "s3cret")
 	path := filepath.Join(t.TempDir(), "faucet.yaml")
-	if err := os.WriteFile(path, []byte(admissionConfig), 0o644); err != nil {
+	text := strings.Replace(admissionConfig, "    classes:\n", "    pinhole: "+pinhole+"\n    classes:\n", 1)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.LoadFile(path)
@@ -177,22 +183,29 @@ func (r *admRig) end(n int) {
 	r.s.handle(amiSrc, call.CallEnded{Header: call.Header{Server: "pbx", Call: fmt.Sprint("call", n)}, Cause: 16})
 }
 
-// withFlows lists the calls handed to the flows since the last call.
+// withFlows lists the calls handed to the flows since the last call,
+// "callN best-effort" for a leg handed over to be kept best effort.
 func (r *admRig) withFlows() []string {
 	var out []string
 	for _, op := range r.fl.take() {
 		var c string
 		if _, err := fmt.Sscanf(op, "media %s", &c); err == nil {
-			out = append(out, c[:len("callN")])
+			c = c[:len("callN")]
+			if strings.HasSuffix(op, " best-effort") {
+				c += " best-effort"
+			}
+			out = append(out, c)
 		}
 	}
 	return out
 }
 
 // TestAdmissionOverBudget: two calls fit the uplink's budget, the third
-// proceeds best effort (no per-call flows) with reason over_budget,
-// counted and published once; a call ending releases its budget for the
-// next; the best-effort meter follows capacity less the admitted voice.
+// proceeds best effort with reason over_budget, counted and published
+// once, and its leg is handed to the flows to be kept best effort
+// (pinhole: mark would mark it EF otherwise); a call ending releases its
+// budget for the next; the best-effort meter follows capacity less the
+// admitted voice.
 func TestAdmissionOverBudget(t *testing.T) {
 	r := newAdmRig(t, &linkSwitch{owners: map[string][]of13.Flow{}})
 	r.sw.lastMeter(t, "add 400")
@@ -200,8 +213,8 @@ func TestAdmissionOverBudget(t *testing.T) {
 	r.start(2, "")
 	r.sw.lastMeter(t, "modify 226") // 400 - 2 x 87.2
 	r.start(3, "")
-	if got := r.withFlows(); !slices.Equal(got, []string{"call1", "call2"}) {
-		t.Fatalf("calls given flows: %v, want call1 and call2 only", got)
+	if got := r.withFlows(); !slices.Equal(got, []string{"call1", "call2", "call3 best-effort"}) {
+		t.Fatalf("calls given flows: %v, want call1 and call2, call3 best effort", got)
 	}
 	if n := metric(t, r.reg, "voipsdn_qos_fallbacks_total", map[string]string{"reason": "over_budget"}); n != 1 {
 		t.Errorf("over_budget fallbacks %v, want 1", n)
@@ -215,7 +228,7 @@ func TestAdmissionOverBudget(t *testing.T) {
 	if r.s.adm.Used("wan", qos.LinkUp) != 2*87.2 {
 		t.Errorf("refused call counted: %v", r.s.adm.Used("wan", qos.LinkUp))
 	}
-	// The refused call's media repeated or moved gets no flows either.
+	// The refused call's media repeated gets nothing new.
 	r.start(3, "")
 	if got := r.withFlows(); len(got) != 0 {
 		t.Errorf("refused call's re-report given flows: %v", got)
@@ -281,7 +294,23 @@ func TestAdmissionRebuiltAfterRestart(t *testing.T) {
 	}
 	r2.sw.lastMeter(t, "226")
 	r2.start(4, "")
-	if got := r2.withFlows(); len(got) != 0 {
-		t.Errorf("call over the rebuilt budget given flows: %v", got)
+	if got := r2.withFlows(); !slices.Equal(got, []string{"call4 best-effort"}) {
+		t.Errorf("call over the rebuilt budget given flows: %v, want best effort ones", got)
+	}
+}
+
+// TestAdmissionOverBudgetPinholeOff: with pinhole: off nothing marks a
+// refused call's media, so it gets no per-call flows at all and passes
+// the link's best-effort meter.
+func TestAdmissionOverBudgetPinholeOff(t *testing.T) {
+	r := newAdmRigMode(t, &linkSwitch{owners: map[string][]of13.Flow{}}, config.PinholeOff)
+	r.start(1, "")
+	r.start(2, "")
+	r.start(3, "")
+	if got := r.withFlows(); !slices.Equal(got, []string{"call1", "call2"}) {
+		t.Fatalf("calls given flows: %v, want call1 and call2 only", got)
+	}
+	if n := metric(t, r.reg, "voipsdn_qos_fallbacks_total", map[string]string{"reason": "over_budget"}); n != 1 {
+		t.Errorf("over_budget fallbacks %v, want 1", n)
 	}
 }

@@ -272,6 +272,16 @@ func (e *e2e) restartController() {
 type recorder struct {
 	mu      sync.Mutex
 	cookies map[uint64]bool
+	// meterAdds counts the per-call meters added: a leg installed twice
+	// (torn down and planned again) adds its meters twice.
+	meterAdds int
+}
+
+// meters returns how many per-call meters were added so far.
+func (r *recorder) meters() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.meterAdds
 }
 
 type recordingSwitches struct {
@@ -283,6 +293,11 @@ func (r recordingSwitches) Commit(dpid uint64, c dp.Change, done func(error)) {
 	r.Switches.Commit(dpid, c, func(err error) {
 		if err == nil {
 			r.rec.mu.Lock()
+			for _, m := range c.Pre {
+				if mm, ok := m.(of13.MeterMod); ok && mm.Command == of13.ModAdd {
+					r.rec.meterAdds++
+				}
+			}
 			for _, m := range c.Flows {
 				if f, ok := m.(of13.FlowMod); ok && f.Command == of13.FlowAdd {
 					r.rec.cookies[qos.CallKey(f.Cookie)] = true
@@ -376,11 +391,18 @@ func hostOf(ip netip.Addr) string {
 // the receiver saw.
 func (e *e2e) stream(from string, srcPort int, dst netip.AddrPort, to string, d time.Duration) ovslab.RecvStats {
 	e.t.Helper()
+	return e.streamDSCP(from, srcPort, dst, to, d, 0)
+}
+
+// streamDSCP is stream with the sender marking its packets dscp itself,
+// as phones do.
+func (e *e2e) streamDSCP(from string, srcPort int, dst netip.AddrPort, to string, d time.Duration, dscp uint8) ovslab.RecvStats {
+	e.t.Helper()
 	rx, err := e.lab.Host(to).ReceiveUDP(dst.String())
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.lab.Host(from).SendUDPStream(e.ctx, ovslab.Stream{Dst: dst.String(), SrcPort: srcPort, Duration: d}); err != nil {
+	if _, err := e.lab.Host(from).SendUDPStream(e.ctx, ovslab.Stream{Dst: dst.String(), SrcPort: srcPort, Duration: d, DSCP: dscp}); err != nil {
 		e.t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -407,18 +429,28 @@ func TestCallGetsEFAndNothingIsLeftAfterHangup(t *testing.T) {
 			}
 		}
 	}
+	// RTCP (RTP ports + 1) is marked both ways, by the per-call flows.
+	for _, m := range legs {
+		phone := hostOf(m.Remote.Addr())
+		up := e.stream(phone, int(m.Remote.Port()+1), netip.AddrPortFrom(m.Local.Addr(), m.Local.Port()+1), "pbx", time.Second)
+		down := e.stream("pbx", int(m.Local.Port()+1), netip.AddrPortFrom(m.Remote.Addr(), m.Remote.Port()+1), phone, time.Second)
+		for name, st := range map[string]ovslab.RecvStats{phone + "->pbx": up, "pbx->" + phone: down} {
+			if st.Packets < 40 || st.DSCP[46] != st.Packets {
+				t.Errorf("%s RTCP: %d packets, %d with DSCP 46; want ~50, all EF", name, st.Packets, st.DSCP[46])
+			}
+		}
+	}
 	// Other traffic between the same hosts keeps its marking.
 	other := e.stream("phone201", 9999, netip.MustParseAddrPort("10.0.100.1:9999"), "pbx", time.Second)
 	if other.Packets < 40 || other.DSCP[0] != other.Packets {
 		t.Errorf("non-call UDP: %d packets, DSCP %v; want all best effort", other.Packets, other.DSCP)
 	}
-	// The per-call flows carried the call's packets.
+	// The per-call flows carried the call's packets, RTP and RTCP (the
+	// standing flows would have marked them too: the counters show which
+	// flow did).
 	for _, f := range e.callFlows() {
-		if f.Match["udp_dst"] != "" && f.Packets == 0 && f.Match["nw_src"] != "" {
-			port, _ := strconv.Atoi(f.Match["tp_dst"])
-			if port%2 == 0 { // RTP, not RTCP
-				t.Errorf("per-call RTP flow never hit: %s", f.Text)
-			}
+		if f.Packets == 0 {
+			t.Errorf("per-call flow never hit: %s", f.Text)
 		}
 	}
 
@@ -528,8 +560,23 @@ func TestStrictModeOnlyCallsPass(t *testing.T) {
 	if st := e.stream(phone, int(m.Remote.Port()), m.Local, "pbx", time.Second); st.Packets < 40 || st.DSCP[46] != st.Packets {
 		t.Errorf("the call's RTP through the pinhole: %d packets, %d EF", st.Packets, st.DSCP[46])
 	}
+	if st := e.stream("pbx", int(m.Local.Port()), m.Remote, phone, time.Second); st.Packets < 40 || st.DSCP[46] != st.Packets {
+		t.Errorf("the call's RTP back through the pinhole: %d packets, %d EF", st.Packets, st.DSCP[46])
+	}
+	// RTCP (RTP ports + 1, both in the PBX's range, which strict mode
+	// drops) has pinholes of its own, both ways.
+	rtcp := func(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr(), a.Port()+1) }
+	if st := e.stream(phone, int(m.Remote.Port()+1), rtcp(m.Local), "pbx", time.Second); st.Packets < 40 || st.DSCP[46] != st.Packets {
+		t.Errorf("the call's RTCP through the pinhole: %d packets, %d EF", st.Packets, st.DSCP[46])
+	}
+	if st := e.stream("pbx", int(m.Local.Port()+1), rtcp(m.Remote), phone, time.Second); st.Packets < 40 || st.DSCP[46] != st.Packets {
+		t.Errorf("the call's RTCP back through the pinhole: %d packets, %d EF", st.Packets, st.DSCP[46])
+	}
 	if st := e.stream("intruder", 40000, m.Local, "pbx", time.Second); st.Packets != 0 {
 		t.Errorf("UDP into the PBX's RTP port from a host not in the call: %d packets arrived, want 0", st.Packets)
+	}
+	if st := e.stream("intruder", 40001, rtcp(m.Local), "pbx", time.Second); st.Packets != 0 {
+		t.Errorf("UDP into the PBX's RTCP port from a host not in the call: %d packets arrived, want 0", st.Packets)
 	}
 	if st := e.stream("intruder", 40000, netip.MustParseAddrPort("10.0.100.1:9999"), "pbx", time.Second); st.Packets < 40 {
 		t.Errorf("UDP outside the RTP range from the same host: %d packets, want ~50", st.Packets)

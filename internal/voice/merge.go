@@ -199,15 +199,22 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 	if l.hasMedia && l.exact && !exact {
 		return
 	}
-	if l.hasMedia && l.local == e.Local && l.remote == e.Remote && l.codec == e.Codec && l.direct == e.Direct {
+	codec := e.Codec
+	if codec == "" && l.hasMedia && l.local == e.Local && l.remote == e.Remote {
+		// A source that does not know the codec does not erase the one
+		// another source reported for the same media.
+		codec = l.codec
+	}
+	if l.hasMedia && l.local == e.Local && l.remote == e.Remote && l.codec == codec && l.direct == e.Direct {
 		return
 	}
-	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, e.Codec, e.Direct
+	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, codec, e.Direct
 	l.hasMedia, l.exact = true, exact
-	if !s.admitLeg(ctx, l) {
+	leg, ok := s.admitLeg(ctx, l)
+	if !ok {
 		return
 	}
-	if err := s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now()); err != nil {
+	if err := s.flows.MediaKnown(ctx, leg, time.Now()); err != nil {
 		s.log.Debug("media known dropped at shutdown", "err", err)
 	}
 }

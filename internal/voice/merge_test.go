@@ -44,7 +44,11 @@ func (f *flowLog) Kick(context.Context) error                                   
 func (f *flowLog) Located(netip.Addr)                                           {}
 func (f *flowLog) FlowRemoved(context.Context, uint64, *of13.FlowRemoved) error { return nil }
 func (f *flowLog) MediaKnown(_ context.Context, l qos.Leg, _ time.Time) error {
-	f.add(fmt.Sprintf("media %s/%s %s %s->%s class=%s", l.Call, l.ID, l.Codec, l.Remote, l.Local, l.Class))
+	op := fmt.Sprintf("media %s/%s %s %s->%s class=%s", l.Call, l.ID, l.Codec, l.Remote, l.Local, l.Class)
+	if l.BestEffort {
+		op += " best-effort"
+	}
+	f.add(op)
 	return nil
 }
 func (f *flowLog) LegEnded(_ context.Context, _, c, l string) error {
@@ -201,6 +205,23 @@ func TestTwoSourcesOneCall(t *testing.T) {
 	}
 	if s.isLive(qos.CallCookie("pbx", hdr.Call)) {
 		t.Error("the ended call is still live for sweeps")
+	}
+}
+
+// A source that reports a leg's media without its codec, after another
+// source reported it with one, changes nothing: the codec is kept. The
+// codec of the first report, when it lacks one, is completed in place.
+func TestCodecNotErasedBySecondSource(t *testing.T) {
+	s, fl, _ := newMergeService(t)
+	s.handle(amiSrc, call.CallStarted{Header: hdr, Leg: caller})
+	s.handle(ariSrc, call.CallStarted{Header: hdr, Leg: caller})
+	s.handle(ariSrc, media(call.SourceGetvar))
+	blind := media(call.SourceGetvar)
+	blind.Codec = ""
+	s.handle(amiSrc, blind)
+	want := []string{"media 1796624903.0/1796624903.0 ulaw 10.0.100.201:25064->10.0.100.1:10980 class="}
+	if got := fl.take(); !slices.Equal(got, want) {
+		t.Errorf("flows asked %q, want %q", got, want)
 	}
 }
 

@@ -22,6 +22,7 @@ type Switches struct {
 var (
 	_ callstore.Switches = Switches{}
 	_ qos.Prober         = Switches{}
+	_ qos.Homes          = Switches{}
 )
 
 // Locate implements qos.Locator.
@@ -31,6 +32,23 @@ func (s Switches) Locate(ip netip.Addr) (qos.Location, bool) {
 		return qos.Location{}, false
 	}
 	return qos.Location{DP: l.DP, DPID: l.DPID, Port: l.Port, VID: l.VID}, true
+}
+
+// Homed implements qos.Homes: ip is in the subnet of a VLAN's
+// faucet_vips, so it is a host behind one of the controlled ports.
+func (s Switches) Homed(ip netip.Addr) bool {
+	cfg := s.M.Config()
+	if cfg == nil {
+		return false
+	}
+	for _, v := range cfg.VLANs {
+		for _, p := range v.FaucetVIPs {
+			if p.Masked().Contains(ip) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Placement implements qos.Switches: the voice table of a connected

@@ -12,23 +12,46 @@ import (
 
 // Endpoint is one side of a call leg's media, as a phone or the PBX has it:
 // a UDP socket that sends one RTP stream to its peer and measures the one
-// that arrives. Its receive loop runs from NewEndpoint until Close.
+// that arrives, and, once StartRTCP is called, the RTCP beside it on the
+// next port. Its receive loop runs from NewEndpoint until Close, its RTCP
+// loops from StartRTCP until Close.
 type Endpoint struct {
 	conn  *net.UDPConn
 	codec Codec
-	rx    *Stream
+	ssrc  uint32 // of its RTP and RTCP, fixed for the endpoint's life
 
 	mu     sync.Mutex
+	rx     *Stream
 	ef     int // packets that arrived with DSCP 46
 	closed bool
 	done   chan struct{}
+	// What it sent, for its SRs: set by Send.
+	tx sendState
+	// RTCP, once started (endpoint_rtcp.go).
+	rtcp     *net.UDPConn
+	rtcpPeer *net.UDPAddr
+	lastSR   uint32    // middle bits of the NTP time of the peer's last SR
+	lastSRAt time.Time // when it arrived (zero: none yet)
+	rtcpSt   RTCPStats
+	stop     chan struct{}
+	rtcpWG   sync.WaitGroup
+}
+
+// sendState is what the endpoint sent: the SR's sender info.
+type sendState struct {
+	started         bool
+	start           time.Time
+	firstSeq        uint16
+	ts0             uint32
+	packets, octets uint32
 }
 
 // NewEndpoint measures codec c on conn (time series from epoch, per
 // interval). The endpoint owns conn from now on and receives on it until
 // Close.
 func NewEndpoint(conn *net.UDPConn, c Codec, epoch time.Time, interval time.Duration) *Endpoint {
-	e := &Endpoint{conn: conn, codec: c, rx: NewStream(c, epoch, interval), done: make(chan struct{})}
+	e := &Endpoint{conn: conn, codec: c, ssrc: rand.Uint32(), rx: NewStream(c, epoch, interval),
+		done: make(chan struct{}), stop: make(chan struct{})}
 	recvTOS(conn)
 	go e.receive()
 	return e
@@ -69,11 +92,14 @@ func (e *Endpoint) receive() {
 func (e *Endpoint) Send(ctx context.Context, peer *net.UDPAddr, d time.Duration) (Schedule, error) {
 	seq := uint16(rand.Uint32())
 	ts := rand.Uint32()
-	ssrc := rand.Uint32()
+	ssrc := e.ssrc
 	buf := make([]byte, 0, 2048)
 	start := time.Now()
 	n := int(d / e.codec.Ptime)
 	sc := Schedule{Start: start, FirstSeq: seq}
+	e.mu.Lock()
+	e.tx = sendState{started: true, start: start, firstSeq: seq, ts0: ts}
+	e.mu.Unlock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for i := range n {
@@ -101,6 +127,10 @@ func (e *Endpoint) Send(ctx context.Context, peer *net.UDPAddr, d time.Duration)
 			sc.Count = i
 			return sc, err
 		}
+		e.mu.Lock()
+		e.tx.packets++
+		e.tx.octets += uint32(len(buf) - rtpHeaderLen)
+		e.mu.Unlock()
 	}
 	sc.Count = n
 	return sc, nil
@@ -129,17 +159,23 @@ func (e *Endpoint) Series() []Point {
 	return e.rx.Series()
 }
 
-// Close closes the socket and waits for the receive loop to end.
+// Close closes the sockets and waits for the loops to end.
 func (e *Endpoint) Close() {
 	e.mu.Lock()
 	already := e.closed
 	e.closed = true
+	rtcp := e.rtcp
 	e.mu.Unlock()
 	if already {
 		return
 	}
+	close(e.stop)
 	e.conn.Close() //nolint:errcheck // nothing to do about it
+	if rtcp != nil {
+		rtcp.Close() //nolint:errcheck // nothing to do about it
+	}
 	<-e.done
+	e.rtcpWG.Wait()
 }
 
 // recvTOS asks the kernel for each datagram's TOS byte, so the receiver

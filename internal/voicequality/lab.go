@@ -66,10 +66,6 @@ func (l Levers) ControllerConfig(amiPort int, secretFile string) string {
 	if !l.Voipsdn {
 		return cfg
 	}
-	pinhole := "mark"
-	if l.Admission {
-		pinhole = "off"
-	}
 	cfg += fmt.Sprintf(`
 voip:
   asterisk:
@@ -80,9 +76,9 @@ voip:
       secret_file: %s
   qos:
     rtp_port_range: [10000, 20000]
-    pinhole: %s
+    pinhole: mark
     pbx_addresses: [%s]
-`, amiPort, secretFile, pinhole, PBXAddr)
+`, amiPort, secretFile, PBXAddr)
 	if l.Admission || l.BEPolicing {
 		cfg += fmt.Sprintf(`    admission:
       links:
@@ -263,9 +259,23 @@ func Run(ctx context.Context, lab *ovslab.Lab, s Scenario, o RunOptions) (Result
 			pc.Close()
 			return Result{}, err
 		}
-		eps = append(eps, leg{m: m,
+		l := leg{m: m,
 			phone: NewEndpoint(pc, codec, epoch, s.Interval), pbx: NewEndpoint(bc, codec, epoch, s.Interval),
-			phoneAddr: net.UDPAddrFromAddrPort(m.Remote), pbxAddr: net.UDPAddrFromAddrPort(m.Local)})
+			phoneAddr: net.UDPAddrFromAddrPort(m.Remote), pbxAddr: net.UDPAddrFromAddrPort(m.Local)}
+		eps = append(eps, l)
+		// RTCP beside RTP on port + 1 at both ends, as phones and
+		// Asterisk without rtcp-mux have it.
+		phoneRTCP, pbxRTCP := rtcpAddr(m.Remote), rtcpAddr(m.Local)
+		prc, err := ph.ListenUDP(phoneRTCP.String())
+		if err != nil {
+			return Result{}, err
+		}
+		l.phone.StartRTCP(prc, net.UDPAddrFromAddrPort(pbxRTCP), s.RTCPInterval)
+		brc, err := wan.ListenUDP(pbxRTCP.String())
+		if err != nil {
+			return Result{}, err
+		}
+		l.pbx.StartRTCP(brc, net.UDPAddrFromAddrPort(phoneRTCP), s.RTCPInterval)
 	}
 	var sendWG sync.WaitGroup
 	for _, l := range eps {
@@ -278,10 +288,20 @@ func Run(ctx context.Context, lab *ovslab.Lab, s Scenario, o RunOptions) (Result
 	if err := sleep(ctx, 500*time.Millisecond); err != nil {
 		return Result{}, err
 	}
+	// Each end reports once more, as a phone does at hang-up, so the
+	// last report covers the whole stream; the phones' reports cross the
+	// bottleneck and may be lost, as any RTCP may.
+	for _, l := range eps {
+		_ = l.phone.SendReport()
+		_ = l.pbx.SendReport()
+	}
+	if err := sleep(ctx, 300*time.Millisecond); err != nil {
+		return Result{}, err
+	}
 	for _, l := range eps {
 		res.Streams = append(res.Streams,
-			StreamResult{Call: l.m.Call, Leg: l.m.Leg.Channel, Dir: Up, Stats: l.pbx.Stats(), Series: l.pbx.Series()},
-			StreamResult{Call: l.m.Call, Leg: l.m.Leg.Channel, Dir: Down, Stats: l.phone.Stats(), Series: l.phone.Series()})
+			StreamResult{Call: l.m.Call, Leg: l.m.Leg.Channel, Dir: Up, Stats: l.pbx.Stats(), Series: l.pbx.Series(), RTCP: l.phone.RTCP()},
+			StreamResult{Call: l.m.Call, Leg: l.m.Leg.Channel, Dir: Down, Stats: l.phone.Stats(), Series: l.phone.Series(), RTCP: l.pbx.RTCP()})
 	}
 	beWG.Wait()
 	slices.SortFunc(res.BestEffort, func(a, b BestEffort) int { return strings.Compare(b.Proto, a.Proto) }) // udp, tcp
@@ -334,6 +354,11 @@ func collectLegs(ctx context.Context, media <-chan tracker.MediaKnown, n int) ([
 		}
 	}
 	return legs, nil
+}
+
+// rtcpAddr is the RTCP address beside an RTP one: port + 1.
+func rtcpAddr(rtp netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(rtp.Addr(), rtp.Port()+1)
 }
 
 func hostOf(lab *ovslab.Lab, a netip.Addr) *ovslab.Host {

@@ -47,8 +47,9 @@ func runScenario(t *testing.T, s Scenario) Result {
 		t.Logf("best effort %s: offered %.1f Mbit/s, received %.1f, lost %.1f%% %s", be.Proto, be.OfferedMbit, be.ReceivedMbit, be.LostPercent, be.Err)
 	}
 	for _, st := range res.Streams {
-		t.Logf("%-4s %-5s loss %5.1f%% jitter %v delay %v EF %d/%d MOS %.2f", st.Dir, st.Stats.Codec.Name,
-			100*st.Stats.Loss, st.Stats.Jitter.Round(time.Microsecond), st.Stats.DelayMean.Round(time.Microsecond), st.Stats.EF, st.Stats.Received, st.Stats.MOS)
+		t.Logf("%-4s %-5s loss %5.1f%% jitter %v delay %v EF %d/%d MOS %.2f; RTCP (%d reports): loss %.1f%% jitter %v RTT %v", st.Dir, st.Stats.Codec.Name,
+			100*st.Stats.Loss, st.Stats.Jitter.Round(time.Microsecond), st.Stats.DelayMean.Round(time.Microsecond), st.Stats.EF, st.Stats.Received, st.Stats.MOS,
+			st.RTCP.Reports, 100*st.RTCP.Loss, st.RTCP.Jitter.Round(time.Microsecond), st.RTCP.RTT.Round(time.Microsecond))
 	}
 	return res
 }
@@ -110,9 +111,10 @@ func TestScenarioAdmissionConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := s.Levers.ControllerConfig(5038, "/x")
-	// Room for the first two calls (87.2 + 31.2 kbit/s, +1) of 10 Mbit/s.
-	if !strings.Contains(cfg, "wan: {dp: sw1, port: wan, capacity_kbps: 10000, voice_share_percent: 1.194, police_best_effort: true}") ||
-		!strings.Contains(cfg, "pinhole: off") {
+	// Room for both legs of every call but the last, whichever it is:
+	// 2 x (87.2 + 31.2 + 87.2) - 87.2 - 1 = 323 kbit/s of 10 Mbit/s.
+	if !strings.Contains(cfg, "wan: {dp: sw1, port: wan, capacity_kbps: 10000, voice_share_percent: 3.23, police_best_effort: true}") ||
+		!strings.Contains(cfg, "pinhole: mark") {
 		t.Fatalf("config:\n%s", cfg)
 	}
 	if _, err := config.LoadFileBytes("lab.yaml", []byte(cfg)); err != nil {
@@ -126,8 +128,10 @@ func TestScenarioAdmissionConfig(t *testing.T) {
 
 // With admission on and room for one of two G.711 calls, one call is
 // marked EF by its per-call flows and the other, over budget, arrives
-// unmarked (best effort) in both directions, while best-effort load is
-// policed at the uplink.
+// unmarked (best effort) in both directions, though pinhole: mark marks
+// the PBX's RTP range, while best-effort load is policed at the uplink.
+// Every stream's sender hears RTCP reports from its receiver, and their
+// last one carries the receiver's own loss and jitter.
 func TestAdmissionLeavesTheCallOverBudgetUnmarked(t *testing.T) {
 	s := Scenario{Name: "cac", LinkMbit: 10, Load: 0.5, Duration: 3 * time.Second, Warmup: time.Second,
 		Levers: Levers{Voipsdn: true, Egress: EgressDSCP, Admission: true, BEPolicing: true},
@@ -140,12 +144,30 @@ func TestAdmissionLeavesTheCallOverBudgetUnmarked(t *testing.T) {
 			t.Fatalf("call %s %s received nothing", st.Call, st.Dir)
 		}
 		switch {
-		case st.Stats.EF >= st.Stats.Received*9/10: // the first packets precede the flows
+		// The first packets may precede the per-call flows: the
+		// standing flows mark them EF, for either call.
+		case st.Stats.EF >= st.Stats.Received*9/10:
 			marked[st.Call] = true
-		case st.Stats.EF == 0:
+		case st.Stats.EF <= st.Stats.Received/10:
 			unmarked[st.Call] = true
 		default:
 			t.Errorf("call %s %s: %d of %d packets EF", st.Call, st.Dir, st.Stats.EF, st.Stats.Received)
+		}
+	}
+	for _, st := range res.Streams {
+		r := st.RTCP
+		if r.Reports == 0 || r.Sent == 0 {
+			t.Errorf("call %s %s: %d RTCP reports about it, %d sent", st.Call, st.Dir, r.Reports, r.Sent)
+			continue
+		}
+		// RTCP counts from the first packet received to the highest, the
+		// receiver against what was sent: only losses at either end of
+		// the stream differ.
+		if r.Lost > st.Stats.Lost || st.Stats.Lost-r.Lost > 5 {
+			t.Errorf("call %s %s: RTCP reports %d lost, the receiver counted %d", st.Call, st.Dir, r.Lost, st.Stats.Lost)
+		}
+		if d := st.Stats.Jitter - r.Jitter; d < 0 || d >= time.Second/8000 {
+			t.Errorf("call %s %s: RTCP reports jitter %v, the receiver measured %v", st.Call, st.Dir, r.Jitter, st.Stats.Jitter)
 		}
 	}
 	if len(marked) != 1 || len(unmarked) != 1 {

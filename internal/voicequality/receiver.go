@@ -34,6 +34,10 @@ type Stream struct {
 	seqs      []uint16        // every packet's sequence number, in arrival order
 	// sched is the sender's own account, when known (Expect).
 	sched *Schedule
+	// What the last reception report counted (RFC 3550 A.3), for the
+	// next one's fraction lost.
+	expectedPrior uint32
+	receivedPrior int
 }
 
 // Schedule is what a sender sent: Count packets, one per packet time from

@@ -2,6 +2,7 @@ package voicequality
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -16,10 +17,12 @@ type Levers struct {
 	Egress Egress
 	// Admission budgets the uplink (voip.qos.admission) for every call of
 	// the scenario but the last, so that the last call to bring its media
-	// is over budget and proceeds best effort (reason over_budget). The
-	// RTP range is then not marked by standing flows (pinhole: off), so
-	// only admitted calls are marked. BEPolicing polices best effort
-	// towards the uplink to its capacity less the admitted voice.
+	// is over budget and proceeds best effort (reason over_budget): the
+	// controller gives it per-call flows that set DSCP 0, above the
+	// standing flows that mark the PBX's RTP range (pinhole: mark, as in
+	// every voipsdn scenario), so only admitted calls arrive EF.
+	// BEPolicing polices best effort towards the uplink to its capacity
+	// less the admitted voice.
 	Admission  bool
 	BEPolicing bool
 	// Filled by Validate from the scenario.
@@ -52,6 +55,9 @@ type Scenario struct {
 	Duration, Warmup time.Duration
 	// Interval of the time series (default 1 s).
 	Interval time.Duration
+	// RTCPInterval is the endpoints' mean RTCP report interval (default
+	// 5 s, a phone's); each end also reports once after the media.
+	RTCPInterval time.Duration
 }
 
 // Validate fills defaults and rejects what cannot run.
@@ -65,11 +71,22 @@ func (s *Scenario) Validate() error {
 	s.Levers.linkKbps = s.LinkMbit * 1000
 	s.Levers.voiceBudgetKbps = s.Levers.linkKbps
 	if s.Levers.Admission {
-		// Room for every call but the last, plus 1 kbit/s of slack.
-		b := 1.0
-		for _, c := range s.Calls[:max(len(s.Calls)-1, 0)] {
-			b += controllerKbps[c.Codec.Name]
+		// Room for every call but the last to bring its media, whichever
+		// that is. Each call has two legs (phone - PBX - phone) whose
+		// media both cross the uplink, and a call's first leg decides it
+		// while its second is counted whatever the budget. With T the
+		// calls' rates summed, the last call (rate x) finds 2(T-x) used
+		// and asks x more, so a budget of 2T - max(x) - 1 refuses it
+		// whoever it is; an earlier call, the one before the last (y)
+		// say, finds 2(T-x-y) used and fits as long as 2x + y exceeds
+		// max(x) + 1, as it does for the lab's codecs.
+		var sum, most float64
+		for _, c := range s.Calls {
+			sum += controllerKbps[c.Codec.Name]
+			most = max(most, controllerKbps[c.Codec.Name])
 		}
+		// Floored to 0.1 kbit/s so the configuration reads cleanly.
+		b := max(math.Floor((2*sum-most-1)*10)/10, 1)
 		s.Levers.voiceBudgetKbps = min(b, s.Levers.linkKbps)
 	}
 	if s.Duration <= 0 {
@@ -80,6 +97,9 @@ func (s *Scenario) Validate() error {
 	}
 	if s.Interval <= 0 {
 		s.Interval = time.Second
+	}
+	if s.RTCPInterval <= 0 {
+		s.RTCPInterval = 5 * time.Second
 	}
 	if len(s.Calls) == 0 {
 		return fmt.Errorf("scenario %s: no calls", s.Name)
@@ -108,6 +128,8 @@ type StreamResult struct {
 	Dir    string // Up or Down
 	Stats  Stats
 	Series []Point
+	// RTCP is what the receiver's RTCP reports told the sender.
+	RTCP RTCPStats
 }
 
 // Result is one scenario's outcome.

@@ -143,7 +143,47 @@ func TestEngineWaitsForTheSender(t *testing.T) {
 	if f, _ := sw2.counts(1); f != 4 || len(sw2.flowsWithoutInPort(1)) != 2 {
 		t.Fatalf("an unanswering sender: %d flows, %d without in_port; want 4 and 2", f, len(sw2.flowsWithoutInPort(1)))
 	}
+
+	// A sender on a controlled VLAN's subnet is behind a controlled port:
+	// however long it is silent, its stream is never placed at the
+	// receiver, and it is placed at its own port when it is located.
+	clk3 := newFakeClock()
+	sw3 := homedSwitches{newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}), netip.MustParsePrefix("10.254.0.0/24")}
+	e3, obs3, ctx3 := startEngineWith(t, testPolicy(config.PinholeMark), sw3,
+		func(s *Store) { s.Clock, s.SenderWait, s.RetryDelay, s.Retries = clk3, time.Hour, time.Minute, 100 })
+	e3.MediaKnown(ctx3, twoLegs("c3")[0], clk3.Now()) //nolint:errcheck
+	for range 200 {
+		clk3.Step(time.Minute)
+		sync1(t, e3, ctx3)
+	}
+	if f, _ := sw3.counts(1); f != 2 || len(sw3.flowsWithoutInPort(1)) != 0 {
+		t.Fatalf("a homed sender out of attempts: %d flows, %d without in_port; want only the PBX's 2, all with in_port", f, len(sw3.flowsWithoutInPort(1)))
+	}
+	if n := obs3.get(qos.ReasonLocationUnknown); n != 0 {
+		t.Errorf("a partly placed leg counted %d fallbacks; want 0", n)
+	}
+	sw3.mu.Lock()
+	sw3.loc[phoneA] = labLocator()[phoneA]
+	sw3.mu.Unlock()
+	e3.Located(phoneA)
+	sync1(t, e3, ctx3)
+	if f, m := sw3.counts(1); f != 4 || m != 2 || len(sw3.flowsWithoutInPort(1)) != 0 {
+		t.Fatalf("the homed sender located: %d flows, %d meters, %d without in_port; want 4, 2, 0", f, m, len(sw3.flowsWithoutInPort(1)))
+	}
+	held := make(chan int, 1)
+	e3.do(ctx3, func(context.Context) { held <- e3.held }) //nolint:errcheck
+	if n := <-held; n != 0 {
+		t.Errorf("%d legs still held after their sender was located", n)
+	}
 }
+
+// homedSwitches knows a controlled VLAN's subnet (qos.Homes).
+type homedSwitches struct {
+	*fakeSwitches
+	subnet netip.Prefix
+}
+
+func (h homedSwitches) Homed(ip netip.Addr) bool { return h.subnet.Contains(ip) }
 
 // Meters are sized from the codec on the wire: a G.729 leg's meter is
 // far smaller than a G.711 one's.

@@ -30,7 +30,9 @@
 //     deleted (a liveness predicate on the cookie without its generation);
 //   - waits (retry.go, direct.go, expiry.go): a leg whose hosts are not
 //     located yet is retried (RetryDelay, Retries) and, after SenderWait,
-//     marked at the receiver; phone-to-phone streams are installed ahead
+//     marked at the receiver, unless the sender is on a controlled
+//     subnet (qos.Homes): then the leg is held until Located places it;
+//     phone-to-phone streams are installed ahead
 //     of direct media and dropped after DirectGrace if unused; a flow that
 //     idled out while its call is up is installed again.
 //

@@ -66,6 +66,7 @@ func (f *fakeSwitches) Apply(_ context.Context, dpid uint64, b qos.Batch) error 
 			if !f.meters[dpid][m.ID] {
 				return &of13.Error{Type: of13.ErrMeterModFailed, Code: 3} // UNKNOWN_METER
 			}
+			f.rates[m.ID] = m.Bands[0].Rate
 			continue
 		}
 		if f.meters[dpid][m.ID] {

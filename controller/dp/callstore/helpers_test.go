@@ -169,3 +169,8 @@ func batchOf(c dp.Change) qos.Batch {
 
 // errMeterExists is a switch's answer to a meter add whose id is in use.
 var errMeterExists = &of13.Error{Type: of13.ErrMeterModFailed, Code: 1} // OFPMMFC_METER_EXISTS
+
+func (s *serial) Homed(ip netip.Addr) bool {
+	h, ok := s.testSwitches.(qos.Homes)
+	return ok && h.Homed(ip)
+}

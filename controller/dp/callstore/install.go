@@ -41,9 +41,15 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 			}
 			// A direction of the leg still waits: place it now.
 			rec = l
+		} else if p == nil && l.sameAddrs(leg) {
+			// Only the codec changed (a source that knows it reports the
+			// leg after one that did not): the flows stay, the meters
+			// follow.
+			e.recodec(ctx, l, leg)
+			return
 		} else {
-			// New media addresses or codec for a known leg (re-INVITE, a
-			// resync, Getvar replacing an RTCP guess): replace its flows.
+			// New media addresses for a known leg (re-INVITE, a resync,
+			// Getvar replacing an RTCP guess): replace its flows.
 			e.removeLeg(ctx, c, l)
 			c.dropLeg(i)
 		}
@@ -115,6 +121,10 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 		e.keep(c)
 		return
 	}
+	if wait == qos.ReasonLocationUnknown && e.holdForSender(leg, rec != nil) {
+		e.keep(c)
+		return
+	}
 	e.forgetRetry(cookie, leg.ID)
 	if fail == "" {
 		fail = wait
@@ -128,7 +138,10 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 			e.Outcomes.BestEffort(leg, e.Clock.Now(), fail)
 		}
 	}
-	if leg.MayGoDirect && !leg.Direct && rec != nil {
+	// A best-effort leg's call gets no prepared direct streams: they
+	// would carry the policy's marking, and a leg reported direct would
+	// claim them; it is planned best effort when it reports direct.
+	if leg.MayGoDirect && !leg.Direct && !leg.BestEffort && rec != nil {
 		e.prepareDirect(ctx, c)
 	}
 	e.keep(c)

@@ -85,6 +85,12 @@ func (l *legRecord) sameMedia(leg qos.Leg) bool {
 	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote && l.codec == leg.Codec
 }
 
+// sameAddrs reports whether the record is for this leg's media addresses,
+// whatever the codec.
+func (l *legRecord) sameAddrs(leg qos.Leg) bool {
+	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote
+}
+
 // hasDir reports whether the leg has a stream in one direction: from its
 // Local end (fromLocal) or from its Remote end.
 func (l *legRecord) hasDir(fromLocal bool) bool {

@@ -15,6 +15,9 @@ type pendingLeg struct {
 	seq      uint64    // orders waiting legs by when they started waiting
 	attempts int
 	stop     func() bool // cancels the armed attempt; nil while none is
+	// held: out of attempts, the leg waits for a sender behind a
+	// controlled port to be located (holdForSender).
+	held bool
 }
 
 // maxRetryDelay caps the wait between attempts: a waiting call is usually
@@ -63,10 +66,47 @@ func (e *Store) Kick(ctx context.Context) error {
 	return e.do(ctx, e.kick)
 }
 
+// holdForSender keeps a leg that is out of attempts waiting when a
+// sender it waits for is not located but is known to be behind a
+// controlled port (qos.Homes): placing that stream at its receiver would
+// lose the ingress-port match, so it is planned when Located reports the
+// sender, whose first packet through a switch teaches the controller
+// where it is. Meanwhile the leg is best effort (counted and logged
+// once). It reports whether the leg is held; at most MaxCalls legs are,
+// so legs whose end is never reported cannot pile up.
+func (e *Store) holdForSender(leg qos.Leg, partly bool) bool {
+	p := e.retries[qos.CallCookie(leg.Server, leg.Call)][leg.ID]
+	if p == nil || !qos.SenderHomed(leg, e.sw) {
+		return false
+	}
+	if p.held {
+		return true
+	}
+	if e.held >= e.policy.MaxCalls {
+		return false
+	}
+	p.held = true
+	e.held++
+	e.log.Info("call leg waits for its sender's location", "server", leg.Server, "call", leg.Call, "leg", leg.ID)
+	if partly {
+		e.log.Info("call leg partly best effort", "server", leg.Server, "call", leg.Call, "leg", leg.ID, "reason", string(qos.ReasonLocationUnknown))
+		if e.Outcomes != nil {
+			e.Outcomes.BestEffort(leg, e.Clock.Now(), qos.ReasonLocationUnknown)
+		}
+	} else {
+		e.fallback(leg, qos.ReasonLocationUnknown)
+	}
+	return true
+}
+
 func (e *Store) forgetRetry(cookie uint64, leg string) {
 	if legs := e.retries[cookie]; legs != nil {
-		if p := legs[leg]; p != nil && p.stop != nil {
+		p := legs[leg]
+		if p != nil && p.stop != nil {
 			p.stop()
+		}
+		if p != nil && p.held {
+			e.held--
 		}
 		delete(legs, leg)
 		if len(legs) == 0 {

@@ -33,6 +33,8 @@ type Store struct {
 	// endpoints were not located yet or their switch was down, by call
 	// cookie and leg id.
 	retries map[uint64]map[string]*pendingLeg
+	// held counts the legs in retries held for a sender's location.
+	held int
 	// waits numbers the legs that start waiting, so that they are planned
 	// again in that order.
 	waits uint64
