@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/voipsdn/voipsdn/ami/tracker"
 	"github.com/voipsdn/voipsdn/call"
@@ -46,30 +47,48 @@ type mcall struct {
 }
 
 // mleg is one merged leg: the media last handed to the flows (the rest of
-// its qos.Leg is the call's, so it is not kept per leg).
+// its qos.Leg is the call's, so it is not kept per leg). The media's
+// ports are kept apart from their addresses: two netip.AddrPort take 64
+// bytes with their padding, these 52, which keeps a leg in the 96-byte
+// size class (checked below).
 type mleg struct {
-	id            string
-	call          *mcall
-	local, remote netip.AddrPort
-	codec         string
-	direct        bool
-	hasMedia      bool
-	exact         bool // media read from the PBX, not inferred from RTCP
-	ended         bool
+	id                    string
+	call                  *mcall
+	localIP, remoteIP     netip.Addr
+	codec                 string
+	localPort, remotePort uint16
+	direct                bool
+	hasMedia              bool
+	exact                 bool // media read from the PBX, not inferred from RTCP
+	ended                 bool
 }
+
+var _ [96]byte = [unsafe.Sizeof(mleg{})]byte{}
+
+func (l *mleg) local() netip.AddrPort  { return netip.AddrPortFrom(l.localIP, l.localPort) }
+func (l *mleg) remote() netip.AddrPort { return netip.AddrPortFrom(l.remoteIP, l.remotePort) }
+
+func (l *mleg) setMedia(local, remote netip.AddrPort) {
+	l.localIP, l.localPort = local.Addr(), local.Port()
+	l.remoteIP, l.remotePort = remote.Addr(), remote.Port()
+}
+
+func (l *mleg) key() legKey { return legKey{l.call.key.server, l.id} }
+
+func (c *mcall) callKey() callKey { return c.key }
 
 // qosLeg is the leg as the flows take it.
 func (s *Service) qosLeg(l *mleg) qos.Leg {
 	c := l.call
-	return qos.Leg{Server: c.key.server, Call: c.key.id, ID: l.id, Local: l.local, Remote: l.remote, Codec: l.codec,
+	return qos.Leg{Server: c.key.server, Call: c.key.id, ID: l.id, Local: l.local(), Remote: l.remote(), Codec: l.codec,
 		Direct: l.direct, MayGoDirect: s.direct[c.key.server], Class: c.class}
 }
 
 // merged is the service's view of the calls; Service.mu guards it.
 type merged struct {
 	policy *config.QoS
-	calls  map[callKey]*mcall
-	legs   map[legKey]*mleg
+	calls  index[callKey, mcall]
+	legs   index[legKey, mleg]
 	// ended remembers recently ended calls, so that a slower source's
 	// events cannot bring one back.
 	ended fifo[callKey, struct{}]
@@ -86,7 +105,7 @@ const (
 
 func newMerged() merged {
 	return merged{
-		calls: map[callKey]*mcall{}, legs: map[legKey]*mleg{},
+		calls: newIndex((*mcall).callKey), legs: newIndex((*mleg).key),
 		ended:       newFIFO[callKey, struct{}](endedMemory),
 		pendingCall: newFIFO[callKey, string](pendingMemory),
 		pendingLeg:  newFIFO[legKey, string](pendingMemory),
@@ -145,16 +164,16 @@ func (s *Service) callFor(bit uint64, h call.Header, uid string, quiet bool) *mc
 		return nil
 	}
 	k := callKey{h.Server, h.Call}
-	if c := s.m.calls[k]; c != nil {
+	if c := s.m.calls.get(k); c != nil {
 		c.knownBy |= bit
 		return c
 	}
 	if s.m.ended.has(k) {
 		return nil
 	}
-	c := &mcall{key: k, knownBy: bit}
+	c := &mcall{key: k, knownBy: bit, legs: make([]*mleg, 0, 2)}
 	c.class, _ = s.m.pendingCall.take(k)
-	s.m.calls[k] = c
+	s.m.calls.put(k, c)
 	s.setLive(k.server, k.id, true)
 	s.countActive()
 	if !quiet {
@@ -167,7 +186,7 @@ func (s *Service) callFor(bit uint64, h call.Header, uid string, quiet bool) *mc
 // ended. A known leg stays in its call.
 func (s *Service) legFor(ctx context.Context, bit uint64, h call.Header, uid string, quiet bool) *mleg {
 	lk := legKey{h.Server, uid}
-	if l := s.m.legs[lk]; l != nil {
+	if l := s.m.legs.get(lk); l != nil {
 		l.call.knownBy |= bit
 		return l
 	}
@@ -177,7 +196,7 @@ func (s *Service) legFor(ctx context.Context, bit uint64, h call.Header, uid str
 	}
 	l := &mleg{id: uid, call: c}
 	c.legs = append(c.legs, l)
-	s.m.legs[lk] = l
+	s.m.legs.put(lk, l)
 	if class, ok := s.m.pendingLeg.take(lk); ok {
 		s.setClass(ctx, c, class)
 	}
@@ -200,15 +219,16 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 		return
 	}
 	codec := e.Codec
-	if codec == "" && l.hasMedia && l.local == e.Local && l.remote == e.Remote {
+	if codec == "" && l.hasMedia && l.local() == e.Local && l.remote() == e.Remote {
 		// A source that does not know the codec does not erase the one
 		// another source reported for the same media.
 		codec = l.codec
 	}
-	if l.hasMedia && l.local == e.Local && l.remote == e.Remote && l.codec == codec && l.direct == e.Direct {
+	if l.hasMedia && l.local() == e.Local && l.remote() == e.Remote && l.codec == codec && l.direct == e.Direct {
 		return
 	}
-	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, codec, e.Direct
+	l.setMedia(e.Local, e.Remote)
+	l.codec, l.direct = codec, e.Direct
 	l.hasMedia, l.exact = true, exact
 	leg, ok := s.admitLeg(ctx, l)
 	if !ok {
@@ -220,11 +240,11 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 }
 
 func (s *Service) legEnded(ctx context.Context, h call.Header, uid string) {
-	l := s.m.legs[legKey{h.Server, uid}]
+	l := s.m.legs.get(legKey{h.Server, uid})
 	if l == nil {
 		// A leg not seen yet of a call that is up: remember it ended,
 		// so a slower source cannot give it flows.
-		if s.m.calls[callKey{h.Server, h.Call}] == nil {
+		if s.m.calls.get(callKey{h.Server, h.Call}) == nil {
 			return
 		}
 		if l = s.legFor(ctx, 0, h, uid, true); l == nil {
@@ -246,7 +266,7 @@ func (s *Service) legEnded(ctx context.Context, h call.Header, uid string) {
 }
 
 func (s *Service) callEnded(ctx context.Context, bit uint64, h call.Header, e call.CallEnded) {
-	c := s.m.calls[callKey{h.Server, h.Call}]
+	c := s.m.calls.get(callKey{h.Server, h.Call})
 	if c == nil {
 		return
 	}
@@ -269,9 +289,9 @@ func (s *Service) endCall(ctx context.Context, c *mcall, e call.CallEnded) {
 		m.CallEnded(k.server, outcome)
 	}
 	s.log.Info("call ended", "server", k.server, "call", k.id, "outcome", outcome, "cause", e.Cause, "reason", e.Reason)
-	delete(s.m.calls, k)
+	s.m.calls.del(k)
 	for _, l := range c.legs {
-		delete(s.m.legs, legKey{k.server, l.id})
+		s.m.legs.del(legKey{k.server, l.id})
 	}
 	s.m.ended.put(k, struct{}{})
 	s.setLive(k.server, k.id, false)
@@ -288,10 +308,10 @@ func (s *Service) classified(ctx context.Context, h call.Header, e call.Classifi
 		return
 	}
 	var c *mcall
-	if l := s.m.legs[legKey{h.Server, e.Uniqueid}]; l != nil {
+	if l := s.m.legs.get(legKey{h.Server, e.Uniqueid}); l != nil {
 		c = l.call
 	} else if h.Call != "" {
-		c = s.m.calls[callKey{h.Server, h.Call}]
+		c = s.m.calls.get(callKey{h.Server, h.Call})
 	}
 	if c == nil {
 		if h.Call != "" && s.m.ended.has(callKey{h.Server, h.Call}) {
@@ -336,7 +356,7 @@ func (s *Service) resynced(ctx context.Context, bit uint64, h call.Header, up []
 		listed[id] = true
 		s.callFor(bit, call.Header{Server: h.Server, Call: id}, "", true)
 	}
-	for _, c := range s.m.calls {
+	for c := range s.m.calls.all() {
 		if c.key.server != h.Server || c.knownBy&bit == 0 || listed[c.key.id] {
 			continue
 		}
@@ -358,7 +378,7 @@ func (s *Service) resynced(ctx context.Context, bit uint64, h call.Header, up []
 
 func (s *Service) countActive() {
 	if m := s.opts.Metrics; m != nil {
-		m.SetCallsActive(len(s.m.calls))
+		m.SetCallsActive(s.m.calls.len())
 	}
 }
 
