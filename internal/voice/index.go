@@ -19,20 +19,20 @@ type pairKey interface {
 func (k callKey) pair() (string, string) { return k.server, k.id }
 func (k legKey) pair() (string, string)  { return k.server, k.id }
 
-// index maps keys to records by the key's hash; each record knows its own
-// key (keyOf), so a lookup checks it. A key whose hash another key holds
+// index maps keys to records by the key's hash; a lookup checks that the
+// record answers to the key (is). A key whose hash another key holds
 // goes to spill, which is almost always empty. A key is in m or in spill,
 // never in both. Not safe for concurrent use.
 type index[K pairKey, V any] struct {
 	m     map[uint64]*V
 	spill map[K]*V
-	keyOf func(*V) K
+	is    func(*V, K) bool
 	hash  func(K) uint64 // a seeded maphash; tests make keys collide
 }
 
-func newIndex[K pairKey, V any](keyOf func(*V) K) index[K, V] {
+func newIndex[K pairKey, V any](is func(*V, K) bool) index[K, V] {
 	seed := maphash.MakeSeed()
-	return index[K, V]{m: map[uint64]*V{}, keyOf: keyOf, hash: func(k K) uint64 { return pairHash(seed, k) }}
+	return index[K, V]{m: map[uint64]*V{}, is: is, hash: func(k K) uint64 { return pairHash(seed, k) }}
 }
 
 func pairHash[K pairKey](seed maphash.Seed, k K) uint64 {
@@ -46,7 +46,7 @@ func pairHash[K pairKey](seed maphash.Seed, k K) uint64 {
 }
 
 func (x *index[K, V]) get(k K) *V {
-	if v := x.m[x.hash(k)]; v != nil && x.keyOf(v) == k {
+	if v := x.m[x.hash(k)]; v != nil && x.is(v, k) {
 		return v
 	}
 	return x.spill[k]
@@ -58,7 +58,7 @@ func (x *index[K, V]) put(k K, v *V) {
 	case o == nil:
 		delete(x.spill, k)
 		x.m[h] = v
-	case x.keyOf(o) == k:
+	case x.is(o, k):
 		x.m[h] = v
 	default:
 		if x.spill == nil {
@@ -70,7 +70,7 @@ func (x *index[K, V]) put(k K, v *V) {
 
 func (x *index[K, V]) del(k K) {
 	h := x.hash(k)
-	if o := x.m[h]; o != nil && x.keyOf(o) == k {
+	if o := x.m[h]; o != nil && x.is(o, k) {
 		delete(x.m, h)
 		return
 	}

@@ -11,7 +11,7 @@ import (
 func TestIndexKeepsKeysApartWhenHashesCollide(t *testing.T) {
 	for _, collide := range []bool{false, true} {
 		t.Run(fmt.Sprint("collide=", collide), func(t *testing.T) {
-			x := newIndex((*mcall).callKey)
+			x := newIndex((*mcall).isCall)
 			if collide {
 				x.hash = func(callKey) uint64 { return 7 }
 			}
