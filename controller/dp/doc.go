@@ -46,9 +46,11 @@
 // install flows under their own cookie through the same per-switch send
 // path; Apply waits for the barrier off the DP's goroutine (through
 // SendWithBarrier), so a slow switch never holds its DP. Locate reports
-// where a MAC or IP address was learned; Program and Placement give the
-// voip table, read from what the DP goroutine publishes (view.go), without
-// a round trip. Metrics read EachDP, EachView and EachHost
+// where a MAC or IP address was learned; Program gives the program and
+// VoicePlacement the voip table's placement (qos.Placement), both read from
+// what the DP goroutine publishes (view.go) when its program or connection
+// changes, without a round trip or any per-call work. Metrics read EachDP,
+// EachView and EachHost
 // at scrape time and count events through Options.Events; the package does
 // not import Prometheus.
 //

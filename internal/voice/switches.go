@@ -51,24 +51,11 @@ func (s Switches) Homed(ip netip.Addr) bool {
 }
 
 // Placement implements qos.Switches: the voice table of a connected
-// datapath running a program with one.
+// datapath running a program with one, as the datapath published it when
+// its program or connection last changed (dp.Manager.VoicePlacement):
+// nothing is computed or waited for per call.
 func (s Switches) Placement(dpid uint64) (qos.Placement, bool) {
-	cfg := s.M.Config()
-	if cfg == nil {
-		return qos.Placement{}, false
-	}
-	d := cfg.DPByID(dpid)
-	if d == nil {
-		return qos.Placement{}, false
-	}
-	// Bounded, so a datapath that does not answer cannot stall the engine.
-	ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
-	defer cancel()
-	prog, up, err := s.M.Program(ctx, dpid)
-	if err != nil || !up || prog == nil {
-		return qos.Placement{}, false
-	}
-	return dp.Placement(d, prog)
+	return s.M.VoicePlacement(dpid)
 }
 
 // Apply implements qos.Switches. The switch's refusals that mean "no room"
@@ -97,7 +84,9 @@ func (s Switches) Apply(ctx context.Context, dpid uint64, b qos.Batch) error {
 	return err
 }
 
-const placementTimeout = 5 * time.Second
+// probeTimeout bounds a probe, so that a datapath that does not answer
+// cannot keep its goroutine.
+const probeTimeout = 5 * time.Second
 
 // OpenFlow 1.3 error codes (§7.4.4) for a full meter or flow table.
 const (
@@ -114,7 +103,7 @@ func (s Switches) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, erro
 // finds it located on its next retry.
 func (s Switches) Probe(ip netip.Addr) {
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 		defer cancel()
 		s.M.ProbeIP(ctx, ip)
 	}()
