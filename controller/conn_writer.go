@@ -11,7 +11,8 @@ import (
 // maxBatchChunks bounds how many chunks one writev carries.
 const maxBatchChunks = 64
 
-// warmChunks is how many chunks of one write keep their buffers.
+// warmChunks is how many written chunks' buffers a switch keeps for the
+// next chunks.
 const warmChunks = 2
 
 // writeLoop writes queued chunks, coalescing whatever is queued into one
@@ -53,15 +54,16 @@ func (s *Switch) writeLoop() {
 		}
 		start := time.Now()
 		_, err := bufs.WriteTo(s.conn)
-		for i, c := range batch {
+		for _, c := range batch {
 			// A burst grows many chunks; keep the memory of a few
-			// for the next writes and let the rest go.
-			if i < warmChunks {
-				c.buf = c.buf[:0]
-			} else {
-				c.buf = nil
+			// (s.spare) for the next writes and let the rest go.
+			if cap(c.buf) > 0 {
+				select {
+				case s.spare <- c.buf[:0]:
+				default:
+				}
 			}
-			c.msgs, c.flowMods = 0, 0
+			c.buf, c.msgs, c.flowMods = nil, 0, 0
 			s.free <- c
 		}
 		if err != nil {

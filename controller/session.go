@@ -146,6 +146,7 @@ func (srv *Server) newSwitch(ctx context.Context, conn net.Conn, log *slog.Logge
 		track:    newTracker(orDefault(srv.sentRing, defaultSentRing)),
 		free:     make(chan *chunk, srv.queueChunks()),
 		queue:    make(chan *chunk, srv.queueChunks()),
+		spare:    make(chan []byte, warmChunks),
 		urgent:   make(chan []byte, 16),
 		ports:    map[uint32]of13.Port{},
 		events:   newEventQueue(srv.maxPacketIns()),

@@ -33,8 +33,13 @@ type Switch struct {
 	roleGen uint64
 	fenced  bool
 	free    chan *chunk // bounded pool: the send queue's capacity
-	queue   chan *chunk // filled chunks, in order, for the writer
-	urgent  chan []byte // echo requests and replies from the reader/keepalive
+	// spare holds the buffers of the last written chunks (at most
+	// warmChunks) for the next chunks taken, so that a chunk's buffer is
+	// reused without every chunk of the pool keeping the one it grew in a
+	// burst (64 chunks of 64 KiB per switch).
+	spare  chan []byte
+	queue  chan *chunk // filled chunks, in order, for the writer
+	urgent chan []byte // echo requests and replies from the reader/keepalive
 
 	portsMu sync.RWMutex
 	ports   map[uint32]of13.Port
@@ -105,19 +110,28 @@ func (s *Switch) getChunk(ctx context.Context) (*chunk, error) {
 	select {
 	case c := <-s.free:
 		s.srv.hook().QueueWait(s.DPID(), 0)
-		return c, nil
+		return s.warm(c), nil
 	default:
 	}
 	start := time.Now()
 	defer func() { s.srv.hook().QueueWait(s.DPID(), time.Since(start)) }()
 	select {
 	case c := <-s.free:
-		return c, nil
+		return s.warm(c), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("dp %016x: send: %w", s.DPID(), ctx.Err())
 	case <-s.ctx.Done():
 		return nil, s.closedErr()
 	}
+}
+
+// warm gives a chunk taken from the pool a spare buffer, if there is one.
+func (s *Switch) warm(c *chunk) *chunk {
+	select {
+	case c.buf = <-s.spare:
+	default:
+	}
+	return c
 }
 
 // Send queues msgs (*of13.FlowMod, *of13.MeterMod, *of13.GroupMod,

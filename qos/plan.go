@@ -283,14 +283,16 @@ func (s *Stream) Flows(meter uint32) []of13.Flow {
 	}
 	flows := make([]of13.Flow, 0, len(ports))
 	for _, p := range ports {
-		m := l4Base(fam, protoUDP).
-			With(of13.AddrField(addrField(fam, false), s.Src.Addr())).
-			With(of13.AddrField(addrField(fam, true), s.Dst.Addr())).
-			With(of13.PortField(of13.FieldUDPSrc, p[0])).
-			With(of13.PortField(of13.FieldUDPDst, p[1]))
-		if r.Sender {
-			m = m.With(of13.InPort(r.InPort))
+		// One allocation per match (NewMatch), not one per field: the
+		// engine rebuilds these flows for every install and removal.
+		fs := [...]of13.MatchField{of13.EthType(fam), of13.IPProto(protoUDP),
+			of13.AddrField(addrField(fam, false), s.Src.Addr()), of13.AddrField(addrField(fam, true), s.Dst.Addr()),
+			of13.PortField(of13.FieldUDPSrc, p[0]), of13.PortField(of13.FieldUDPDst, p[1]), of13.InPort(r.InPort)}
+		n := len(fs)
+		if !r.Sender {
+			n-- // no in_port
 		}
+		m := of13.NewMatch(fs[:n]...)
 		flows = append(flows, of13.Flow{
 			Table: r.Table, Priority: PriorityCall, Cookie: s.Cookie, Match: m,
 			IdleTimeout: r.Idle, Flags: of13.FlagSendFlowRem, Instr: instr,

@@ -86,10 +86,6 @@ func families(addr netip.Addr) []uint16 {
 	return []uint16{ethIPv6}
 }
 
-func l4Base(fam uint16, proto uint8) of13.Match {
-	return of13.NewMatch(of13.EthType(fam), of13.IPProto(proto))
-}
-
 // portField returns the transport port field; dst selects the destination.
 func portField(proto uint8, dst bool) of13.Field {
 	switch {

@@ -235,16 +235,21 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 	if len(t.legs) >= t.opt.MaxLegs || (c == nil && len(t.calls) >= t.opt.MaxCalls) {
 		return nil, t.refuse(uid, linked, at)
 	}
-	uid = own(uid)
+	// The leg's own strings (and a new call's id) are copied out of the
+	// message in one allocation: a leg lives as long as its call, and
+	// three small allocations would each pin a part-empty span of a size
+	// class that per-message garbage churns through.
+	name := m.Get(prefix + "Channel")
 	switch {
 	case c != nil:
 		linked = c.id
+		uid, name = ownPair(uid, name)
 	case linked == "" || linked == uid:
+		uid, name = ownPair(uid, name)
 		linked = uid
 	default:
-		linked = own(linked)
+		uid, name, linked = ownTriple(uid, name, linked)
 	}
-	name := own(m.Get(prefix + "Channel"))
 	l := &leg{
 		info: Leg{
 			Uniqueid: uid, Channel: name, State: t.names.get(m.Get(prefix + "ChannelStateDesc")),

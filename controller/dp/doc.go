@@ -66,11 +66,13 @@
 // session's reader, so neither the store nor the DP waits for a switch. A
 // refused group is sent again change by change. Apply is Commit for a
 // caller that waits; ApplyOwner records an owner's flows in the cache.
-// Locate reports where a MAC or IP address was learned; Program and
-// Placement give the voip table, read from what the DP goroutine publishes
-// (view.go), without a round trip. Metrics read EachDP, EachView and
-// EachHost at scrape time and count events through Options.Events; the
-// package does not import Prometheus.
+// Locate reports where a MAC or IP address was learned; Program gives the
+// program and VoicePlacement the voip table's placement (qos.Placement),
+// both read from what the DP goroutine publishes (view.go) when its
+// program or connection changes, without a round trip or any per-call
+// work. Metrics read EachDP, EachView and EachHost at scrape time and
+// count events through Options.Events; the package does not import
+// Prometheus.
 //
 // The pipeline's flow changes go through controller.Diff (whole switch, at
 // connect) and controller.Cache (per owner, afterwards), sent on the DP's

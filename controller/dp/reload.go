@@ -49,6 +49,7 @@ func (r *runner) reconfigure(ctx context.Context, d *config.DP, q *config.QoS, p
 	prog := p.prog
 	r.st.prog = prog
 	r.views.prog.Store(prog)
+	r.publishVoice()
 	// The stack's view and the LAGs' states are the fabric's and the DP's
 	// own, not the configuration's, and the fabric takes the new
 	// configuration only at the swap: a stacked DP, one whose LAGs changed,

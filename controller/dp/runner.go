@@ -211,6 +211,7 @@ func (r *runner) compile() (*pipeline.Program, error) {
 	}
 	r.st.prog = prog
 	r.views.prog.Store(prog)
+	r.publishVoice()
 	return prog, nil
 }
 

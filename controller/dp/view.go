@@ -8,6 +8,7 @@ import (
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
 	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/qos"
 )
 
 // View is a read-only snapshot of one DP for metrics: its counters, its
@@ -34,6 +35,45 @@ type views struct {
 	sw   atomic.Pointer[switchBox]
 	desc atomic.Pointer[of13.Desc]
 	lacp atomic.Pointer[[]LACPPort]
+	// voice is where per-call flows go (VoicePlacement): computed when
+	// the program or the switch's connection changes, nil while the DP
+	// is not connected and in sync or runs no voice table. Immutable.
+	voice atomic.Pointer[qos.Placement]
+}
+
+// publishVoice recomputes the voice placement from the published program
+// and connection; the DP's goroutine calls it after changing either.
+func (r *runner) publishVoice() {
+	prog := r.views.prog.Load()
+	if prog == nil || r.views.sw.Load() == nil {
+		r.views.voice.Store(nil)
+		return
+	}
+	pl, ok := Placement(r.st.dp, prog)
+	if !ok {
+		r.views.voice.Store(nil)
+		return
+	}
+	r.views.voice.Store(&pl)
+}
+
+// VoicePlacement returns where per-call voice flows go on DP dpid: its
+// voice table, the table each VLAN continues to and its cookie. ok is
+// false when the DP is not configured, not connected and in sync, or
+// runs no voice table. It reads what the DP's goroutine published when
+// its program or connection last changed: no waiting and no computing,
+// so a planner may ask per call. The placement (its Next map too) is
+// shared and must not be modified.
+func (m *Manager) VoicePlacement(dpid uint64) (qos.Placement, bool) {
+	r := m.runner(dpid)
+	if r == nil {
+		return qos.Placement{}, false
+	}
+	pl := r.views.voice.Load()
+	if pl == nil {
+		return qos.Placement{}, false
+	}
+	return *pl, true
 }
 
 // switchBox lets an interface value live in an atomic.Pointer.
@@ -91,9 +131,11 @@ func (m *Manager) EachHost(dpid uint64, fn func(Location)) {
 func (r *runner) publishSwitch(ctx context.Context, sw Switch) {
 	if sw == nil {
 		r.views.sw.Store(nil)
+		r.publishVoice()
 		return
 	}
 	r.views.sw.Store(&switchBox{sw})
+	r.publishVoice()
 	if d, ok := sw.(describer); ok {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()

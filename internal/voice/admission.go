@@ -95,11 +95,11 @@ func (a *Admitter) legEnded(server, callID, leg string) {
 	a.resize()
 }
 
-func (a *Admitter) callEnded(server, callID string, legs []*mleg) {
+func (a *Admitter) callEnded(server, callID string, c *mcall) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.acc.CallEnded(server, callID)
-	for _, l := range legs {
+	for l := range c.legs() {
 		delete(a.refused, legKey{server, l.id})
 	}
 	a.resize()
@@ -133,8 +133,8 @@ func (a *Admitter) resize() {
 // the standing RTP-range flows would otherwise mark it EF (mark) or drop
 // it (strict). With pinhole: off nothing marks it and its media passes
 // the link's best-effort meter, so it is left without flows.
-func (s *Service) admitLeg(ctx context.Context, l *mleg) (qos.Leg, bool) {
-	leg := s.qosLeg(l)
+func (s *Service) admitLeg(ctx context.Context, c *mcall, l *mleg) (qos.Leg, bool) {
+	leg := s.qosLeg(c, l)
 	if s.adm == nil {
 		return leg, true
 	}

@@ -2,8 +2,10 @@ package voice
 
 import (
 	"context"
+	"iter"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/voipsdn/voipsdn/ami/tracker"
 	"github.com/voipsdn/voipsdn/call"
@@ -37,39 +39,103 @@ type callKey struct{ server, id string }
 
 type legKey struct{ server, id string }
 
-// mcall is one merged call.
+// mcall is one merged call. It is kept for as long as the call lasts,
+// with its legs: the first two (nearly every call has two) in the call's
+// own allocation, any later ones allocated alone, so that a leg's address
+// never changes. Legs are only added, never removed, until the call ends.
+// The record is 256 bytes (checked below): its size class is otherwise
+// the tracker's legs', long-lived too, so the spans it takes stay full;
+// in a size class that per-event garbage shares, its spans would stay in
+// use part-empty long after that garbage is collected.
 type mcall struct {
 	key     callKey
 	knownBy uint64 // a bit per source index
 	class   string
-	legs    []*mleg
+	first   [2]mleg // a leg with an empty id is not used yet
+	more    []*mleg
 }
 
 // mleg is one merged leg: the media last handed to the flows (the rest of
-// its qos.Leg is the call's, so it is not kept per leg).
+// its qos.Leg is the call's, so it is not kept per leg). The media's
+// ports are kept apart from their addresses: two netip.AddrPort take 64
+// bytes with their padding, these 52.
 type mleg struct {
-	id            string
-	call          *mcall
-	local, remote netip.AddrPort
-	codec         string
-	direct        bool
-	hasMedia      bool
-	exact         bool // media read from the PBX, not inferred from RTCP
-	ended         bool
+	id                    string // never empty (legFor)
+	localIP, remoteIP     netip.Addr
+	codec                 string
+	localPort, remotePort uint16
+	direct                bool
+	hasMedia              bool
+	exact                 bool // media read from the PBX, not inferred from RTCP
+	ended                 bool
 }
 
-// qosLeg is the leg as the flows take it.
-func (s *Service) qosLeg(l *mleg) qos.Leg {
-	c := l.call
-	return qos.Leg{Server: c.key.server, Call: c.key.id, ID: l.id, Local: l.local, Remote: l.remote, Codec: l.codec,
+var _ [256]byte = [unsafe.Sizeof(mcall{})]byte{}
+
+func (l *mleg) local() netip.AddrPort  { return netip.AddrPortFrom(l.localIP, l.localPort) }
+func (l *mleg) remote() netip.AddrPort { return netip.AddrPortFrom(l.remoteIP, l.remotePort) }
+
+func (l *mleg) setMedia(local, remote netip.AddrPort) {
+	l.localIP, l.localPort = local.Addr(), local.Port()
+	l.remoteIP, l.remotePort = remote.Addr(), remote.Port()
+}
+
+// legs yields the call's legs in the order they were added.
+func (c *mcall) legs() iter.Seq[*mleg] {
+	return func(yield func(*mleg) bool) {
+		for i := range c.first {
+			if c.first[i].id != "" && !yield(&c.first[i]) {
+				return
+			}
+		}
+		for _, l := range c.more {
+			if !yield(l) {
+				return
+			}
+		}
+	}
+}
+
+// leg returns the call's leg id, nil if it has none.
+func (c *mcall) leg(id string) *mleg {
+	for l := range c.legs() {
+		if l.id == id {
+			return l
+		}
+	}
+	return nil
+}
+
+// addLeg adds a leg with a non-empty id that the call does not have.
+func (c *mcall) addLeg(id string) *mleg {
+	for i := range c.first {
+		if c.first[i].id == "" {
+			c.first[i].id = id
+			return &c.first[i]
+		}
+	}
+	l := &mleg{id: id}
+	c.more = append(c.more, l)
+	return l
+}
+
+// isCall and hasLeg tell the indexes which keys a call answers to.
+func (c *mcall) isCall(k callKey) bool { return c.key == k }
+func (c *mcall) hasLeg(k legKey) bool  { return c.key.server == k.server && c.leg(k.id) != nil }
+
+// qosLeg is the leg l of call c as the flows take it.
+func (s *Service) qosLeg(c *mcall, l *mleg) qos.Leg {
+	return qos.Leg{Server: c.key.server, Call: c.key.id, ID: l.id, Local: l.local(), Remote: l.remote(), Codec: l.codec,
 		Direct: l.direct, MayGoDirect: s.direct[c.key.server], Class: c.class}
 }
 
 // merged is the service's view of the calls; Service.mu guards it.
 type merged struct {
 	policy *config.QoS
-	calls  map[callKey]*mcall
-	legs   map[legKey]*mleg
+	calls  index[callKey, mcall]
+	// legs finds a leg's call; a leg stays in the call it was first
+	// seen in.
+	legs index[legKey, mcall]
 	// ended remembers recently ended calls, so that a slower source's
 	// events cannot bring one back.
 	ended fifo[callKey, struct{}]
@@ -86,7 +152,7 @@ const (
 
 func newMerged() merged {
 	return merged{
-		calls: map[callKey]*mcall{}, legs: map[legKey]*mleg{},
+		calls: newIndex((*mcall).isCall), legs: newIndex((*mcall).hasLeg),
 		ended:       newFIFO[callKey, struct{}](endedMemory),
 		pendingCall: newFIFO[callKey, string](pendingMemory),
 		pendingLeg:  newFIFO[legKey, string](pendingMemory),
@@ -145,7 +211,7 @@ func (s *Service) callFor(bit uint64, h call.Header, uid string, quiet bool) *mc
 		return nil
 	}
 	k := callKey{h.Server, h.Call}
-	if c := s.m.calls[k]; c != nil {
+	if c := s.m.calls.get(k); c != nil {
 		c.knownBy |= bit
 		return c
 	}
@@ -154,7 +220,7 @@ func (s *Service) callFor(bit uint64, h call.Header, uid string, quiet bool) *mc
 	}
 	c := &mcall{key: k, knownBy: bit}
 	c.class, _ = s.m.pendingCall.take(k)
-	s.m.calls[k] = c
+	s.m.calls.put(k, c)
 	s.setLive(k.server, k.id, true)
 	s.countActive()
 	if !quiet {
@@ -163,35 +229,34 @@ func (s *Service) callFor(bit uint64, h call.Header, uid string, quiet bool) *mc
 	return c
 }
 
-// legFor returns the leg uid of h's call, creating both; nil if the call
-// ended. A known leg stays in its call.
-func (s *Service) legFor(ctx context.Context, bit uint64, h call.Header, uid string, quiet bool) *mleg {
+// legFor returns the leg uid of h's call and the call it is in, creating
+// both; a nil leg if the call ended. A known leg stays in its call.
+func (s *Service) legFor(ctx context.Context, bit uint64, h call.Header, uid string, quiet bool) (*mcall, *mleg) {
 	lk := legKey{h.Server, uid}
-	if l := s.m.legs[lk]; l != nil {
-		l.call.knownBy |= bit
-		return l
+	if c := s.m.legs.get(lk); c != nil {
+		c.knownBy |= bit
+		return c, c.leg(uid)
 	}
 	c := s.callFor(bit, h, uid, quiet)
 	if c == nil || uid == "" {
-		return nil
+		return nil, nil
 	}
-	l := &mleg{id: uid, call: c}
-	c.legs = append(c.legs, l)
-	s.m.legs[lk] = l
+	l := c.addLeg(uid)
+	s.m.legs.put(lk, c)
 	if class, ok := s.m.pendingLeg.take(lk); ok {
 		s.setClass(ctx, c, class)
 	}
-	return l
+	return c, l
 }
 
 func (s *Service) legSeen(ctx context.Context, bit uint64, h call.Header, uid string, resynced bool) {
-	if l := s.legFor(ctx, bit, h, uid, false); l != nil && resynced {
-		s.log.Debug("call found by a resync", "server", h.Server, "call", l.call.key.id, "leg", uid)
+	if c, l := s.legFor(ctx, bit, h, uid, false); l != nil && resynced {
+		s.log.Debug("call found by a resync", "server", h.Server, "call", c.key.id, "leg", uid)
 	}
 }
 
 func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e call.MediaKnown) {
-	l := s.legFor(ctx, bit, h, e.Leg.Uniqueid, false)
+	c, l := s.legFor(ctx, bit, h, e.Leg.Uniqueid, false)
 	if l == nil || l.ended {
 		return
 	}
@@ -200,17 +265,18 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 		return
 	}
 	codec := e.Codec
-	if codec == "" && l.hasMedia && l.local == e.Local && l.remote == e.Remote {
+	if codec == "" && l.hasMedia && l.local() == e.Local && l.remote() == e.Remote {
 		// A source that does not know the codec does not erase the one
 		// another source reported for the same media.
 		codec = l.codec
 	}
-	if l.hasMedia && l.local == e.Local && l.remote == e.Remote && l.codec == codec && l.direct == e.Direct {
+	if l.hasMedia && l.local() == e.Local && l.remote() == e.Remote && l.codec == codec && l.direct == e.Direct {
 		return
 	}
-	l.local, l.remote, l.codec, l.direct = e.Local, e.Remote, codec, e.Direct
+	l.setMedia(e.Local, e.Remote)
+	l.codec, l.direct = codec, e.Direct
 	l.hasMedia, l.exact = true, exact
-	leg, ok := s.admitLeg(ctx, l)
+	leg, ok := s.admitLeg(ctx, c, l)
 	if !ok {
 		return
 	}
@@ -220,14 +286,17 @@ func (s *Service) mediaKnown(ctx context.Context, bit uint64, h call.Header, e c
 }
 
 func (s *Service) legEnded(ctx context.Context, h call.Header, uid string) {
-	l := s.m.legs[legKey{h.Server, uid}]
-	if l == nil {
+	c := s.m.legs.get(legKey{h.Server, uid})
+	var l *mleg
+	if c != nil {
+		l = c.leg(uid)
+	} else {
 		// A leg not seen yet of a call that is up: remember it ended,
 		// so a slower source cannot give it flows.
-		if s.m.calls[callKey{h.Server, h.Call}] == nil {
+		if s.m.calls.get(callKey{h.Server, h.Call}) == nil {
 			return
 		}
-		if l = s.legFor(ctx, 0, h, uid, true); l == nil {
+		if c, l = s.legFor(ctx, 0, h, uid, true); l == nil {
 			return
 		}
 	}
@@ -236,17 +305,16 @@ func (s *Service) legEnded(ctx context.Context, h call.Header, uid string) {
 	}
 	l.ended = true
 	if s.adm != nil {
-		s.adm.legEnded(l.call.key.server, l.call.key.id, l.id)
+		s.adm.legEnded(c.key.server, c.key.id, l.id)
 	}
 	if l.hasMedia {
-		c := l.call
 		s.flows.LegEnded(ctx, c.key.server, c.key.id, l.id) //nolint:errcheck // only fails at shutdown
 		l.hasMedia = false
 	}
 }
 
 func (s *Service) callEnded(ctx context.Context, bit uint64, h call.Header, e call.CallEnded) {
-	c := s.m.calls[callKey{h.Server, h.Call}]
+	c := s.m.calls.get(callKey{h.Server, h.Call})
 	if c == nil {
 		return
 	}
@@ -269,15 +337,15 @@ func (s *Service) endCall(ctx context.Context, c *mcall, e call.CallEnded) {
 		m.CallEnded(k.server, outcome)
 	}
 	s.log.Info("call ended", "server", k.server, "call", k.id, "outcome", outcome, "cause", e.Cause, "reason", e.Reason)
-	delete(s.m.calls, k)
-	for _, l := range c.legs {
-		delete(s.m.legs, legKey{k.server, l.id})
+	s.m.calls.del(k)
+	for l := range c.legs() {
+		s.m.legs.del(legKey{k.server, l.id})
 	}
 	s.m.ended.put(k, struct{}{})
 	s.setLive(k.server, k.id, false)
 	s.countActive()
 	if s.adm != nil {
-		s.adm.callEnded(k.server, k.id, c.legs)
+		s.adm.callEnded(k.server, k.id, c)
 	}
 	s.flows.CallEnded(ctx, k.server, k.id) //nolint:errcheck // only fails at shutdown
 }
@@ -287,11 +355,9 @@ func (s *Service) classified(ctx context.Context, h call.Header, e call.Classifi
 		s.log.Warn("call classified with a class not in voip.qos.classes; ignored", "server", h.Server, "call", h.Call, "class", e.Class)
 		return
 	}
-	var c *mcall
-	if l := s.m.legs[legKey{h.Server, e.Uniqueid}]; l != nil {
-		c = l.call
-	} else if h.Call != "" {
-		c = s.m.calls[callKey{h.Server, h.Call}]
+	c := s.m.legs.get(legKey{h.Server, e.Uniqueid})
+	if c == nil && h.Call != "" {
+		c = s.m.calls.get(callKey{h.Server, h.Call})
 	}
 	if c == nil {
 		if h.Call != "" && s.m.ended.has(callKey{h.Server, h.Call}) {
@@ -316,14 +382,14 @@ func (s *Service) setClass(ctx context.Context, c *mcall, class string) {
 	}
 	s.log.Info("call classified", "server", c.key.server, "call", c.key.id, "class", class, "was", c.class)
 	c.class = class
-	for _, l := range c.legs {
+	for l := range c.legs() {
 		if !l.hasMedia || l.ended || (s.adm != nil && s.adm.isRefused(c.key.server, l.id)) {
 			continue
 		}
 		// The flows' owner keeps a leg whose media did not change: take
 		// the leg's flows out and plan it afresh under the new class.
 		s.flows.LegEnded(ctx, c.key.server, c.key.id, l.id) //nolint:errcheck // only fails at shutdown
-		s.flows.MediaKnown(ctx, s.qosLeg(l), time.Now())    //nolint:errcheck // only fails at shutdown
+		s.flows.MediaKnown(ctx, s.qosLeg(c, l), time.Now()) //nolint:errcheck // only fails at shutdown
 	}
 }
 
@@ -336,7 +402,7 @@ func (s *Service) resynced(ctx context.Context, bit uint64, h call.Header, up []
 		listed[id] = true
 		s.callFor(bit, call.Header{Server: h.Server, Call: id}, "", true)
 	}
-	for _, c := range s.m.calls {
+	for c := range s.m.calls.all() {
 		if c.key.server != h.Server || c.knownBy&bit == 0 || listed[c.key.id] {
 			continue
 		}
@@ -358,7 +424,7 @@ func (s *Service) resynced(ctx context.Context, bit uint64, h call.Header, up []
 
 func (s *Service) countActive() {
 	if m := s.opts.Metrics; m != nil {
-		m.SetCallsActive(len(s.m.calls))
+		m.SetCallsActive(s.m.calls.len())
 	}
 }
 

@@ -52,24 +52,11 @@ func (s Switches) Homed(ip netip.Addr) bool {
 }
 
 // Placement implements qos.Switches: the voice table of a connected
-// datapath running a program with one.
+// datapath running a program with one, as the datapath published it when
+// its program or connection last changed (dp.Manager.VoicePlacement):
+// nothing is computed or waited for per call.
 func (s Switches) Placement(dpid uint64) (qos.Placement, bool) {
-	cfg := s.M.Config()
-	if cfg == nil {
-		return qos.Placement{}, false
-	}
-	d := cfg.DPByID(dpid)
-	if d == nil {
-		return qos.Placement{}, false
-	}
-	// Bounded, so a datapath that does not answer cannot stall the engine.
-	ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
-	defer cancel()
-	prog, up, err := s.M.Program(ctx, dpid)
-	if err != nil || !up || prog == nil {
-		return qos.Placement{}, false
-	}
-	return dp.Placement(d, prog)
+	return s.M.VoicePlacement(dpid)
 }
 
 // Commit implements callstore.Switches: the change goes through the DP's
@@ -106,7 +93,9 @@ func (s Switches) Reconcile(ctx context.Context, dpid uint64, st dp.Store) error
 // share of each switch at connect; the returned function unregisters it.
 func (s Switches) Register(st dp.Store) (unregister func()) { return s.M.Register(st) }
 
-const placementTimeout = 5 * time.Second
+// probeTimeout bounds a probe, so that a datapath that does not answer
+// cannot keep its goroutine.
+const probeTimeout = 5 * time.Second
 
 // OpenFlow 1.3 error codes (§7.4.4) for a full meter or flow table.
 const (
@@ -118,7 +107,7 @@ const (
 // finds it located on its next retry.
 func (s Switches) Probe(ip netip.Addr) {
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 		defer cancel()
 		s.M.ProbeIP(ctx, ip)
 	}()

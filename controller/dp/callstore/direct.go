@@ -29,15 +29,15 @@ func (e *Store) prepareDirect(ctx context.Context, c *call) {
 		return // a transfer, a queue, a conference: no single peer
 	}
 	a, b := &legs[0], &legs[1]
-	if a.local == b.remote || b.local == a.remote || a.remote.Addr() == b.remote.Addr() {
+	if a.local() == b.remote() || b.local() == a.remote() || a.remoteIP == b.remoteIP {
 		return // already direct, or one phone on both legs
 	}
 	for _, pair := range [2][2]*legRecord{{a, b}, {b, a}} {
 		from, to := pair[0], pair[1]
-		if c.holdsStream(from.remote, to.remote) {
+		if c.holdsStream(from.remote(), to.remote()) {
 			continue
 		}
-		peer := qos.Leg{Server: c.server, Call: c.id, ID: from.id, Local: to.remote, Remote: from.remote, Codec: from.codec, Direct: true}
+		peer := qos.Leg{Server: c.server, Call: c.id, ID: from.id, Local: to.remote(), Remote: from.remote(), Codec: from.codec, Direct: true}
 		dirs, _ := qos.PlanDirs(e.policy, peer, e.sw, e.sw.Placement, false)
 		d := dirs[0]
 		// Only where the phone's port is pinned: the standing flows do

@@ -65,7 +65,7 @@ func (e *Store) mediaKnown(ctx context.Context, leg qos.Leg, known time.Time) {
 	// try, however late the engine gets to it: the probe must go first.
 	receiverOK := p != nil && (e.Clock.Now().Sub(p.first) >= e.SenderWait || p.attempts >= e.Retries)
 	dirs, _ := qos.PlanDirs(e.policy, leg, e.sw, e.sw.Placement, receiverOK)
-	fresh := legRecord{id: leg.ID, local: leg.Local, remote: leg.Remote, codec: leg.Codec}
+	fresh := newLegRecord(leg)
 	target := rec
 	if target == nil {
 		target = &fresh

@@ -47,13 +47,29 @@ type adoptedStreams struct {
 
 // legRecord is one leg's media and the streams installed for it: at
 // most one per direction, the used ones first (a used stream has a meter,
-// and per-call meter ids are never 0).
+// and per-call meter ids are never 0). The media's ports are kept apart
+// from their addresses: two netip.AddrPort take 64 bytes with their
+// padding, these 52, which keeps a call in the 384-byte size class
+// (checked below).
 type legRecord struct {
-	id            string
-	local, remote netip.AddrPort
-	codec         string
-	streams       [2]stream
+	id                    string
+	localIP, remoteIP     netip.Addr
+	codec                 string
+	localPort, remotePort uint16
+	streams               [2]stream
 }
+
+// newLegRecord records a leg's media, with no stream yet.
+func newLegRecord(leg qos.Leg) legRecord {
+	return legRecord{id: leg.ID, codec: leg.Codec,
+		localIP: leg.Local.Addr(), localPort: leg.Local.Port(), remoteIP: leg.Remote.Addr(), remotePort: leg.Remote.Port()}
+}
+
+// local is the leg's Local end (the PBX's, or the peer phone's when direct).
+func (l *legRecord) local() netip.AddrPort { return netip.AddrPortFrom(l.localIP, l.localPort) }
+
+// remote is the leg's Remote end: its phone.
+func (l *legRecord) remote() netip.AddrPort { return netip.AddrPortFrom(l.remoteIP, l.remotePort) }
 
 // stream is one installed direction of a leg, on one datapath.
 type stream struct {
@@ -82,13 +98,13 @@ type installed struct {
 // Direct needs no record of its own: a leg going direct or back changes
 // Local (the peer phone for the PBX), and the streams say their direction.
 func (l *legRecord) sameMedia(leg qos.Leg) bool {
-	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote && l.codec == leg.Codec
+	return l.id == leg.ID && l.local() == leg.Local && l.remote() == leg.Remote && l.codec == leg.Codec
 }
 
 // sameAddrs reports whether the record is for this leg's media addresses,
 // whatever the codec.
 func (l *legRecord) sameAddrs(leg qos.Leg) bool {
-	return l.id == leg.ID && l.local == leg.Local && l.remote == leg.Remote
+	return l.id == leg.ID && l.local() == leg.Local && l.remote() == leg.Remote
 }
 
 // hasDir reports whether the leg has a stream in one direction: from its
@@ -104,7 +120,7 @@ func (l *legRecord) hasDir(fromLocal bool) bool {
 
 // spec rebuilds what a stream of the leg was planned from.
 func (l *legRecord) spec(cookie uint64, st *stream) qos.Stream {
-	src, dst := l.remote, l.local
+	src, dst := l.remote(), l.local()
 	if st.rule.FromLocal {
 		src, dst = dst, src
 	}
@@ -250,4 +266,7 @@ func onDP(dpid uint64) func(uint64) bool {
 func rate16(kbps uint32) uint16 { return uint16(min(kbps, math.MaxUint16)) }
 
 // The record's layout is part of the memory budget (docs/benchmarks.md).
-var _ [32]byte = [unsafe.Sizeof(stream{})]byte{}
+var (
+	_ [32]byte  = [unsafe.Sizeof(stream{})]byte{}
+	_ [384]byte = [unsafe.Sizeof(call{})]byte{}
+)

@@ -50,7 +50,7 @@ func TestCallRecordLegs(t *testing.T) {
 // A leg's streams are rebuilt with the direction they were planned in.
 func TestLegRecordStreams(t *testing.T) {
 	local, remote := netip.MustParseAddrPort("10.254.0.1:10000"), netip.MustParseAddrPort("10.254.0.201:20000")
-	l := legRecord{id: "a", local: local, remote: remote}
+	l := newLegRecord(qos.Leg{ID: "a", Local: local, Remote: remote})
 	if !l.add(stream{dpid: 1, meter: qos.MeterIDBase, rule: qos.Rule{FromLocal: false}}) ||
 		!l.add(stream{dpid: 1, meter: qos.MeterIDBase + 1, rule: qos.Rule{FromLocal: true}}) {
 		t.Fatal("two streams should fit")
