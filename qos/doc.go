@@ -31,8 +31,9 @@
 // a Locator (where hosts are learned) and a placement function (a DP's
 // voice table), both read from views the DP goroutines publish. The
 // stateful part that installs plans, waits, retries and adopts is the
-// runtime's: package controller/dp/callstore. The Switches, Batch and
-// Observer types are that store's contract, declared here so that the
-// adapters on both sides share them; qos never calls them.
+// runtime's: package controller/dp/callstore. The Switches (the
+// planner's view), Batch and Observer types are shared with that store,
+// declared here so that the adapters on both sides share them; qos never
+// calls them.
 // internal/layers checks that qos has no go statement and no clock call.
 package qos

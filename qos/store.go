@@ -1,7 +1,6 @@
 package qos
 
 import (
-	"context"
 	"errors"
 	"net/netip"
 	"time"
@@ -13,18 +12,14 @@ import (
 // plans (controller/dp/callstore). qos declares these types so that the
 // adapters on both sides share them; it never calls them.
 
-// Switches is what a per-call store needs from the controller.
+// Switches is the planner's view of the controller a per-call store
+// plans with: where hosts are, and each datapath's voice placement. The
+// store sends its plans through dp's group commit (controller/dp/callstore
+// adds that side).
 type Switches interface {
 	Locator
 	// Placement returns the voice table of a connected datapath.
 	Placement(dpid uint64) (Placement, bool)
-	// Apply sends meter and flow mods to a datapath in order (meter adds,
-	// flow mods, meter deletes) and returns once the switch has confirmed
-	// them all with a barrier, or with the first error it reported.
-	Apply(ctx context.Context, dpid uint64, b Batch) error
-	// CallFlows lists the per-call flows (cookie category CookieCategory)
-	// that a datapath holds.
-	CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error)
 }
 
 // Prober may be implemented by a Switches: Probe asks the network, without
@@ -34,7 +29,8 @@ type Prober interface {
 	Probe(ip netip.Addr)
 }
 
-// Batch is one ordered change on one datapath.
+// Batch is one ordered change on one datapath: meter adds, flow-mods in
+// order, meter deletes.
 type Batch struct {
 	MeterAdds    []of13.MeterMod
 	Flows        []of13.FlowMod

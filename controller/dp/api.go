@@ -40,39 +40,20 @@ func (m *Manager) ApplyOwner(ctx context.Context, dpid uint64, owner string, flo
 	})
 }
 
-// Apply sends msgs (flow-, meter- and group-mods) to DP dpid in order, behind
-// the DP's other changes, and waits for the switch to confirm them with a
-// barrier. The messages are not recorded: the caller owns what they install
-// and must use a cookie other than the DP's.
+// Apply sends msgs (flow-, meter- and group-mods) to DP dpid in order,
+// through the DP's group commit (Commit), and waits for the switch to
+// confirm them with a barrier. The messages are not recorded: the caller
+// owns what they install and must use a cookie other than the DP's. Only
+// the caller waits: the DP's goroutine sends and moves on.
 func (m *Manager) Apply(ctx context.Context, dpid uint64, msgs []of13.Message) error {
-	r := m.runner(dpid)
-	if r == nil {
-		return fmt.Errorf("dp %#x: %w", dpid, ErrUnknownDP)
-	}
-	// The DP's goroutine only sends: the barrier's answer comes to a
-	// callback on the session's reader, as learning's do (confirm.go), so
-	// a slow switch holds up the caller, never the DP.
 	done := make(chan error, 1)
-	var name string
-	err := r.do(ctx, func(ctx context.Context) error {
-		name = r.st.dp.Name
-		sw := r.st.sw
-		if sw == nil {
-			return ErrNotConnected
-		}
-		return sw.SendWithBarrier(ctx, msgs, func(err error) { done <- err })
-	})
-	if err == nil {
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
+	m.Commit(dpid, Change{Flows: msgs}, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if err != nil && name != "" {
-		return fmt.Errorf("dp %s: %w", name, err)
-	}
-	return err
 }
 
 // Flows reads from DP dpid's switch the flows whose cookie equals cookie

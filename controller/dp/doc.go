@@ -42,27 +42,50 @@
 // DP compiles first (a running one on its goroutine, which then holds), and
 // only if all succeed are the DPs swapped; changed DPs send only the owners
 // whose flows differ, and switches stay connected.
-// Apply and ApplyOwner let the per-call store (controller/dp/callstore)
-// install flows under their own cookie through the same per-switch send
-// path; Apply waits for the barrier off the DP's goroutine (through
-// SendWithBarrier), so a slow switch never holds its DP. Locate reports
-// where a MAC or IP address was learned; Program gives the program and
-// VoicePlacement the voip table's placement (qos.Placement), both read from
-// what the DP goroutine publishes (view.go) when its program or connection
-// changes, without a round trip or any per-call work. Metrics read EachDP,
-// EachView and EachHost
-// at scrape time and count events through Options.Events; the package does
-// not import Prometheus.
 //
-// All other flow changes go through controller.Diff (whole switch, at
-// connect) and controller.Cache (per owner, afterwards): a change is
-// committed to the cache only once the switch has confirmed it with a
-// barrier.
+// Flow stores (store.go). dp is the only writer of flows, groups and
+// meters; every owner lives in a store, and every store has the same
+// contract with a DP: a share of the cookie space, handed to it from the
+// one read of the switch at connect (Reconcile) so that it adopts what an
+// earlier run left, answered with one change (replay of what the switch
+// lacks, sweep of what its liveness predicate does not keep), and sent
+// through the DP's group commit. The DP's own store, in every cookie
+// outside the registered shares, holds the pipeline's owners in the diff
+// cache (controller.Cache: a change is committed once the switch has
+// confirmed it with a barrier; the whole-switch controller.Diff at connect
+// is its adoption, sweep and replay) and the learned hosts in the host
+// table (recorded when sent, confirmed by a callback; a refusal marks the
+// DP for a full diff). Other stores register (Register); the per-call
+// store (controller/dp/callstore) is one, and asks for a fresh read
+// (Manager.Reconcile) to sweep once its liveness is known.
+//
+// Group commit (commit.go): Commit queues a store's change from any
+// goroutine; the DP's goroutine sends everything queued while the previous
+// change was in flight as one change with one barrier
+// (SendWithBarrier), and the verdicts come back as callbacks on the
+// session's reader, so neither the store nor the DP waits for a switch. A
+// refused group is sent again change by change. Apply is Commit for a
+// caller that waits; ApplyOwner records an owner's flows in the cache.
+// Locate reports where a MAC or IP address was learned; Program gives the
+// program and VoicePlacement the voip table's placement (qos.Placement),
+// both read from what the DP goroutine publishes (view.go) when its
+// program or connection changes, without a round trip or any per-call
+// work. Metrics read EachDP, EachView and EachHost at scrape time and
+// count events through Options.Events; the package does not import
+// Prometheus.
+//
+// The pipeline's flow changes go through controller.Diff (whole switch, at
+// connect) and controller.Cache (per owner, afterwards), sent on the DP's
+// goroutine phase by phase, each confirmed by a barrier before the owners
+// are committed to the cache.
 //
 // Concurrency: all state of one DP is owned by that DP's goroutine; public
 // methods send it a request and wait for the answer, or read snapshots it
 // publishes through atomic pointers (views, host locations), so every
-// exported method is safe for concurrent use. The Manager's goroutines run between
+// exported method is safe for concurrent use. Commit and Register never
+// wait; a group-commit queue is guarded by its own mutex, drained by the
+// DP's goroutine and answered on the session's reader. A Store's
+// Reconcile runs on the DP's goroutine (at connect) and must not block. The Manager's goroutines run between
 // Run's start and the cancellation of its context; Run returns after all of
 // them have stopped. The package has no global state.
 package dp

@@ -34,6 +34,8 @@ type Manager struct {
 	mu    sync.RWMutex
 	cfg   *config.Config
 	dps   map[uint64]*dpHandle
+	// stores are the registered flow stores (store.go).
+	stores []Store
 }
 
 // dpHandle is a running DP and the means to stop it.

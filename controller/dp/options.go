@@ -51,11 +51,12 @@ type Options struct {
 	// port's state or role changed) on the DP's goroutine; it must not
 	// block. It is the hook for an event socket.
 	LAGChanged func(LAGChange)
-	// KeepCookies are the cookies of flows that another component of the
+	// KeepCookies are the cookies of flows that another store of the
 	// controller installs and removes itself (per-call voice flows): a
-	// resync never deletes them. Every other flow the DP does not want is
-	// deleted, unless the DP's keep_foreign_flows is set. Nil keeps the
-	// per-call cookies of package qos.
+	// resync never deletes them, even before that store registers (a
+	// registered store's share is kept anyway). Every other flow the DP
+	// does not want is deleted, unless the DP's keep_foreign_flows is
+	// set. Nil keeps the per-call cookies of package qos.
 	KeepCookies []controller.CookieMask
 }
 

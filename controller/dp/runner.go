@@ -39,6 +39,9 @@ type runner struct {
 	limits [2]*bucket
 	ctr    counters
 	views  views
+	// commits is the group-commit queue of the stores' changes
+	// (commit.go).
+	commits commits
 	// probed rate-limits ProbeIP per address (probe.go).
 	probed map[netip.Addr]time.Time
 	// cfg is the DP's current configuration. It is written only by the
@@ -93,8 +96,9 @@ func newRunner(m *Manager, d *config.DP, qos *config.QoS) *runner {
 		log:  o.Logger.With("dp", d.Name, "dpid", fmt.Sprintf("%#x", d.ID)),
 		reqs: make(chan func(context.Context), 16),
 
-		done:   make(chan struct{}),
-		probed: map[netip.Addr]time.Time{},
+		done:    make(chan struct{}),
+		probed:  map[netip.Addr]time.Time{},
+		commits: newCommits(),
 		st: state{
 			dp:      d,
 			learned: pipeline.NewLearned(compileOpts(qos)...),
@@ -183,6 +187,8 @@ func (r *runner) run(ctx context.Context) {
 			r.lacpTick(ctx, now)
 		case <-r.stackKick:
 			r.stackApply(ctx)
+		case <-r.commits.kick:
+			r.flushCommits(ctx)
 		}
 	}
 }
@@ -194,6 +200,7 @@ func (r *runner) stop() {
 	r.m.stack.unregister(r.id)
 	r.m.hosts.forgetDP(r.id)
 	r.ctr.connected.Store(false)
+	r.stopCommits()
 }
 
 // compile recompiles the DP's program from its config and learned state.

@@ -48,6 +48,11 @@ func (x session) State(ctx context.Context) (State, error) {
 	return st, nil
 }
 
+// CookieFlows reads only the flows whose cookie matches (Manager.Reconcile).
+func (x session) CookieFlows(ctx context.Context, cookie, mask uint64) ([]of13.Flow, error) {
+	return x.s.Flows(ctx, of13.TableAll, cookie, mask)
+}
+
 // Ports returns the switch's live port table.
 func (x session) Ports() []of13.Port { return x.s.Ports() }
 

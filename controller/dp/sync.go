@@ -49,9 +49,11 @@ func (r *runner) disconnect() {
 // groups and sends only what differs from the desired state, so flows that
 // are still wanted are never deleted and keep their counters.
 //
-// The DP owns every flow on the switch except those with the manager's
-// KeepCookies (per-call voice flows, which their owner adopts or removes),
-// and deletes what it does not want, as Faucet does at cold start. With the
+// The DP owns every flow on the switch except those in a registered
+// store's share and the manager's KeepCookies (per-call voice flows, which
+// their store adopts or removes; store.go), and hands each store its share
+// of the same read once the pipeline is in sync. It deletes what it does
+// not want, as Faucet does at cold start. With the
 // DP's keep_foreign_flows it owns only the DP's cookie and the cookies its
 // desired flows carry (ACL rules may have their own, ApplyOwner flows
 // theirs); other flows, and the meters and groups they use, stay.
@@ -106,8 +108,9 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 			owned[s.Flows[i].Cookie] = true
 		}
 	}
+	stores := r.m.registered()
 	opts := controller.DiffOptions{OwnsMeter: controller.AnyID, OwnsGroup: controller.AnyID,
-		Keep: r.m.opts.KeepCookies}
+		Keep: r.m.keepCookies(stores)}
 	if r.st.dp.KeepForeignFlows {
 		// A switch shared with another controller: only our cookies.
 		for c := range owned {
@@ -153,6 +156,9 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 		}
 	}
 	r.ctr.flows.Store(int64(total))
+	// The same read gives every other store its share, before anything
+	// of theirs is sent on this switch.
+	r.reconcileStores(stores, actual.Flows)
 	return nil
 }
 

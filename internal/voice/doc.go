@@ -13,8 +13,10 @@
 // that flows of calls still up are adopted, never deleted and
 // reinstalled.
 //
-// The controller tells it when a switch connects (SwitchUp: its per-call
-// flows are read, to be adopted), when a host's address is located
+// While it runs, the per-call store is registered with the DP manager
+// (Switches.Register), which hands it each switch's per-call flows at
+// connect, to be adopted. The controller tells the service when a switch
+// is in sync (SwitchUp: its sweep waits for the sources, or runs now), when a host's address is located
 // (HostLocated: legs waiting for that host are placed at once) and when a
 // switch reports a flow removed (FlowRemoved).
 //

@@ -289,23 +289,26 @@ type recordingSwitches struct {
 	rec *recorder
 }
 
-func (r recordingSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) error {
-	err := r.Switches.Apply(ctx, dpid, b)
-	if err == nil {
-		r.rec.mu.Lock()
-		for _, m := range b.MeterAdds {
-			if m.Command == of13.ModAdd {
-				r.rec.meterAdds++
+func (r recordingSwitches) Commit(dpid uint64, c dp.Change, done func(error)) {
+	r.Switches.Commit(dpid, c, func(err error) {
+		if err == nil {
+			r.rec.mu.Lock()
+			for _, m := range c.Pre {
+				if mm, ok := m.(of13.MeterMod); ok && mm.Command == of13.ModAdd {
+					r.rec.meterAdds++
+				}
 			}
-		}
-		for _, f := range b.Flows {
-			if f.Command == of13.FlowAdd {
-				r.rec.cookies[qos.CallKey(f.Cookie)] = true
+			for _, m := range c.Flows {
+				if f, ok := m.(of13.FlowMod); ok && f.Command == of13.FlowAdd {
+					r.rec.cookies[qos.CallKey(f.Cookie)] = true
+				}
 			}
+			r.rec.mu.Unlock()
 		}
-		r.rec.mu.Unlock()
-	}
-	return err
+		if done != nil {
+			done(err)
+		}
+	})
 }
 
 func (e *e2e) writeConfig(pinhole string) *config.Config {

@@ -13,8 +13,10 @@ import (
 
 // Flows is what the service asks of the owner of the per-call flows: the
 // merged call stream in (MediaKnown, LegEnded, CallEnded), the switch's
-// side in (Scan, Sweep, Kick, Located, FlowRemoved), the policy
-// (SetPolicy), and Run, which owns its goroutines. *callstore.Store is one.
+// side in (Sweep, Kick, Located, FlowRemoved), the policy
+// (SetPolicy), and Run, which owns its goroutines. *callstore.Store is
+// one; being a dp.Store too, dp hands it each switch's per-call flows at
+// connect.
 //
 // The enqueueing methods return an error only when ctx ended; the service
 // calls them in the order it decided things, and the implementation acts
@@ -28,7 +30,6 @@ type Flows interface {
 	// Sweep deletes the per-call flows on dpid whose cookie live does
 	// not report; live is called from the implementation's goroutine.
 	Sweep(ctx context.Context, dpid uint64, live func(cookie uint64) bool) error
-	Scan(ctx context.Context, dpid uint64) error
 	Kick(ctx context.Context) error
 	Located(ip netip.Addr)
 	FlowRemoved(ctx context.Context, dpid uint64, fr *of13.FlowRemoved) error

@@ -11,6 +11,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/ami"
 	"github.com/voipsdn/voipsdn/call"
+	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/controller/dp/callstore"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/internal/voicemetrics"
@@ -21,7 +22,10 @@ import (
 // Options configure a Service.
 type Options struct {
 	VoIP *config.VoIP
-	// Switches is the flows' view of the datapaths, for the default Flows.
+	// Switches is the datapaths as the planner sees them. For the default
+	// Flows it must be a callstore.Switches (dp's send path); if it can
+	// also Register a dp.Store (Switches does), the per-call store
+	// registers with the DP manager while the service runs.
 	Switches qos.Switches
 	// Flows owns the per-call flows; nil for a callstore.Store over Switches.
 	Flows Flows
@@ -138,7 +142,11 @@ func New(opts Options) (*Service, error) {
 	}
 	s.flows = opts.Flows
 	if s.flows == nil {
-		st := callstore.New(&opts.VoIP.QoS, opts.Switches, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
+		sw, ok := opts.Switches.(callstore.Switches)
+		if !ok {
+			return nil, errors.New("voice: the switches offer no send path for per-call flows")
+		}
+		st := callstore.New(&opts.VoIP.QoS, sw, observer{opts.Metrics, opts.InstallLatency}, opts.Logger)
 		st.Outcomes = opts.Outcomes
 		s.flows = st
 	}
@@ -150,6 +158,13 @@ func (s *Service) Run(ctx context.Context) error {
 	s.ctxMu.Lock()
 	s.ctx = ctx
 	s.ctxMu.Unlock()
+	// The per-call store is one of dp's stores: dp hands it each switch's
+	// per-call flows at connect, before it installs anything there.
+	if reg, ok := s.opts.Switches.(registrar); ok {
+		if st, ok := s.flows.(dp.Store); ok {
+			defer reg.Register(st)()
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.flows.Run(ctx) })
 	if s.adm != nil && s.adm.pol != nil {
@@ -183,9 +198,16 @@ func (s *Service) SetPolicy(ctx context.Context, q *config.QoS) error {
 	return s.flows.SetPolicy(ctx, q)
 }
 
+// registrar is implemented by Switches: it registers a dp.Store.
+type registrar interface {
+	Register(st dp.Store) (unregister func())
+}
+
 // SwitchUp tells the service a switch (re)connected: its per-call flows
 // are swept now if every source that resyncs is in sync, or as soon as
-// they are.
+// they are. dp has already handed the store the switch's per-call flows
+// (the store adopts those of calls that may still be up); the sweep, gated
+// on the sources, decides what is stale.
 func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 	s.mu.Lock()
 	ready := s.syncedLocked()
@@ -193,10 +215,6 @@ func (s *Service) SwitchUp(ctx context.Context, dpid uint64) {
 		s.pending[dpid] = true
 	}
 	s.mu.Unlock()
-	// The switch may hold flows of calls that are up, left by an earlier
-	// run: read them now, so the calls' legs adopt them rather than
-	// install second copies; the sweep decides later what is stale.
-	s.flows.Scan(ctx, dpid) //nolint:errcheck // only fails at shutdown
 	if s.adm != nil && s.adm.pol != nil {
 		s.adm.pol.switchUp(dpid)
 	}

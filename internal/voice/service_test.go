@@ -13,6 +13,7 @@ import (
 
 	"github.com/voipsdn/voipsdn/ami/tracker"
 	"github.com/voipsdn/voipsdn/call"
+	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
@@ -51,10 +52,11 @@ func (m *memSwitch) Placement(dpid uint64) (qos.Placement, bool) {
 	return qos.Placement{DP: "sw1", Table: 1, Next: map[uint16]uint8{100: 2}}, dpid == 1
 }
 
-func (m *memSwitch) Apply(_ context.Context, _ uint64, b qos.Batch) error {
+// Commit applies the change at once, in order, and confirms it.
+func (m *memSwitch) Commit(_ uint64, c dp.Change, done func(error)) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, fm := range b.Flows {
+	for _, msg := range c.Flows {
+		fm := msg.(of13.FlowMod)
 		switch fm.Command {
 		case of13.FlowAdd:
 			m.flows[fm.Key()] = fm.Flow
@@ -62,17 +64,22 @@ func (m *memSwitch) Apply(_ context.Context, _ uint64, b qos.Batch) error {
 			delete(m.flows, fm.Key())
 		}
 	}
-	return nil
+	m.mu.Unlock()
+	if done != nil {
+		done(nil)
+	}
 }
 
-func (m *memSwitch) CallFlows(context.Context, uint64) ([]of13.Flow, error) {
+// Reconcile hands the store every flow, as dp does at connect.
+func (m *memSwitch) Reconcile(_ context.Context, dpid uint64, st dp.Store) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	var out []of13.Flow
 	for _, f := range m.flows {
 		out = append(out, f)
 	}
-	return out, nil
+	m.mu.Unlock()
+	st.Reconcile(dpid, out, func(c dp.Change, done func(error)) { m.Commit(dpid, c, done) })
+	return nil
 }
 
 // holds reports whether the switch holds a flow of the call.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voipsdn/voipsdn/controller/dp"
+	"github.com/voipsdn/voipsdn/controller/dp/callstore"
 	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
@@ -19,9 +20,9 @@ type Switches struct {
 }
 
 var (
-	_ qos.Switches = Switches{}
-	_ qos.Prober   = Switches{}
-	_ qos.Homes    = Switches{}
+	_ callstore.Switches = Switches{}
+	_ qos.Prober         = Switches{}
+	_ qos.Homes          = Switches{}
 )
 
 // Locate implements qos.Locator.
@@ -58,21 +59,20 @@ func (s Switches) Placement(dpid uint64) (qos.Placement, bool) {
 	return s.M.VoicePlacement(dpid)
 }
 
-// Apply implements qos.Switches. The switch's refusals that mean "no room"
-// become qos.ErrMeterTableFull and qos.ErrTableFull, so fallbacks are
-// counted under the right reason.
-func (s Switches) Apply(ctx context.Context, dpid uint64, b qos.Batch) error {
-	msgs := make([]of13.Message, 0, len(b.MeterAdds)+len(b.Flows)+len(b.MeterDeletes))
-	for _, m := range b.MeterAdds {
-		msgs = append(msgs, m)
-	}
-	for _, f := range b.Flows {
-		msgs = append(msgs, f)
-	}
-	for _, m := range b.MeterDeletes {
-		msgs = append(msgs, m)
-	}
-	err := s.M.Apply(ctx, dpid, msgs)
+// Commit implements callstore.Switches: the change goes through the DP's
+// group commit. The switch's refusals that mean "no room" become
+// qos.ErrMeterTableFull and qos.ErrTableFull, so fallbacks are counted
+// under the right reason.
+func (s Switches) Commit(dpid uint64, c dp.Change, done func(error)) {
+	s.M.Commit(dpid, c, func(err error) {
+		if done != nil {
+			done(noRoom(err))
+		}
+	})
+}
+
+// noRoom names a refusal for lack of room.
+func noRoom(err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -84,6 +84,15 @@ func (s Switches) Apply(ctx context.Context, dpid uint64, b qos.Batch) error {
 	return err
 }
 
+// Reconcile implements callstore.Switches.
+func (s Switches) Reconcile(ctx context.Context, dpid uint64, st dp.Store) error {
+	return s.M.Reconcile(ctx, dpid, st)
+}
+
+// Register registers a flow store with the DP manager, which hands it its
+// share of each switch at connect; the returned function unregisters it.
+func (s Switches) Register(st dp.Store) (unregister func()) { return s.M.Register(st) }
+
 // probeTimeout bounds a probe, so that a datapath that does not answer
 // cannot keep its goroutine.
 const probeTimeout = 5 * time.Second
@@ -93,11 +102,6 @@ const (
 	codeOutOfMeters = 10 // OFPMMFC_OUT_OF_METERS
 	codeTableFull   = 1  // OFPFMFC_TABLE_FULL
 )
-
-// CallFlows implements qos.Switches.
-func (s Switches) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error) {
-	return s.M.Flows(ctx, dpid, qos.CookieCategory, qos.CookieCategoryMask)
-}
 
 // Probe implements qos.Prober: the datapaths ask who has ip, and the engine
 // finds it located on its next retry.

@@ -12,17 +12,19 @@ import (
 )
 
 // After a controller restart the switches still hold the flows and meters
-// of calls that are up. The engine reads each datapath's per-call flows
-// before it installs anything there (a scan), keeps them as adopted
-// streams of their call (by cookie), and hands each to its leg when the
-// tracker reports the leg again and the stream's flows are exactly what
-// the leg needs: the stream keeps its flows, their counters and its meter
-// id. The sweep, once every call source has resynchronised, deletes the
-// adopted streams that no live call claims.
+// of calls that are up. dp hands the store each datapath's per-call flows
+// when its switch connects (Reconcile), before the store installs
+// anything there; the store keeps them as adopted streams of their call
+// (by cookie), and hands each to its leg when a call source reports the
+// leg again and the stream's flows are exactly what the leg needs: the
+// stream keeps its flows, their counters and its meter id. The sweep, once
+// every call source has resynchronised, deletes the adopted streams that
+// no live call claims.
 
-// Scan reads a datapath's per-call flows, if the engine has not done so
-// since it started, and then plans the waiting legs again. The service
-// calls it when a switch connects.
+// Scan asks dp for a datapath's per-call flows, if the store has not had
+// them since it started, and then plans the waiting legs again. dp hands
+// them over by itself when a switch connects; a store started after its
+// switches connected asks before its first install there (scanned).
 func (e *Store) Scan(ctx context.Context, dpid uint64) error {
 	return e.do(ctx, func(ctx context.Context) {
 		if _, started := e.scans[dpid]; !started {
@@ -41,9 +43,9 @@ func (e *Store) scanned(ctx context.Context, dpid uint64) bool {
 	return done
 }
 
-// startScan reads dpid's per-call flows on a goroutine of the engine's,
-// so a slow switch does not hold the engine up, and absorbs them on the
-// engine goroutine.
+// startScan asks dp, on a goroutine of the store's so that a slow switch
+// does not hold the store up, to read dpid's per-call flows; they come
+// back through Reconcile, and the read's end after them.
 func (e *Store) startScan(ctx context.Context, dpid uint64) {
 	e.scans[dpid] = false
 	e.scanning++
@@ -51,21 +53,14 @@ func (e *Store) startScan(ctx context.Context, dpid uint64) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		flows, err := e.sw.CallFlows(ctx, dpid)
-		e.do(ctx, func(ctx context.Context) { //nolint:errcheck // ctx ended: nobody waits
+		err := e.sw.Reconcile(ctx, dpid, e)
+		e.post(func(ctx context.Context) {
 			e.scanning--
 			defer e.inflight.Add(-1)
-			switch {
-			case e.scans[dpid]:
-				// A sweep read the switch meanwhile, absorbed what it
-				// found and may have deleted some of it since: this older
-				// read must not bring those back.
-			case err != nil:
+			if err != nil && !e.scans[dpid] {
 				// Read again when a leg next needs the switch.
 				delete(e.scans, dpid)
 				e.log.Warn("reading per-call flows failed", "dp", dpName(dpid), "err", err)
-			default:
-				e.absorb(dpid, flows)
 			}
 			e.kick(ctx)
 		})

@@ -129,7 +129,7 @@ func TestEngineWaitsForTheSender(t *testing.T) {
 	clk := newFakeClock()
 	e2, _, ctx2 := startEngineWith(t, testPolicy(config.PinholeMark), newFakeSwitches(fakeLocator{pbxIP: labLocator()[pbxIP]}),
 		func(s *Store) { s.Clock, s.SenderWait, s.RetryDelay, s.Retries = clk, time.Hour, time.Minute, 100 })
-	sw2 := e2.sw.(*fakeSwitches)
+	sw2 := e2.sw.(*serial).testSwitches.(*fakeSwitches)
 	e2.MediaKnown(ctx2, twoLegs("c2")[0], clk.Now()) //nolint:errcheck
 	sync1(t, e2, ctx2)
 	if _, w := sw2.counts(1); len(sw2.flowsWithoutInPort(1)) != 0 {
@@ -323,5 +323,115 @@ func TestEngineLateScanDoesNotResurrectSweptFlows(t *testing.T) {
 	}
 	if obs.flows != 0 || obs.active != 0 {
 		t.Fatalf("the late read brought back %d flows of %d calls the sweep deleted", obs.flows, obs.active)
+	}
+}
+
+// A sweep's read may be answered before installs queued meanwhile reach
+// the switch: the replay must not send those streams a second time (the
+// second meter add would be refused, and with it the group it went in).
+func TestEngineSweepDoesNotReplayWhatIsBeingInstalled(t *testing.T) {
+	sw := gatedSwitches{newFakeSwitches(labLocator()), make(chan struct{})}
+	e, _, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("c1") {
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+	}
+	// Wait until the installs are on their way (held at the gate).
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		n := make(chan int, 1)
+		e.do(ctx, func(context.Context) { n <- len(e.adding[1]) }) //nolint:errcheck
+		if <-n == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the installs were not sent")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The switch does not show them yet: nothing to replay, nothing
+	// stale, so the sweep has nothing to wait for.
+	swept := make(chan error, 1)
+	go func() { swept <- e.Sweep(ctx, 1, nil) }()
+	select {
+	case err := <-swept:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sweep replayed streams still being installed (it waits for them behind the gate)")
+	}
+	applies := func() int { sw.mu.Lock(); defer sw.mu.Unlock(); return sw.applies }
+	close(sw.gate)
+	sync1(t, e, ctx)
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("%d flows, %d meters; want 8 and 4", f, m)
+	}
+	if n := applies(); n != 4 {
+		t.Errorf("%d changes applied, want the 4 installs alone", n)
+	}
+}
+
+// heldReads answers a read, once armed, with what the switch held when it
+// was asked, but only once released: a read answered before changes sent
+// meanwhile reached the switch.
+type heldReads struct {
+	*fakeSwitches
+	armed   atomic.Bool
+	release chan struct{}
+}
+
+func (h *heldReads) CallFlows(ctx context.Context, dpid uint64) ([]of13.Flow, error) {
+	flows, err := h.fakeSwitches.CallFlows(ctx, dpid)
+	if h.armed.Swap(false) {
+		<-h.release
+	}
+	return flows, err
+}
+
+// Nor may it replay streams installed and confirmed while its read was on
+// its way: the read may not show them.
+func TestEngineSweepDoesNotReplayWhatWasInstalledMeanwhile(t *testing.T) {
+	sw := &heldReads{fakeSwitches: newFakeSwitches(labLocator()), release: make(chan struct{})}
+	e, obs, ctx := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("c1") {
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e, ctx)
+	sw.armed.Store(true)
+	swept := make(chan error, 1)
+	go func() { swept <- e.Sweep(ctx, 1, nil) }()
+	for sw.armed.Load() { // the sweep's read has taken its snapshot
+		time.Sleep(time.Millisecond)
+	}
+	for _, l := range twoLegs("c2") {
+		e.MediaKnown(ctx, l, time.Now()) //nolint:errcheck
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		obs.mu.Lock()
+		n := obs.installs
+		obs.mu.Unlock()
+		if n == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d legs installed, want 4", n)
+		}
+	}
+	sync1(t, e, ctx)
+	sw.mu.Lock()
+	before := sw.applies
+	sw.mu.Unlock()
+	close(sw.release)
+	if err := <-swept; err != nil {
+		t.Fatal(err)
+	}
+	sync1(t, e, ctx)
+	sw.mu.Lock()
+	after := sw.applies
+	sw.mu.Unlock()
+	if after != before {
+		t.Errorf("the sweep sent %d changes for streams installed while it read", after-before)
+	}
+	if f, m := sw.counts(1); f != 16 || m != 8 {
+		t.Fatalf("%d flows, %d meters; want 16 and 8", f, m)
 	}
 }

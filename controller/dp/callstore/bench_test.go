@@ -36,7 +36,7 @@ func BenchmarkEngineMemoryPerCall(b *testing.B) {
 	q.MaxCalls = calls
 	for range b.N {
 		ctx, cancel := context.WithCancel(context.Background())
-		e := New(q, discardSwitches{labLocator()}, &countingObserver{fallbacks: map[qos.Reason]int{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		e := New(q, viaDP(discardSwitches{labLocator()}), &countingObserver{fallbacks: map[qos.Reason]int{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		done := make(chan struct{})
 		go func() { e.Run(ctx); close(done) }()
 		settle := func() {

@@ -2,150 +2,139 @@ package callstore
 
 import (
 	"context"
-	"errors"
-	"slices"
 	"sync"
 
+	"github.com/voipsdn/voipsdn/controller"
+	"github.com/voipsdn/voipsdn/controller/dp"
 	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
 )
 
-// The engine decides on its own goroutine but does not wait for switches:
-// each datapath has a committer that sends every batch queued meanwhile as
-// one ordered change with a single barrier. At hundreds of calls a second a
-// barrier per change would queue changes behind each other's round trips;
-// a group commit costs one round trip per burst.
+// Switches is what the store needs of the datapaths: the planner's view
+// (where hosts are, each datapath's voice placement) and dp's side of the
+// store contract: the per-datapath group commit (dp.Manager.Commit) and a
+// read of a switch's per-call flows handed back to the store's Reconcile
+// (dp.Manager.Reconcile). internal/voice adapts a dp.Manager to it.
+type Switches interface {
+	qos.Switches
+	// Commit queues a change on dpid's group commit; done gets the
+	// verdict on another goroutine and must not block. Refusals that mean
+	// "no room" are qos.ErrMeterTableFull and qos.ErrTableFull.
+	Commit(dpid uint64, c dp.Change, done func(error))
+	// Reconcile reads dpid's per-call flows and hands them to
+	// s.Reconcile, as dp does when a switch connects.
+	Reconcile(ctx context.Context, dpid uint64, s dp.Store) error
+}
+
+// The store decides on its own goroutine but never waits for a switch: it
+// queues each batch on its datapath's group commit in dp (dp.Manager.Commit),
+// which sends everything queued while the previous change was in flight as
+// one change with one barrier, and hands the verdict back here through the
+// inbox. Meter adds of a merged group go first and meter deletes last; that
+// is safe because meter ids are handed out round-robin (meterIDs), so an id
+// freed by one batch is not reused by another queued beside it.
 //
-// Merging keeps each batch's flow-mods in order, puts all meter adds first
-// and all meter deletes last. That is safe because meter ids are handed out
-// round-robin (meterIDs), so an id freed by one batch is not reused by
-// another queued beside it.
+// The inbox has no fixed bound, so a verdict never blocks the session
+// reader that delivers it, nor dp's goroutine that hands the store its
+// flows at connect: it holds only answers to work already decided on.
 
-// pendingApply is one batch waiting for its datapath's committer.
-type pendingApply struct {
-	b    qos.Batch
-	done func(error) // runs on the engine goroutine
+// inbox holds what dp hands the store (verdicts, reads), in order.
+type inbox struct {
+	mu   sync.Mutex
+	fs   []func(context.Context)
+	kick chan struct{} // capacity 1: something was posted
 }
 
-// committer sends one datapath's batches. Its queue has no fixed bound,
-// so that apply never blocks the engine goroutine: the committer hands
-// verdicts back through the engine's own request queue, and an engine
-// waiting for room in a full committer queue while that committer waits
-// for room in the engine's queue would deadlock (a burst of thousands of
-// answered calls did exactly that). The queue holds only work already
-// decided on, and drains at the switch's pace, maxMerge batches a barrier.
-type committer struct {
-	dpid   uint64
-	mu     sync.Mutex
-	queue  []pendingApply
-	signal chan struct{} // capacity 1: something was queued
-}
-
-// maxMerge bounds how many batches share one barrier, which bounds how
-// long one switch error can keep others waiting for their retry.
-const maxMerge = 256
-
-// apply queues b for dpid; done receives the switch's verdict on the
-// engine goroutine.
-func (e *Store) apply(ctx context.Context, dpid uint64, b qos.Batch, done func(error)) {
-	c := e.committers[dpid]
-	if c == nil {
-		c = &committer{dpid: dpid, signal: make(chan struct{}, 1)}
-		e.committers[dpid] = c
-		e.wg.Add(1)
-		go func() { defer e.wg.Done(); e.commit(ctx, c) }()
-	}
-	e.inflight.Add(1)
-	c.mu.Lock()
-	c.queue = append(c.queue, pendingApply{b: b, done: done})
-	c.mu.Unlock()
+// post queues f for the store goroutine; it never blocks.
+func (e *Store) post(f func(context.Context)) {
+	e.in.mu.Lock()
+	e.in.fs = append(e.in.fs, f)
+	e.in.mu.Unlock()
 	select {
-	case c.signal <- struct{}{}:
+	case e.in.kick <- struct{}{}:
 	default:
 	}
 }
 
-// take removes up to maxMerge queued batches, oldest first.
-func (c *committer) take() []pendingApply {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := min(len(c.queue), maxMerge)
-	group := slices.Clone(c.queue[:n])
-	if n == len(c.queue) {
-		c.queue = nil // let a burst's array go
-	} else {
-		clear(c.queue[:n])
-		c.queue = c.queue[n:]
-	}
-	return group
+// takeInbox returns and clears what was posted.
+func (e *Store) takeInbox() []func(context.Context) {
+	e.in.mu.Lock()
+	defer e.in.mu.Unlock()
+	fs := e.in.fs
+	e.in.fs = nil
+	return fs
 }
 
-// commit is a committer's loop.
-func (e *Store) commit(ctx context.Context, c *committer) {
-	for {
-		group := c.take()
-		if len(group) == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-c.signal:
+// apply queues b on dpid's group commit; done, if not nil, receives the
+// switch's verdict on the store goroutine.
+func (e *Store) apply(_ context.Context, dpid uint64, b qos.Batch, done func(error)) {
+	e.inflight.Add(1)
+	e.addingMeters(dpid, b.MeterAdds, 1)
+	e.sw.Commit(dpid, changeOf(b), func(err error) {
+		e.post(func(context.Context) {
+			e.addingMeters(dpid, b.MeterAdds, -1)
+			if done != nil {
+				done(err)
 			}
+			e.inflight.Add(-1)
+		})
+	})
+}
+
+// addingMeters counts the meter adds of a batch in flight (by delta).
+func (e *Store) addingMeters(dpid uint64, mods []of13.MeterMod, delta int) {
+	for _, m := range mods {
+		if m.Command != of13.ModAdd {
 			continue
 		}
-		errs := e.send(ctx, c.dpid, group)
-		results := make([]func(), len(group))
-		for i, p := range group {
-			p, err := p, errs[i]
-			results[i] = func() {
-				if p.done != nil {
-					p.done(err)
-				}
+		a := e.adding[dpid]
+		if a == nil {
+			a = make(map[uint32]int)
+			e.adding[dpid] = a
+		}
+		if a[m.ID] += delta; a[m.ID] <= 0 {
+			delete(a, m.ID)
+			if len(a) == 0 {
+				delete(e.adding, dpid)
 			}
 		}
-		// Verdicts go back to the engine goroutine, which owns all state.
-		e.do(ctx, func(context.Context) { //nolint:errcheck // ctx ended: nobody waits
-			for _, r := range results {
-				r()
+		if delta < 0 && len(e.sweeps[dpid]) > 0 {
+			if e.added[dpid] == nil {
+				e.added[dpid] = make(map[uint32]bool)
 			}
-		})
-		e.inflight.Add(-int64(len(group)))
+			e.added[dpid][m.ID] = true
+		}
 	}
 }
 
-// send applies a group with one barrier; if the switch refuses something,
-// each batch is applied again on its own so every verdict is its own.
-func (e *Store) send(ctx context.Context, dpid uint64, group []pendingApply) []error {
-	errs := make([]error, len(group))
-	if len(group) == 1 {
-		errs[0] = e.sw.Apply(ctx, dpid, group[0].b)
-		return errs
+// changeOf is a batch as dp's change: meter adds, flow-mods in order,
+// meter deletes.
+func changeOf(b qos.Batch) dp.Change {
+	var c dp.Change
+	for _, m := range b.MeterAdds {
+		c.Pre = append(c.Pre, m)
 	}
-	var merged qos.Batch
-	for _, p := range group {
-		merged.MeterAdds = append(merged.MeterAdds, p.b.MeterAdds...)
-		merged.Flows = append(merged.Flows, p.b.Flows...)
-		merged.MeterDeletes = append(merged.MeterDeletes, p.b.MeterDeletes...)
+	c.Flows = make([]of13.Message, len(b.Flows))
+	for i, f := range b.Flows {
+		c.Flows[i] = f
 	}
-	if err := e.sw.Apply(ctx, dpid, merged); err == nil {
-		return errs
+	for _, m := range b.MeterDeletes {
+		c.Post = append(c.Post, m)
 	}
-	for i, p := range group {
-		errs[i] = e.sw.Apply(ctx, dpid, p.b)
-		if errors.Is(errs[i], errMeterExists) && len(p.b.MeterAdds) > 0 {
-			// The merged attempt already added this batch's meter before
-			// failing elsewhere: set it again instead.
-			b := p.b
-			b.MeterAdds = append([]of13.MeterMod(nil), b.MeterAdds...)
-			for j := range b.MeterAdds {
-				b.MeterAdds[j].Command = of13.ModModify
-			}
-			errs[i] = e.sw.Apply(ctx, dpid, b)
-		}
-	}
-	return errs
+	return c
 }
 
-var errMeterExists = &of13.Error{Type: of13.ErrMeterModFailed, Code: 1} // OFPMMFC_METER_EXISTS
+// Cookies implements dp.Store: the per-call cookie category.
+func (e *Store) Cookies() controller.CookieMask {
+	return controller.CookieMask{Cookie: qos.CookieCategory, Mask: qos.CookieCategoryMask}
+}
+
+// Reconcile implements dp.Store: dp hands the store a datapath's per-call
+// flows, read at connect or at the store's request (a scan or a sweep).
+// The work is done on the store goroutine (reconcile, remove.go).
+func (e *Store) Reconcile(dpid uint64, held []of13.Flow, send func(dp.Change, func(error))) {
+	e.post(func(ctx context.Context) { e.reconcile(ctx, dpid, held, send) })
+}
 
 // Idle reports whether no batch is queued for or being sent to a switch.
 func (e *Store) Idle() bool { return e.inflight.Load() == 0 }

@@ -148,7 +148,7 @@ func labLocator() fakeLocator {
 	}
 }
 
-func startEngine(t *testing.T, q *config.QoS, sw qos.Switches) (*Store, *countingObserver, context.Context) {
+func startEngine(t *testing.T, q *config.QoS, sw testSwitches) (*Store, *countingObserver, context.Context) {
 	t.Helper()
 	return startEngineWith(t, q, sw, nil)
 }
@@ -157,11 +157,11 @@ func startEngine(t *testing.T, q *config.QoS, sw qos.Switches) (*Store, *countin
 // before it starts.
 var generations atomic.Uint32
 
-func startEngineWith(t *testing.T, q *config.QoS, sw qos.Switches, set func(*Store)) (*Store, *countingObserver, context.Context) {
+func startEngineWith(t *testing.T, q *config.QoS, sw testSwitches, set func(*Store)) (*Store, *countingObserver, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	obs := &countingObserver{fallbacks: map[qos.Reason]int{}}
-	e := New(q, sw, obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e := New(q, viaDP(sw), obs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.RetryDelay, e.Retries = 10*time.Millisecond, 2
 	// Each store of a test is another run: distinct generations, as New's
 	// random pick gives all but once in 65,535 restarts.
@@ -425,8 +425,8 @@ func (g gatedSwitches) Apply(ctx context.Context, dpid uint64, b qos.Batch) erro
 }
 
 // A burst of answered calls larger than the engine's request queue, while
-// the switch lags, must not deadlock the engine with its committer (the
-// engine waiting to queue a batch, the committer waiting to hand back a
+// the switch lags, must not deadlock the engine with its send path (the
+// engine waiting to queue a batch, the send path waiting to hand back a
 // verdict).
 func TestEngineBurstWhileSwitchLags(t *testing.T) {
 	sw := gatedSwitches{newFakeSwitches(labLocator()), make(chan struct{})}

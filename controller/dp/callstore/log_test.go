@@ -61,7 +61,7 @@ func (r *Records) find(msg string) []map[string]any {
 func TestEngineLogsEachStepOfACall(t *testing.T) {
 	recs := &Records{}
 	sw := newFakeSwitches(labLocator())
-	e := New(testPolicy(config.PinholeMark), sw, &countingObserver{fallbacks: map[qos.Reason]int{}}, slog.New(recs.handler()))
+	e := New(testPolicy(config.PinholeMark), viaDP(sw), &countingObserver{fallbacks: map[qos.Reason]int{}}, slog.New(recs.handler()))
 	e.Retries, e.RetryDelay = 1, 10*time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

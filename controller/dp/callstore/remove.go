@@ -2,8 +2,10 @@ package callstore
 
 import (
 	"context"
-	"fmt"
 	"slices"
+	"sync"
+
+	"github.com/voipsdn/voipsdn/controller/dp"
 
 	"github.com/voipsdn/voipsdn/openflow/of13"
 	"github.com/voipsdn/voipsdn/qos"
@@ -71,13 +73,38 @@ func (e *Store) removeCall(ctx context.Context, cookie uint64) {
 	e.report()
 }
 
-func (e *Store) sweep(ctx context.Context, dpid uint64, live func(uint64) bool) error {
-	flows, err := e.sw.CallFlows(ctx, dpid)
-	if err != nil {
-		return fmt.Errorf("qos: sweep dp %016x: %w", dpid, err)
+// reconcile handles dp's read of dpid's per-call flows (Reconcile). With
+// no sweep waiting it adopts them if it has not read dpid yet: a read
+// after that may be older than a sweep that deleted some of them since,
+// and must not bring those back. With a sweep waiting it adopts, replays
+// and sweeps.
+func (e *Store) reconcile(ctx context.Context, dpid uint64, held []of13.Flow, send func(dp.Change, func(error))) {
+	reqs := e.sweeps[dpid]
+	if len(reqs) == 0 {
+		if !e.scans[dpid] {
+			e.absorb(dpid, held)
+			e.kick(ctx)
+		}
+		return
 	}
+	delete(e.sweeps, dpid)
+	defer delete(e.added, dpid)
+	e.sweep(dpid, held, reqs[0].live, send, func(err error) {
+		for _, r := range reqs {
+			r.done <- err
+		}
+	})
+}
+
+// sweep adopts what dpid holds, replays the streams the switch lost and
+// deletes the flows no live call claims; done gets the deletes' verdict
+// once the switch has answered for the replays too.
+func (e *Store) sweep(dpid uint64, flows []of13.Flow, live func(uint64) bool, send func(dp.Change, func(error)), done func(error)) {
+	j := &joined{done: done}
+	j.add() // the sweep itself, until its deletes are sent
+	send = j.send(send)
 	e.absorb(dpid, flows)
-	e.replay(ctx, dpid, flows)
+	e.replay(dpid, flows, send)
 	// Flows of legs the engine installed or that claimed them stay; so do
 	// adopted ones of live calls, until their legs are reported again.
 	claimed := make(map[of13.FlowKey]bool)
@@ -93,21 +120,60 @@ func (e *Store) sweep(ctx context.Context, dpid uint64, live func(uint64) bool) 
 			}
 		}
 	}
-	var stale []of13.Flow
 	var staleMeters []uint32
-	for i := range flows {
-		f := &flows[i]
+	stale := dp.Sweep(flows, func(f *of13.Flow) bool {
 		if claimed[f.Key()] || (live != nil && live(qos.CallKey(f.Cookie))) {
-			continue
+			return true
 		}
-		stale = append(stale, *f)
 		staleMeters = append(staleMeters, e.forgetAdopted(dpid, f)...)
+		return false
+	})
+	if len(stale) > 0 {
+		e.log.Info("removing stale call flows", "dp", dpName(dpid), "flows", len(stale))
+		c := changeOf(removal(dedup(staleMeters), nil))
+		c.Flows, c.Alone = stale, true
+		send(c, j.result)
 	}
-	if len(stale) == 0 {
-		return nil
+	j.finish()
+}
+
+// joined calls done once every change sent through its send has its
+// verdict, with the error its result got.
+type joined struct {
+	mu      sync.Mutex
+	pending int
+	err     error
+	done    func(error)
+}
+
+func (j *joined) add() { j.mu.Lock(); j.pending++; j.mu.Unlock() }
+
+func (j *joined) finish() {
+	j.mu.Lock()
+	j.pending--
+	last, err := j.pending == 0, j.err
+	j.mu.Unlock()
+	if last {
+		j.done(err)
 	}
-	e.log.Info("removing stale call flows", "dp", dpName(dpid), "flows", len(stale))
-	return e.sw.Apply(ctx, dpid, removal(dedup(staleMeters), stale))
+}
+
+// result records the deletes' verdict, the one done gets.
+func (j *joined) result(err error) {
+	j.mu.Lock()
+	j.err = err
+	j.mu.Unlock()
+}
+
+// send wraps send so that j waits for each change's verdict.
+func (j *joined) send(send func(dp.Change, func(error))) func(dp.Change, func(error)) {
+	return func(c dp.Change, verdict func(error)) {
+		j.add()
+		send(c, func(err error) {
+			verdict(err)
+			j.finish()
+		})
+	}
 }
 
 // forgetAdopted drops an adopted flow the switch no longer holds, or is
@@ -151,14 +217,18 @@ func (e *Store) forgetAdopted(dpid uint64, f *of13.Flow) []uint32 {
 // replay reinstalls the streams of calls the engine has installed on dpid
 // whose flows the switch no longer holds, as after a switch restart that
 // lost its tables.
-func (e *Store) replay(ctx context.Context, dpid uint64, onSwitch []of13.Flow) {
+func (e *Store) replay(dpid uint64, onSwitch []of13.Flow, send func(dp.Change, func(error))) {
 	have := make(map[of13.FlowKey]bool, len(onSwitch))
 	for i := range onSwitch {
 		have[onSwitch[i].Key()] = true
 	}
 	for _, c := range e.calls {
 		for st := range c.streams(onDP(dpid)) {
-			if len(st.flows) == 0 || !qos.IsCallMeter(st.meter) || allPresent(st.flows, have) {
+			if len(st.flows) == 0 || !qos.IsCallMeter(st.meter) || allPresent(st.flows, have) ||
+				e.adding[dpid][st.meter] > 0 || e.added[dpid][st.meter] {
+				// Complete, or installed since the sweep asked for its
+				// read: the read may have been answered before the
+				// install reached the switch.
 				continue
 			}
 			_, meter := qos.StreamPlan{Flows: st.flows, MeterKbps: st.kbps}.WithMeter(st.meter)
@@ -166,13 +236,26 @@ func (e *Store) replay(ctx context.Context, dpid uint64, onSwitch []of13.Flow) {
 			for _, f := range st.flows {
 				b.Flows = append(b.Flows, of13.AddFlow(f))
 			}
-			if err := e.sw.Apply(ctx, dpid, b); err != nil {
+			id := c.id
+			// Alone: the switch may refuse the meter add (it may have
+			// kept the meter, or the stream's install may have landed
+			// since the read), which must not hold up other changes.
+			ch := changeOf(b)
+			ch.Alone = true
+			send(ch, func(err error) {
+				if err == nil {
+					return
+				}
 				// The meter may have survived while the flows did not.
 				b.MeterAdds[0].Command = of13.ModModify
-				if err := e.sw.Apply(ctx, dpid, b); err != nil {
-					e.log.Warn("reinstalling call flows failed", "call", c.id, "dp", fmt.Sprintf("%016x", dpid), "err", err)
-				}
-			}
+				ch := changeOf(b)
+				ch.Alone = true
+				send(ch, func(err error) {
+					if err != nil {
+						e.log.Warn("reinstalling call flows failed", "call", id, "dp", dpName(dpid), "err", err)
+					}
+				})
+			})
 		}
 	}
 }

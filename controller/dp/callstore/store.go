@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,10 +20,12 @@ import (
 // work for it and are safe for concurrent use.
 type Store struct {
 	policy *config.QoS
-	sw     qos.Switches
+	sw     Switches
 	obs    qos.Observer
 	log    *slog.Logger
 	reqs   chan func(context.Context)
+	// in holds what dp hands the store: verdicts and reads (commit.go).
+	in inbox
 
 	calls  map[uint64]*call
 	meters map[uint64]*meterIDs
@@ -66,9 +69,21 @@ type Store struct {
 	// run left rather than install a second copy.
 	scans    map[uint64]bool
 	scanning int
+	// sweeps holds, per datapath, the sweeps waiting for dp's read.
+	sweeps map[uint64][]sweepReq
 
-	committers map[uint64]*committer
-	inflight   atomic.Int64
+	// inflight counts the batches sent and the reads asked for whose
+	// answer the store goroutine has not handled yet.
+	inflight atomic.Int64
+	// adding counts, per datapath and meter, the meter adds sent whose
+	// verdict the store goroutine has not handled yet: a read of the
+	// switch answered before that verdict may not show them, and a
+	// replay must not send them again (remove.go).
+	adding map[uint64]map[uint32]int
+	// added holds, per datapath with a sweep waiting, the meters whose
+	// add got its verdict since the sweep asked for its read: the read may
+	// have been answered before they reached the switch, too.
+	added map[uint64]map[uint32]bool
 	// nflows counts the per-call flows installed, kept as they change so
 	// that reporting costs nothing per call.
 	nflows int
@@ -76,14 +91,17 @@ type Store struct {
 }
 
 // New returns an engine for policy. Call Run to start it.
-func New(policy *config.QoS, sw qos.Switches, obs qos.Observer, log *slog.Logger) *Store {
+func New(policy *config.QoS, sw Switches, obs qos.Observer, log *slog.Logger) *Store {
 	return &Store{
 		policy: policy, sw: sw, obs: obs, log: log.With("component", "qos"),
-		reqs:       make(chan func(context.Context), 4096),
-		calls:      make(map[uint64]*call),
-		meters:     make(map[uint64]*meterIDs),
-		retries:    make(map[uint64]map[string]*pendingLeg),
-		committers: make(map[uint64]*committer),
+		reqs:    make(chan func(context.Context), 4096),
+		calls:   make(map[uint64]*call),
+		meters:  make(map[uint64]*meterIDs),
+		retries: make(map[uint64]map[string]*pendingLeg),
+		in:      inbox{kick: make(chan struct{}, 1)},
+		sweeps:  make(map[uint64][]sweepReq),
+		adding:  make(map[uint64]map[uint32]int),
+		added:   make(map[uint64]map[uint32]bool),
 		// A host's address is learned from its ARP or ND (or a probe's
 		// answer) and a switch reconnects within a second or two: retry
 		// soon, then every second, for about 10 s in all.
@@ -94,16 +112,23 @@ func New(policy *config.QoS, sw qos.Switches, obs qos.Observer, log *slog.Logger
 	}
 }
 
-// Run processes requests until ctx ends, then waits for the committers
-// it started.
+// Run processes requests until ctx ends, then waits for the reads it
+// started. What dp handed back (verdicts, reads) goes first.
 func (e *Store) Run(ctx context.Context) {
 	defer e.wg.Wait()
 	for {
+		if fs := e.takeInbox(); fs != nil {
+			for _, f := range fs {
+				f(ctx)
+			}
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case f := <-e.reqs:
 			f(ctx)
+		case <-e.in.kick:
 		}
 	}
 }
@@ -160,22 +185,39 @@ func (e *Store) LegEnded(ctx context.Context, server, callID, legID string) erro
 }
 
 // Sweep reconciles the per-call flows on one datapath with the calls the
-// engine knows are live, after a switch connects or once the AMI
-// connections have resynced after a controller restart: flows of calls
-// that are live are adopted (their meters marked in use), all others are
-// deleted. live reports whether a call cookie belongs to a live call that
-// the engine should keep; nil means "only calls the engine installed".
+// engine knows are live, once the call sources have resynced (the
+// service's gate): dp reads the switch's per-call flows and hands them to
+// Reconcile, which adopts the flows of live calls (their meters marked in
+// use), replays the streams the switch lost and deletes all others. live
+// reports whether a call cookie belongs to a live call that the engine
+// should keep; nil means "only calls the engine installed". Sweep returns
+// once the switch has confirmed the deletes.
 func (e *Store) Sweep(ctx context.Context, dpid uint64, live func(cookie uint64) bool) error {
-	done := make(chan error, 1)
-	if err := e.do(ctx, func(ctx context.Context) { done <- e.sweep(ctx, dpid, live) }); err != nil {
-		return err
+	req := sweepReq{live: live, done: make(chan error, 1)}
+	// Posted, like the read's answer, so the answer finds it.
+	e.post(func(context.Context) { e.sweeps[dpid] = append(e.sweeps[dpid], req) })
+	if err := e.sw.Reconcile(ctx, dpid, e); err != nil {
+		e.post(func(context.Context) {
+			e.sweeps[dpid] = slices.DeleteFunc(e.sweeps[dpid], func(r sweepReq) bool { return r.done == req.done })
+			if len(e.sweeps[dpid]) == 0 {
+				delete(e.sweeps, dpid)
+				delete(e.added, dpid)
+			}
+		})
+		return fmt.Errorf("qos: sweep dp %016x: %w", dpid, err)
 	}
 	select {
-	case err := <-done:
+	case err := <-req.done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// sweepReq is a Sweep waiting for dp's read of its datapath.
+type sweepReq struct {
+	live func(cookie uint64) bool
+	done chan error
 }
 
 // keep records a call that has at least one installed leg.

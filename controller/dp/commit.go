@@ -1,0 +1,335 @@
+package dp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/voipsdn/voipsdn/openflow/of13"
+)
+
+// Group commit. Stores other than the pipeline's (the per-call store, and
+// Apply's callers) queue changes with Commit from any goroutine and get
+// the switch's verdict in a callback. The DP's goroutine sends: when no
+// change is in flight it takes everything queued (up to maxMerge changes)
+// and sends it as one change with one barrier; the barrier's reply runs a
+// callback on the session's reader, which hands out the verdicts and wakes
+// the DP goroutine for the next group. At hundreds of calls a second a
+// barrier per change would queue changes behind each other's round trips;
+// a group commit costs one round trip per burst, and neither the caller
+// nor the DP's goroutine ever waits for the switch.
+//
+// Merging puts every change's Pre (meter and group adds) first, then their
+// flow-mods in queue order, then their Post (meter and group deletes). That
+// is safe for stores that never reuse an id freed by a change queued beside
+// the one that takes it (the per-call store hands meter ids out round
+// robin). If the switch refuses part of a merged group (or the session
+// fails under it), each of its changes
+// is sent again on its own, one barrier each and one at a time, so that
+// every verdict is its own and a later change never overtakes an earlier
+// one's retry.
+
+// Change is one ordered change to a switch.
+type Change struct {
+	// Pre holds meter and group adds and modifies, sent first.
+	Pre []of13.Message
+	// Flows holds the flow-mods (or any message that must keep its
+	// place), sent in order after every Pre.
+	Flows []of13.Message
+	// Post holds meter and group deletes, sent after every flow-mod.
+	Post []of13.Message
+	// Alone sends the change in a group of its own: for a change the
+	// switch may refuse in the normal course (a replay whose meter may
+	// still be there), so that its refusal does not send the changes
+	// queued beside it again one by one.
+	Alone bool
+}
+
+// Empty reports whether the change sends nothing.
+func (c Change) Empty() bool { return len(c.Pre)+len(c.Flows)+len(c.Post) == 0 }
+
+// messages is the change in send order.
+func (c Change) messages() []of13.Message {
+	out := make([]of13.Message, 0, len(c.Pre)+len(c.Flows)+len(c.Post))
+	out = append(out, c.Pre...)
+	out = append(out, c.Flows...)
+	return append(out, c.Post...)
+}
+
+// maxMerge bounds how many changes share one barrier, which bounds how long
+// one refusal can keep others waiting for their retry.
+const maxMerge = 256
+
+// errMeterExists is the switch's answer to a meter add whose id is in use
+// (OFPMMFC_METER_EXISTS).
+var errMeterExists = &of13.Error{Type: of13.ErrMeterModFailed, Code: 1}
+
+// pendingChange is one queued change and who waits for its verdict.
+type pendingChange struct {
+	c    Change
+	done func(error)
+	// modified is set once its meter adds were turned into modifies
+	// after a merged attempt had already added them.
+	modified bool
+}
+
+// commits is a DP's group-commit queue. Its queue has no fixed bound, so
+// Commit never blocks: it holds only work its stores have decided on, and
+// drains at the switch's pace, maxMerge changes a barrier.
+type commits struct {
+	mu    sync.Mutex
+	queue []pendingChange
+	// retry holds the changes of a refused group, sent again one at a
+	// time, before anything queued after them.
+	retry []pendingChange
+	// busy is set while a barrier of the queue's is outstanding.
+	busy bool
+	// stopped is set once the DP's goroutine has ended: nothing queued
+	// would be sent.
+	stopped bool
+	// kick wakes the DP's goroutine to send (capacity 1).
+	kick chan struct{}
+}
+
+func newCommits() commits { return commits{kick: make(chan struct{}, 1)} }
+
+func (q *commits) wake() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Commit queues c for DP dpid's group commit and returns at once. done, if
+// not nil, gets the switch's verdict: nil once a barrier confirmed the
+// change, the switch's first error for it, or ErrNotConnected, ErrUnknownDP
+// or a stopped DP's error. It runs on another goroutine (the session's
+// reader, or the DP's), or before Commit returns for an unknown or stopped
+// DP; it must not block.
+func (m *Manager) Commit(dpid uint64, c Change, done func(error)) {
+	r := m.runner(dpid)
+	if r == nil {
+		if done != nil {
+			done(fmt.Errorf("dp %#x: %w", dpid, ErrUnknownDP))
+		}
+		return
+	}
+	r.commit(c, done)
+}
+
+// commit queues c on the DP's group commit.
+func (r *runner) commit(c Change, done func(error)) {
+	q := &r.commits
+	q.mu.Lock()
+	if q.stopped {
+		q.mu.Unlock()
+		if done != nil {
+			done(errStopped)
+		}
+		return
+	}
+	q.queue = append(q.queue, pendingChange{c: c, done: done})
+	q.mu.Unlock()
+	q.wake()
+}
+
+// take returns what to send next: the head of a refused group's retries
+// (alone), or up to maxMerge queued changes. It marks the queue busy.
+func (q *commits) take() (group []pendingChange, retry bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.busy {
+		return nil, false
+	}
+	if len(q.retry) > 0 {
+		q.busy = true
+		return q.retry[:1], true
+	}
+	n := 0
+	for n < len(q.queue) && n < maxMerge {
+		if q.queue[n].c.Alone {
+			if n == 0 {
+				n = 1
+			}
+			break
+		}
+		n++
+	}
+	if n == 0 {
+		return nil, false
+	}
+	group = slices.Clone(q.queue[:n])
+	if n == len(q.queue) {
+		q.queue = nil // let a burst's array go
+	} else {
+		clear(q.queue[:n])
+		q.queue = q.queue[n:]
+	}
+	q.busy = true
+	return group, false
+}
+
+// flushCommits sends the next group, if none is in flight. It runs on the
+// DP's goroutine, which owns the switch.
+func (r *runner) flushCommits(ctx context.Context) {
+	q := &r.commits
+	group, retry := q.take()
+	if len(group) == 0 {
+		return
+	}
+	sw := r.st.sw
+	if sw == nil {
+		r.commitFailed(group, retry, fmt.Errorf("dp %s: %w", r.st.dp.Name, ErrNotConnected))
+		return
+	}
+	var msgs []of13.Message
+	if len(group) == 1 {
+		msgs = group[0].c.messages()
+	} else {
+		msgs = merge(group)
+	}
+	var verdict func(error)
+	switch {
+	case retry:
+		verdict = func(err error) { r.retried(err) }
+	case len(group) == 1:
+		verdict = func(err error) { r.committed(group, err) }
+	default:
+		verdict = func(err error) {
+			if err == nil {
+				r.committed(group, nil)
+				return
+			}
+			// Each change again on its own, ahead of what was queued
+			// since.
+			q.mu.Lock()
+			q.retry = append(q.retry, group...)
+			q.busy = false
+			q.mu.Unlock()
+			q.wake()
+		}
+	}
+	if err := sw.SendWithBarrier(ctx, msgs, verdict); err != nil {
+		r.commitFailed(group, retry, fmt.Errorf("dp %s: %w", r.st.dp.Name, err))
+	}
+}
+
+// merge is a group's changes as one: every Pre, every flow-mod in order,
+// every Post.
+func merge(group []pendingChange) []of13.Message {
+	n := 0
+	for i := range group {
+		c := &group[i].c
+		n += len(c.Pre) + len(c.Flows) + len(c.Post)
+	}
+	out := make([]of13.Message, 0, n)
+	for i := range group {
+		out = append(out, group[i].c.Pre...)
+	}
+	for i := range group {
+		out = append(out, group[i].c.Flows...)
+	}
+	for i := range group {
+		out = append(out, group[i].c.Post...)
+	}
+	return out
+}
+
+// committed hands a group its verdict and sends the next; it runs on the
+// session's reader.
+func (r *runner) committed(group []pendingChange, err error) {
+	q := &r.commits
+	q.mu.Lock()
+	q.busy = false
+	q.mu.Unlock()
+	for _, p := range group {
+		if p.done != nil {
+			p.done(err)
+		}
+	}
+	q.wake()
+}
+
+// retried records the verdict of a refused group's change sent on its own.
+// A change whose meter add a merged attempt had already made is sent once
+// more with the meter modified rather than added.
+func (r *runner) retried(err error) {
+	q := &r.commits
+	q.mu.Lock()
+	p := q.retry[0]
+	if errors.Is(err, errMeterExists) && !p.modified && hasMeterAdd(p.c.Pre) {
+		q.retry[0] = pendingChange{c: modifyMeters(p.c), done: p.done, modified: true}
+		q.busy = false
+		q.mu.Unlock()
+		q.wake()
+		return
+	}
+	q.retry[0] = pendingChange{}
+	q.retry = q.retry[1:]
+	if len(q.retry) == 0 {
+		q.retry = nil
+	}
+	q.busy = false
+	q.mu.Unlock()
+	if p.done != nil {
+		p.done(err)
+	}
+	q.wake()
+}
+
+// commitFailed fails a group that could not be sent.
+func (r *runner) commitFailed(group []pendingChange, retry bool, err error) {
+	if !retry {
+		r.committed(group, err)
+		return
+	}
+	q := &r.commits
+	q.mu.Lock()
+	p := q.retry[0]
+	q.retry = q.retry[1:]
+	q.busy = false
+	q.mu.Unlock()
+	if p.done != nil {
+		p.done(err)
+	}
+	q.wake()
+}
+
+// stopCommits fails whatever is still queued when the DP's goroutine ends.
+func (r *runner) stopCommits() {
+	q := &r.commits
+	q.mu.Lock()
+	left := append(q.retry, q.queue...)
+	q.retry, q.queue, q.stopped = nil, nil, true
+	q.mu.Unlock()
+	for _, p := range left {
+		if p.done != nil {
+			p.done(errStopped)
+		}
+	}
+}
+
+func hasMeterAdd(msgs []of13.Message) bool {
+	for _, m := range msgs {
+		if mm, ok := m.(of13.MeterMod); ok && mm.Command == of13.ModAdd {
+			return true
+		}
+	}
+	return false
+}
+
+// modifyMeters returns c with its meter adds turned into modifies.
+func modifyMeters(c Change) Change {
+	pre := make([]of13.Message, len(c.Pre))
+	for i, m := range c.Pre {
+		if mm, ok := m.(of13.MeterMod); ok && mm.Command == of13.ModAdd {
+			mm.Command = of13.ModModify
+			m = mm
+		}
+		pre[i] = m
+	}
+	c.Pre = pre
+	return c
+}

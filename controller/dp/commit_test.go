@@ -1,0 +1,241 @@
+package dp
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voipsdn/voipsdn/openflow/of13"
+	"github.com/voipsdn/voipsdn/openflow/oftable"
+)
+
+// slowSwitch is a fakeSwitch whose barrier replies wait until the test
+// releases them, as a slow switch's would; it counts the barriers.
+type slowSwitch struct {
+	*fakeSwitch
+	hmu      sync.Mutex
+	barriers [][]of13.Message
+	replies  chan func()
+}
+
+func newSlowSwitch(id uint64) *slowSwitch {
+	return &slowSwitch{fakeSwitch: newFakeSwitch(id), replies: make(chan func(), 1024)}
+}
+
+func (h *slowSwitch) SendWithBarrier(ctx context.Context, msgs []of13.Message, done func(error)) error {
+	if err := h.Send(ctx, msgs); err != nil {
+		return err
+	}
+	err := h.Barrier(ctx)
+	h.hmu.Lock()
+	h.barriers = append(h.barriers, msgs)
+	h.hmu.Unlock()
+	h.replies <- func() { done(err) }
+	return nil
+}
+
+// reply answers the oldest outstanding barrier.
+func (h *slowSwitch) reply(t *testing.T) {
+	t.Helper()
+	select {
+	case f := <-h.replies:
+		f()
+	case <-time.After(5 * time.Second):
+		t.Fatal("no barrier sent")
+	}
+}
+
+func (h *slowSwitch) sends() [][]of13.Message {
+	h.hmu.Lock()
+	defer h.hmu.Unlock()
+	return append([][]of13.Message(nil), h.barriers...)
+}
+
+// callFlow is a flow in the per-call cookie space (meter 0: none).
+func callFlow(port uint32, meter uint32) of13.Flow {
+	return of13.Flow{Table: 0, Priority: 9000, Cookie: 0x5643<<48 | uint64(port),
+		Match: of13.NewMatch(of13.InPort(port)), Instr: of13.Instructions{Meter: meter, HasGoto: true, GotoTable: 1}}
+}
+
+func meterAdd(id uint32) of13.MeterMod {
+	return of13.MeterMod{Command: of13.ModAdd, Meter: of13.Meter{ID: id, Flags: of13.MeterKbps,
+		Bands: []of13.MeterBand{{Type: of13.BandDrop, Rate: 100}}}}
+}
+
+// verdicts collects Commit verdicts by name.
+type verdicts struct {
+	mu  sync.Mutex
+	got map[string]error
+	n   chan struct{}
+}
+
+func newVerdicts() *verdicts { return &verdicts{got: map[string]error{}, n: make(chan struct{}, 64)} }
+
+func (v *verdicts) of(name string) func(error) {
+	return func(err error) {
+		v.mu.Lock()
+		v.got[name] = err
+		v.mu.Unlock()
+		v.n <- struct{}{}
+	}
+}
+
+func (v *verdicts) wait(t *testing.T, n int) map[string]error {
+	t.Helper()
+	for range n {
+		select {
+		case <-v.n:
+		case <-time.After(5 * time.Second):
+			t.Fatal("verdict missing")
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := map[string]error{}
+	for k, e := range v.got {
+		out[k] = e
+	}
+	return out
+}
+
+// Changes queued while one is in flight go together, behind one barrier,
+// and each gets its verdict in a callback: the caller never waits.
+func TestCommitGroupsWhatQueuedMeanwhile(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	sw := newSlowSwitch(1)
+	connect := make(chan struct{})
+	go func() { m.SwitchConnected(context.Background(), sw); close(connect) }()
+	// The connect's own diff goes through Send and Barrier, not here.
+	<-connect
+	v := newVerdicts()
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(11, 0))}}, v.of("a"))
+	for len(sw.sends()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// a is in flight: b, c and d queue behind it.
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(12, 0))}}, v.of("b"))
+	m.Commit(1, Change{Pre: []of13.Message{meterAdd(0x1001)},
+		Flows: []of13.Message{of13.AddFlow(callFlow(13, 0x1001))}}, v.of("c"))
+	m.Commit(1, Change{Flows: []of13.Message{of13.DeleteStrict(callFlow(12, 0))}, Post: nil}, v.of("d"))
+	m.syncDP(t, 1)
+	if n := len(sw.sends()); n != 1 {
+		t.Fatalf("%d barriers before the first answer, want 1", n)
+	}
+	sw.reply(t)
+	if got := v.wait(t, 1); got["a"] != nil {
+		t.Fatalf("a: %v", got["a"])
+	}
+	sw.reply(t)
+	got := v.wait(t, 3)
+	for _, k := range []string{"b", "c", "d"} {
+		if got[k] != nil {
+			t.Errorf("%s: %v", k, got[k])
+		}
+	}
+	sends := sw.sends()
+	if len(sends) != 2 {
+		t.Fatalf("%d barriers, want 2 (one per group)", len(sends))
+	}
+	// The group's meter add went first, its flow-mods kept their order:
+	// b's flow was added and then deleted by d.
+	if mm, ok := sends[1][0].(of13.MeterMod); !ok || mm.Meter.ID != 0x1001 {
+		t.Errorf("first message of the merged group %v, want c's meter add", sends[1][0])
+	}
+	have := map[uint32]bool{}
+	for _, f := range sw.flows() {
+		if p, ok := f.Match.Get(of13.FieldInPort); ok && f.Cookie>>48 == 0x5643 {
+			have[uint32(p.Uint())] = true
+		}
+	}
+	if !have[11] || have[12] || !have[13] {
+		t.Errorf("per-call flows on ports %v, want 11 and 13", have)
+	}
+}
+
+// A refused group is sent again one change at a time, so only the change
+// the switch refuses gets the error; a meter the merged attempt already
+// added is set again with a modify.
+func TestCommitRetriesARefusedGroupChangeByChange(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	sw := newSlowSwitch(1)
+	m.SwitchConnected(context.Background(), sw)
+	v := newVerdicts()
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(20, 0))}}, v.of("first"))
+	for len(sw.sends()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	m.Commit(1, Change{Pre: []of13.Message{meterAdd(0x1002)},
+		Flows: []of13.Message{of13.AddFlow(callFlow(21, 0x1002))}}, v.of("good"))
+	// A flow whose meter the switch does not have: refused.
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(22, 0x1999))}}, v.of("bad"))
+	m.syncDP(t, 1)
+	sw.reply(t) // first
+	sw.reply(t) // the merged group, refused
+	sw.reply(t) // good alone: its meter exists already
+	sw.reply(t) // good again, meter modified
+	sw.reply(t) // bad alone
+	got := v.wait(t, 3)
+	if got["first"] != nil || got["good"] != nil {
+		t.Errorf("verdicts %v: want first and good confirmed", got)
+	}
+	if !errors.Is(got["bad"], oftable.ErrInvalidMeter) {
+		t.Errorf("bad: %v, want the switch's invalid-meter error", got["bad"])
+	}
+	sends := sw.sends()
+	if len(sends) != 5 {
+		t.Fatalf("%d barriers, want 5", len(sends))
+	}
+	if mm, ok := sends[3][0].(of13.MeterMod); !ok || mm.Command != of13.ModModify {
+		t.Errorf("retry of good began with %v, want a meter modify", sends[3][0])
+	}
+}
+
+// Without a switch a change fails at once, and Apply says why.
+func TestCommitWithoutSwitch(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	err := m.Apply(context.Background(), 1, []of13.Message{of13.AddFlow(callFlow(30, 0))})
+	if !errors.Is(err, ErrNotConnected) {
+		t.Errorf("Apply without a switch: %v, want ErrNotConnected", err)
+	}
+	v := newVerdicts()
+	m.Commit(99, Change{}, v.of("unknown"))
+	if got := v.wait(t, 1); !errors.Is(got["unknown"], ErrUnknownDP) {
+		t.Errorf("Commit to an unknown DP: %v", got["unknown"])
+	}
+}
+
+// A change sent Alone is not merged: its refusal leaves the changes
+// queued beside it in their group, confirmed with one barrier.
+func TestCommitAloneIsNotMerged(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	sw := newSlowSwitch(1)
+	m.SwitchConnected(context.Background(), sw)
+	v := newVerdicts()
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(60, 0))}}, v.of("first"))
+	for len(sw.sends()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(61, 0))}}, v.of("a"))
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(62, 0x1999))}, Alone: true}, v.of("replay"))
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(63, 0))}}, v.of("b"))
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(64, 0))}}, v.of("c"))
+	m.syncDP(t, 1)
+	for range 4 { // first; a; replay; b and c
+		sw.reply(t)
+	}
+	got := v.wait(t, 5)
+	for _, k := range []string{"first", "a", "b", "c"} {
+		if got[k] != nil {
+			t.Errorf("%s: %v", k, got[k])
+		}
+	}
+	if got["replay"] == nil {
+		t.Error("the refused change was confirmed")
+	}
+	sends := sw.sends()
+	if len(sends) != 4 || len(sends[3]) != 2 {
+		t.Errorf("%d barriers (last with %d messages), want 4, the last for b and c together", len(sends), len(sends[len(sends)-1]))
+	}
+}
