@@ -122,19 +122,27 @@ func (c *fakeClock) Now() time.Time {
 func (c *fakeClock) NewTicker(time.Duration) (<-chan time.Time, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
+	// Unbuffered: Advance returns only once the DP's goroutine has taken
+	// the tick, so a request sent after it (syncDP) is served after the
+	// tick's work, whatever order the goroutine's select would pick.
+	ch := make(chan time.Time)
 	c.tickers = append(c.tickers, ch)
 	return ch, func() {}
 }
 
-// Advance moves the clock and fires every ticker once.
+// Advance moves the clock and fires every ticker once, handing each tick
+// to its reader (a ticker nobody reads any more, of a DP that stopped, is
+// given up on after a second).
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	now, ts := c.now, append([]chan time.Time(nil), c.tickers...)
 	c.mu.Unlock()
 	for _, t := range ts {
-		t <- now
+		select {
+		case t <- now:
+		case <-time.After(time.Second):
+		}
 	}
 }
 
