@@ -115,14 +115,17 @@ func (e *Store) claimAdopted(c *call, leg qos.Leg, fromLocal bool) (stream, bool
 		rule.FromLocal = fromLocal
 		gen := qos.CookieGen(a.flows[j].Cookie)
 		spec := qos.Stream{Src: src, Dst: dst, Cookie: qos.WithGen(c.cookie, gen), Rule: rule}
-		if !sameFlows(spec.Flows(a.meter), a.flows) {
+		if !sameFlows(spec.Flows(a.meter), a.flows) || !qos.Treats(e.policy, leg, rule) {
+			// Not this leg's flows, or not the treatment the leg now
+			// gets (its class changed, or admission decided otherwise
+			// after the restart): a fresh install replaces them.
 			continue
 		}
 		c.adopted.list = slices.Delete(c.adopted.list, i, i+1)
 		if len(c.adopted.list) == 0 {
 			c.adopted = nil
 		}
-		kbps := uint32(math.Ceil(e.policy.MeterKbps(leg.Codec)))
+		kbps := qos.LegKbps(e.policy, leg)
 		e.logStream("call flows adopted", leg, a.dpid, rule, a.meter, kbps)
 		return stream{dpid: a.dpid, meter: a.meter, kbps: rate16(kbps), rule: rule, gen: gen}, true
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -433,5 +434,46 @@ func TestEngineSweepDoesNotReplayWhatWasInstalledMeanwhile(t *testing.T) {
 	}
 	if f, m := sw.counts(1); f != 16 || m != 8 {
 		t.Fatalf("%d flows, %d meters; want 16 and 8", f, m)
+	}
+}
+
+// A live call found on the switch after a restart is adopted only if its
+// flows give it the treatment it gets now: when its class changed
+// meanwhile, a fresh install replaces them, and nothing of the old
+// treatment is left.
+func TestAdoptionKeepsOnlyTheSameTreatment(t *testing.T) {
+	sw := newFakeSwitches(labLocator())
+	e1, _, ctx1 := startEngine(t, testPolicy(config.PinholeMark), sw)
+	for _, l := range twoLegs("live") {
+		e1.MediaKnown(ctx1, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e1, ctx1)
+
+	q := testPolicy(config.PinholeMark)
+	q.Classes = []*config.QoSClass{{Name: "emergency", DSCP: 34, Meter: true, HeadroomPercent: 10, Queue: q.Queue}}
+	e2, _, ctx2 := startEngine(t, q, sw)
+	live := qos.CallCookie("pbx1", "live")
+	if err := e2.Sweep(ctx2, 1, func(c uint64) bool { return c == live }); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range twoLegs("live") {
+		l.Class = "emergency"
+		e2.MediaKnown(ctx2, l, time.Now()) //nolint:errcheck
+	}
+	sync1(t, e2, ctx2)
+	if f, m := sw.counts(1); f != 8 || m != 4 {
+		t.Fatalf("after the re-report with a new class: %d flows, %d meters; want 8 and 4", f, m)
+	}
+	sw.mu.Lock()
+	for _, f := range sw.flows[1] {
+		if !strings.Contains(f.String(), "set_field:34->ip_dscp") || qos.CookieGen(f.Cookie) != e2.Generation {
+			t.Errorf("flow %s (generation %d): want AF41, installed by the new run (%d)", f.String(), qos.CookieGen(f.Cookie), e2.Generation)
+		}
+	}
+	sw.mu.Unlock()
+	e2.CallEnded(ctx2, "pbx1", "live") //nolint:errcheck
+	sync1(t, e2, ctx2)
+	if f, m := sw.counts(1); f != 0 || m != 0 {
+		t.Fatalf("after hang-up: %d flows, %d meters left", f, m)
 	}
 }
