@@ -89,13 +89,9 @@ func checkConfigCmd(_ context.Context, args []string, stdout, stderr io.Writer) 
 // compileErrors compiles each DP's pipeline as `run` would and returns the
 // errors.
 func compileErrors(cfg *config.Config) []error {
-	var opts []pipeline.Option
-	if cfg.VoIP != nil {
-		opts = append(opts, pipeline.WithVoIPTable())
-	}
 	var errs []error
 	for _, d := range cfg.DPs {
-		if _, err := pipeline.Compile(d, nil, opts...); err != nil {
+		if _, err := pipeline.Compile(d, nil, pipeline.OptionsFor(cfg, d)...); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -53,7 +53,7 @@ func (m *Manager) SetConfig(ctx context.Context, cfg *config.Config) error {
 	}
 	m.mu.RUnlock()
 	for _, d := range added {
-		if _, err := compileDP(d, nil, q); err != nil {
+		if _, err := compileDP(d, nil, qosFor(q, d)); err != nil {
 			return err
 		}
 	}
@@ -70,14 +70,14 @@ func (m *Manager) SetConfig(ctx context.Context, cfg *config.Config) error {
 	for i, c := range changes {
 		held.Go(func() {
 			err := c.h.r.do(ctx, func(rctx context.Context) error {
-				p, err := c.h.r.prepare(c.d, q)
+				p, err := c.h.r.prepare(c.d, qosFor(q, c.d))
 				c.ready <- err
 				if err != nil {
 					return nil
 				}
 				select {
 				case <-commit:
-					applyErrs[i] = c.h.r.reconfigure(rctx, c.d, q, p)
+					applyErrs[i] = c.h.r.reconfigure(rctx, c.d, qosFor(q, c.d), p)
 				case <-abort:
 				case <-ctx.Done():
 				}
@@ -107,7 +107,7 @@ func (m *Manager) SetConfig(ctx context.Context, cfg *config.Config) error {
 	m.stack.configure(cfg)
 	var started, stopped []*dpHandle
 	for _, d := range added {
-		started = append(started, m.startLocked(d, q))
+		started = append(started, m.startLocked(d, qosFor(q, d)))
 	}
 	for id, h := range m.dps {
 		if !want[id] {

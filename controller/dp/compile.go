@@ -2,6 +2,7 @@ package dp
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/voipsdn/voipsdn/faucet/config"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
@@ -13,6 +14,16 @@ const OwnerVoIPStanding = "voip:standing"
 
 // OwnerVoIPTrust owns the trust and re-mark flows (qos.TrustFlows).
 const OwnerVoIPTrust = "voip:trust"
+
+// qosFor is the policy DP d runs under: q, unless q's apply_to names
+// other DPs, when d gets no voice handling at all (no voip table, so its
+// tables are exactly Faucet's, and no standing flows).
+func qosFor(q *config.QoS, d *config.DP) *config.QoS {
+	if q == nil || q.ApplyTo == nil || len(q.ApplyTo.DPs) == 0 || slices.Contains(q.ApplyTo.DPs, d.Name) {
+		return q
+	}
+	return nil
+}
 
 // compileOpts are the pipeline options for a DP under policy q.
 func compileOpts(q *config.QoS) []pipeline.Option {
@@ -27,7 +38,7 @@ func compileOpts(q *config.QoS) []pipeline.Option {
 // DP does (compileDP), so with a voip section it includes the voice
 // table's standing flows. `voipsdn flows` prints it.
 func Compile(cfg *config.Config, d *config.DP) (*pipeline.Program, error) {
-	q := qosOf(cfg)
+	q := qosFor(qosOf(cfg), d)
 	return compileDP(d, pipeline.NewLearned(compileOpts(q)...), q)
 }
 
