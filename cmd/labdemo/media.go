@@ -184,8 +184,8 @@ func placeCalls(ctx context.Context, o options, lab *ovslab.Lab, sim *amisim.Ser
 		}
 		fmt.Fprintf(out, "  %-48s %4d packets, %5.1f%% DSCP 46\n", s.label, st.Packets, pct)
 	}
-	fmt.Fprintln(out, "  (direct media is outside the PBX's RTP range: it is marked from the moment its per-call")
-	fmt.Fprintln(out, "  flows land, shortly after Asterisk moves the media, so its first packet or two may not be)")
+	fmt.Fprintln(out, "  (direct media is outside the PBX's RTP range: its phone-to-phone flows are installed when")
+	fmt.Fprintln(out, "  both legs are bridged, before Asterisk moves the media, so its first packet is already EF)")
 
 	time.Sleep(1500 * time.Millisecond)
 	say(out, "Per-call flows on sw1 after the calls ended")
