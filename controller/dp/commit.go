@@ -50,14 +50,6 @@ type Change struct {
 // Empty reports whether the change sends nothing.
 func (c Change) Empty() bool { return len(c.Pre)+len(c.Flows)+len(c.Post) == 0 }
 
-// messages is the change in send order.
-func (c Change) messages() []of13.Message {
-	out := make([]of13.Message, 0, len(c.Pre)+len(c.Flows)+len(c.Post))
-	out = append(out, c.Pre...)
-	out = append(out, c.Flows...)
-	return append(out, c.Post...)
-}
-
 // maxMerge bounds how many changes share one barrier, which bounds how long
 // one refusal can keep others waiting for their retry.
 const maxMerge = 256
@@ -184,12 +176,7 @@ func (r *runner) flushCommits(ctx context.Context) {
 		r.commitFailed(group, retry, fmt.Errorf("dp %s: %w", r.st.dp.Name, ErrNotConnected))
 		return
 	}
-	var msgs []of13.Message
-	if len(group) == 1 {
-		msgs = group[0].c.messages()
-	} else {
-		msgs = merge(group)
-	}
+	msgs := merge(group)
 	var verdict func(error)
 	switch {
 	case retry:
@@ -216,8 +203,8 @@ func (r *runner) flushCommits(ctx context.Context) {
 	}
 }
 
-// merge is a group's changes as one: every Pre, every flow-mod in order,
-// every Post.
+// merge is a group's changes as one, in send order: every Pre, every
+// flow-mod in order, every Post (for one change, the change itself).
 func merge(group []pendingChange) []of13.Message {
 	n := 0
 	for i := range group {
@@ -266,6 +253,16 @@ func (r *runner) retried(err error) {
 		q.wake()
 		return
 	}
+	q.mu.Unlock()
+	r.popRetry(err)
+}
+
+// popRetry hands the head of the retries its verdict and sends the next.
+// The queue is still busy with it, so nothing else was taken meanwhile.
+func (r *runner) popRetry(err error) {
+	q := &r.commits
+	q.mu.Lock()
+	p := q.retry[0]
 	q.retry[0] = pendingChange{}
 	q.retry = q.retry[1:]
 	if len(q.retry) == 0 {
@@ -281,20 +278,11 @@ func (r *runner) retried(err error) {
 
 // commitFailed fails a group that could not be sent.
 func (r *runner) commitFailed(group []pendingChange, retry bool, err error) {
-	if !retry {
-		r.committed(group, err)
+	if retry {
+		r.popRetry(err)
 		return
 	}
-	q := &r.commits
-	q.mu.Lock()
-	p := q.retry[0]
-	q.retry = q.retry[1:]
-	q.busy = false
-	q.mu.Unlock()
-	if p.done != nil {
-		p.done(err)
-	}
-	q.wake()
+	r.committed(group, err)
 }
 
 // stopCommits fails whatever is still queued when the DP's goroutine ends.

@@ -43,7 +43,7 @@ func (s Switches) Homed(ip netip.Addr) bool {
 	}
 	for _, v := range cfg.VLANs {
 		for _, p := range v.FaucetVIPs {
-			if p.Masked().Contains(ip) {
+			if p.Contains(ip) {
 				return true
 			}
 		}
