@@ -10,9 +10,12 @@ import (
 	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
-// Group commit. Stores other than the pipeline's (the per-call store, and
-// Apply's callers) queue changes with Commit from any goroutine and get
-// the switch's verdict in a callback. The DP's goroutine sends: when no
+// Group commit: the one send path of every store's changes to a switch.
+// The stores (the DP's own, the per-call store, Apply's callers) queue
+// changes with Commit from any goroutine and get the switch's verdict in a
+// callback; the DP's own store queues on its goroutine and, where it must
+// record only what the switch confirmed, drives the queue until its
+// verdict is in (runner.await). The DP's goroutine sends: when no
 // change is in flight it takes everything queued (up to maxMerge changes)
 // and sends it as one change with one barrier; the barrier's reply runs a
 // callback on the session's reader, which hands out the verdicts and wakes
@@ -177,6 +180,7 @@ func (r *runner) flushCommits(ctx context.Context) {
 		return
 	}
 	msgs := merge(group)
+	r.countSent(msgs)
 	var verdict func(error)
 	switch {
 	case retry:
@@ -204,19 +208,28 @@ func (r *runner) flushCommits(ctx context.Context) {
 }
 
 // merge is a group's changes as one, in send order: every Pre, every
-// flow-mod in order, every Post (for one change, the change itself).
+// flow-mod in order, every Post (for one change, the change itself), an
+// in-band barrier request between the three, so the switch has every
+// meter before a flow uses it and deletes a meter only after the flows
+// that used it (OpenFlow lets a switch reorder messages between barriers).
 func merge(group []pendingChange) []of13.Message {
-	n := 0
+	var pre, flows, post int
 	for i := range group {
 		c := &group[i].c
-		n += len(c.Pre) + len(c.Flows) + len(c.Post)
+		pre, flows, post = pre+len(c.Pre), flows+len(c.Flows), post+len(c.Post)
 	}
-	out := make([]of13.Message, 0, n)
+	out := make([]of13.Message, 0, pre+flows+post+2)
 	for i := range group {
 		out = append(out, group[i].c.Pre...)
 	}
+	if pre > 0 && flows+post > 0 {
+		out = append(out, of13.BarrierRequest{})
+	}
 	for i := range group {
 		out = append(out, group[i].c.Flows...)
+	}
+	if flows > 0 && post > 0 {
+		out = append(out, of13.BarrierRequest{})
 	}
 	for i := range group {
 		out = append(out, group[i].c.Post...)

@@ -3,6 +3,7 @@ package dp
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +45,27 @@ func (h *slowSwitch) reply(t *testing.T) {
 		f()
 	case <-time.After(5 * time.Second):
 		t.Fatal("no barrier sent")
+	}
+}
+
+// connect connects the switch to m, answering the barriers of the
+// connect's own diff, and forgets them.
+func (h *slowSwitch) connect(t *testing.T, m *Manager) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { m.SwitchConnected(context.Background(), h); close(done) }()
+	for {
+		select {
+		case <-done:
+			h.hmu.Lock()
+			h.barriers = nil
+			h.hmu.Unlock()
+			return
+		case f := <-h.replies:
+			f()
+		case <-time.After(5 * time.Second):
+			t.Fatal("connect did not finish")
+		}
 	}
 }
 
@@ -105,10 +127,7 @@ func (v *verdicts) wait(t *testing.T, n int) map[string]error {
 func TestCommitGroupsWhatQueuedMeanwhile(t *testing.T) {
 	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
 	sw := newSlowSwitch(1)
-	connect := make(chan struct{})
-	go func() { m.SwitchConnected(context.Background(), sw); close(connect) }()
-	// The connect's own diff goes through Send and Barrier, not here.
-	<-connect
+	sw.connect(t, m)
 	v := newVerdicts()
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(11, 0))}}, v.of("a"))
 	for len(sw.sends()) == 0 {
@@ -119,7 +138,7 @@ func TestCommitGroupsWhatQueuedMeanwhile(t *testing.T) {
 	m.Commit(1, Change{Pre: []of13.Message{meterAdd(0x1001)},
 		Flows: []of13.Message{of13.AddFlow(callFlow(13, 0x1001))}}, v.of("c"))
 	m.Commit(1, Change{Flows: []of13.Message{of13.DeleteStrict(callFlow(12, 0))}, Post: nil}, v.of("d"))
-	m.syncDP(t, 1)
+	m.drainDP(t, 1)
 	if n := len(sw.sends()); n != 1 {
 		t.Fatalf("%d barriers before the first answer, want 1", n)
 	}
@@ -160,7 +179,7 @@ func TestCommitGroupsWhatQueuedMeanwhile(t *testing.T) {
 func TestCommitRetriesARefusedGroupChangeByChange(t *testing.T) {
 	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
 	sw := newSlowSwitch(1)
-	m.SwitchConnected(context.Background(), sw)
+	sw.connect(t, m)
 	v := newVerdicts()
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(20, 0))}}, v.of("first"))
 	for len(sw.sends()) == 0 {
@@ -170,7 +189,7 @@ func TestCommitRetriesARefusedGroupChangeByChange(t *testing.T) {
 		Flows: []of13.Message{of13.AddFlow(callFlow(21, 0x1002))}}, v.of("good"))
 	// A flow whose meter the switch does not have: refused.
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(22, 0x1999))}}, v.of("bad"))
-	m.syncDP(t, 1)
+	m.drainDP(t, 1)
 	sw.reply(t) // first
 	sw.reply(t) // the merged group, refused
 	sw.reply(t) // good alone: its meter exists already
@@ -211,7 +230,7 @@ func TestCommitWithoutSwitch(t *testing.T) {
 func TestCommitAloneIsNotMerged(t *testing.T) {
 	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
 	sw := newSlowSwitch(1)
-	m.SwitchConnected(context.Background(), sw)
+	sw.connect(t, m)
 	v := newVerdicts()
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(60, 0))}}, v.of("first"))
 	for len(sw.sends()) == 0 {
@@ -221,7 +240,7 @@ func TestCommitAloneIsNotMerged(t *testing.T) {
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(62, 0x1999))}, Alone: true}, v.of("replay"))
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(63, 0))}}, v.of("b"))
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(64, 0))}}, v.of("c"))
-	m.syncDP(t, 1)
+	m.drainDP(t, 1)
 	for range 4 { // first; a; replay; b and c
 		sw.reply(t)
 	}
@@ -237,5 +256,80 @@ func TestCommitAloneIsNotMerged(t *testing.T) {
 	sends := sw.sends()
 	if len(sends) != 4 || len(sends[3]) != 2 {
 		t.Errorf("%d barriers (last with %d messages), want 4, the last for b and c together", len(sends), len(sends[len(sends)-1]))
+	}
+}
+
+// Every store sends through the one group commit: the DP's own store's
+// connect diff goes in a group of its own, its deletes kept before its adds
+// by an in-band barrier; learned hosts queued while another store's change
+// is in flight share the next barrier with that store's next change.
+func TestEveryStoreSendsThroughTheGroupCommit(t *testing.T) {
+	cfg := mustConfig(t, twoVLANs)
+	m := startManager(t, cfg, Options{Clock: newFakeClock()})
+	sw := newSlowSwitch(1)
+	stale := of13.Flow{Table: 0, Priority: 9999, Match: of13.NewMatch(of13.InPort(77)), Cookie: cfg.DPs[0].Cookie}
+	if err := sw.t.AddFlows(stale); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { m.SwitchConnected(context.Background(), sw); close(done) }()
+	sw.reply(t)
+	<-done
+	sends := sw.sends()
+	if len(sends) != 1 {
+		t.Fatalf("connect sent %d groups, want its diff as one", len(sends))
+	}
+	diff := sends[0]
+	if fm, ok := diff[0].(of13.FlowMod); !ok || fm.Command != of13.FlowDeleteStrict || fm.Key() != stale.Key() {
+		t.Fatalf("diff began with %v, want the stale flow's delete", diff[0])
+	}
+	if _, ok := diff[1].(of13.BarrierRequest); !ok {
+		t.Fatalf("diff's second message %v, want a barrier request between deletes and adds", diff[1])
+	}
+	for _, msg := range diff[2:] {
+		if fm, ok := msg.(of13.FlowMod); !ok || fm.Command != of13.FlowAdd {
+			t.Fatalf("diff's adds phase holds %v", msg)
+		}
+	}
+
+	v := newVerdicts()
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(40, 0))}}, v.of("a"))
+	for len(sw.sends()) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	// a is in flight: a host learned now and b wait for its barrier.
+	m.SwitchPacketIn(sw, packetInOn(1, frame(hostA, "ff:ff:ff:ff:ff:ff", 100, 0x0806,
+		arpRequest(hostA, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}))))
+	m.drainDP(t, 1)
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(41, 0))}}, v.of("b"))
+	m.drainDP(t, 1)
+	if n := len(sw.sends()); n != 2 {
+		t.Fatalf("%d groups sent while a was in flight, want none", n-2)
+	}
+	sw.reply(t)
+	sw.reply(t)
+	if got := v.wait(t, 2); got["a"] != nil || got["b"] != nil {
+		t.Fatalf("verdicts %v", got)
+	}
+	sends = sw.sends()
+	if len(sends) != 3 {
+		t.Fatalf("%d groups, want 3 (connect, a, the host with b)", len(sends))
+	}
+	var host, b bool
+	mac, _ := net.ParseMAC(hostA)
+	for _, msg := range sends[2] {
+		fm, ok := msg.(of13.FlowMod)
+		if !ok {
+			continue
+		}
+		if src, ok := fm.Match.Get(of13.FieldEthSrc); ok && net.HardwareAddr(src.Bytes()).String() == mac.String() {
+			host = true
+		}
+		if fm.Cookie == callFlow(41, 0).Cookie {
+			b = true
+		}
+	}
+	if !host || !b {
+		t.Errorf("last group %v: host learned %v, b %v; want both behind one barrier", sends[2], host, b)
 	}
 }

@@ -39,7 +39,12 @@ func (f *fakeSwitch) Send(_ context.Context, msgs []of13.Message) error {
 	if f.closed {
 		return errors.New("closed")
 	}
-	f.sent = append(f.sent, msgs...)
+	// sent records what changes state; barrier requests only order it.
+	for _, m := range msgs {
+		if _, ok := m.(of13.BarrierRequest); !ok {
+			f.sent = append(f.sent, m)
+		}
+	}
 	if f.refuse {
 		var rest []of13.Message
 		for _, m := range msgs {
@@ -173,6 +178,17 @@ func startManager(t *testing.T, cfg *config.Config, opts Options) *Manager {
 // sync waits until DP dpid's goroutine has handled everything queued so far.
 func (m *Manager) syncDP(t *testing.T, dpid uint64) {
 	t.Helper()
+	m.drainDP(t, dpid)
+	// And until the group commit has sent and heard back what was queued.
+	r := m.runner(dpid)
+	for i := 0; i < 1000 && !r.commits.idle(); i++ {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// drainDP waits until the DP has handled its queued packet-ins.
+func (m *Manager) drainDP(t *testing.T, dpid uint64) {
+	t.Helper()
 	r := m.runner(dpid)
 	for i := 0; i < 1000; i++ {
 		if len(r.queues[ClassLearn]) == 0 && len(r.queues[ClassControl]) == 0 {
@@ -183,6 +199,13 @@ func (m *Manager) syncDP(t *testing.T, dpid uint64) {
 	if err := r.do(context.Background(), func(context.Context) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// idle reports whether nothing is queued or in flight.
+func (q *commits) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.busy && len(q.queue) == 0 && len(q.retry) == 0
 }
 
 // frame builds an Ethernet frame tagged with vid.

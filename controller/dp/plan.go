@@ -109,3 +109,33 @@ func (b *batch) plan() controller.Plan {
 	}
 	return p
 }
+
+// change is the batch as one change for the group commit (changeOf).
+func (b *batch) change() Change { return changeOf(b.plan()) }
+
+// changeOf turns a reconciler plan into one change for the group commit:
+// its phases in order, each behind an in-band barrier request
+// (of13.BarrierRequest), so the switch finishes one phase before it
+// starts the next. A plan of flow-mods only (learned hosts) may share a
+// barrier with other stores' changes; one that adds, modifies or deletes
+// meters or groups goes in a group of its own, because a retry of a
+// merged group would add its groups twice.
+func changeOf(p controller.Plan) Change {
+	n := len(p.Phases)
+	for _, ph := range p.Phases {
+		n += len(ph)
+	}
+	c := Change{Flows: make([]of13.Message, 0, n)}
+	for i, ph := range p.Phases {
+		if i > 0 {
+			c.Flows = append(c.Flows, of13.BarrierRequest{})
+		}
+		for _, m := range ph {
+			if _, ok := m.(of13.FlowMod); !ok {
+				c.Alone = true
+			}
+		}
+		c.Flows = append(c.Flows, ph...)
+	}
+	return c
+}

@@ -28,9 +28,6 @@ type runner struct {
 	id   uint64
 	log  *slog.Logger
 	reqs chan func(context.Context)
-	// outstanding counts the learning barriers not yet answered
-	// (confirm.go).
-	outstanding atomic.Int32
 	// asyncFailed is set when the switch refused part of a learning
 	// batch; the DP goroutine folds it into st.dirty.
 	asyncFailed atomic.Bool
@@ -77,9 +74,6 @@ type state struct {
 	counts map[string]int
 	// dirty is set when a send failed: the next chance resynchronises.
 	dirty bool
-	// unconfirmed is set while learning flows have been sent behind the
-	// last barrier request (confirm.go).
-	unconfirmed bool
 	// lastRepair is when repair last reconciled the switch.
 	lastRepair time.Time
 	// l3 is the DP's routing (l3.go); nil when the DP has no faucet_vips.
@@ -181,7 +175,6 @@ func (r *runner) run(ctx context.Context) {
 			r.l3Tick(ctx, now)
 			r.lldpTick(ctx, now)
 			r.stackTick(now)
-			r.confirmSent(ctx)
 			r.repair(ctx, now)
 		case now := <-lacpTick:
 			r.lacpTick(ctx, now)
@@ -215,10 +208,10 @@ func (r *runner) compile() (*pipeline.Program, error) {
 	return prog, nil
 }
 
-// send applies b to the switch, one barrier per phase, and then commits
-// its cache owners. On failure the owners' changes are aborted and the DP
-// marked dirty, so the next connect or reload reconciles from the switch's
-// real content.
+// send applies b to the switch through the group commit and waits for its
+// verdict (commitWait), then commits its cache owners. On failure the
+// owners' changes are aborted and the DP marked dirty, so that repair, the
+// next connect or reload reconciles from the switch's real content.
 func (r *runner) send(ctx context.Context, b *batch) error {
 	if r.asyncFailed.Swap(false) {
 		r.st.dirty = true
@@ -233,7 +226,7 @@ func (r *runner) send(ctx context.Context, b *batch) error {
 		r.st.dirty = true
 		return nil
 	}
-	err := r.sendPlan(ctx, b.plan())
+	err := r.commitWait(ctx, b.change())
 	for o := range b.owners {
 		if err == nil {
 			r.st.cache.Commit(o)
@@ -247,28 +240,39 @@ func (r *runner) send(ctx context.Context, b *batch) error {
 	return err
 }
 
-// sendPlan sends a plan's phases, each confirmed by a barrier.
-func (r *runner) sendPlan(ctx context.Context, p controller.Plan) error {
-	ctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
-	defer cancel()
-	for _, ph := range p.Phases {
-		r.countSent(ph)
-		if err := r.st.sw.Send(ctx, ph); err != nil {
-			return fmt.Errorf("dp %s: send: %w", r.st.dp.Name, err)
-		}
-		if err := r.st.sw.Barrier(ctx); err != nil {
-			return fmt.Errorf("dp %s: %w", r.st.dp.Name, err)
-		}
-		// The barrier also confirmed learning flows sent before it.
-		r.st.unconfirmed = false
-	}
-	return nil
+// commitWait queues c on the group commit and waits for its verdict: for
+// the pipeline's owners, which are committed to the cache only once the
+// switch has confirmed them. It runs on the DP's goroutine, which is the
+// one that sends, so it drives the queue while it waits.
+func (r *runner) commitWait(ctx context.Context, c Change) error {
+	verdict := make(chan error, 1)
+	r.commit(c, func(err error) { verdict <- err })
+	return r.await(ctx, verdict)
 }
 
-// countSent counts a phase's flow-mods.
-func (r *runner) countSent(ph []of13.Message) {
+// await drives the group commit on the DP's goroutine until verdict is
+// in, for at most Options.SyncTimeout. Whatever else is queued meanwhile
+// goes too, in order; the main loop is woken for what is left.
+func (r *runner) await(ctx context.Context, verdict <-chan error) error {
+	ctx, cancel := context.WithTimeout(ctx, r.m.opts.SyncTimeout)
+	defer cancel()
+	defer r.commits.wake()
+	for {
+		r.flushCommits(ctx)
+		select {
+		case err := <-verdict:
+			return err
+		case <-r.commits.kick:
+		case <-ctx.Done():
+			return fmt.Errorf("dp %s: %w", r.st.dp.Name, ctx.Err())
+		}
+	}
+}
+
+// countSent counts the flow-mods among msgs.
+func (r *runner) countSent(msgs []of13.Message) {
 	n := 0
-	for _, m := range ph {
+	for _, m := range msgs {
 		if fm, ok := m.(of13.FlowMod); ok {
 			n++
 			if fm.Command == of13.FlowAdd {

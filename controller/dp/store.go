@@ -13,36 +13,38 @@ import (
 // own share of the cookie space and reach the switches only through dp.
 // Every store has the same contract with a DP:
 //
-//   - its share (Cookies) is its alone: the pipeline's resync keeps every
-//     flow in it, and no other store reads or deletes them;
-//   - when a switch connects, the DP reads the switch's flows once and,
-//     after reconciling the pipeline with that read, hands each store its
-//     share (Reconcile) before anything else of the store's is sent there,
-//     so the store adopts what an earlier run left instead of installing
-//     a second copy;
+//   - its share (Cookies) is its alone: no other store reads or deletes
+//     its flows, nor the meters and groups they use;
+//   - when a switch connects, the DP reads the switch once and hands each
+//     store its share of that read (Reconcile) before anything else of the
+//     store's is sent there, so the store adopts what an earlier run left
+//     instead of installing a second copy;
 //   - the store answers with one change: the replay of what it wants that
-//     the switch lacks, and the sweep (strict deletes) of held flows its
-//     liveness predicate does not keep (none while its sweep is gated);
-//   - every change goes through the DP's group commit (Commit), confirmed
-//     by a barrier, the verdict coming back as a callback.
+//     the switch lacks, and the deletes of what it holds there and does
+//     not want (for the per-call store, what its liveness predicate does
+//     not keep; none while its sweep is gated);
+//   - every change goes through the DP's group commit (send, which is
+//     Commit), confirmed by a barrier, the verdict coming back as a
+//     callback.
 //
-// The pipeline's owners (the diff cache) and the learned hosts (the host
-// table) are the DP's own store, in every cookie outside the registered
-// shares: the whole-switch diff at connect is their adoption, sweep and
-// replay in one (sync.go).
+// The DP's own store (ownstore.go) keeps the pipeline's owners in the diff
+// cache and the learned hosts in the host table. Its share is every cookie
+// the registered stores and Options.KeepCookies leave; it is handed its
+// share first, and its answer is the whole-switch diff.
 type Store interface {
 	// Cookies is the store's share of the cookie space.
 	Cookies() controller.CookieMask
-	// Reconcile hands the store the flows of its share that dpid's
-	// switch holds, read when the switch connected or on the store's
-	// request (Manager.Reconcile). The store adopts what it keeps and
-	// sends, through send, the change that brings the switch to what it
-	// wants; send queues it on the DP's group commit and may be called
-	// from any goroutine, any number of times. Reconcile is called on
-	// the DP's goroutine (at connect) or on the requester's, and must not
-	// block: a store that owns its state on its own goroutine hands the
-	// work to it.
-	Reconcile(dpid uint64, held []of13.Flow, send func(Change, func(error)))
+	// Reconcile hands the store what dpid's switch holds of its share:
+	// the flows, and the meters and groups they use (controller.Share),
+	// read when the switch connected or on the store's request
+	// (Manager.Reconcile, which reads the flows alone). The store adopts
+	// what it keeps and sends, through send, the change that brings the
+	// switch to what it wants; send queues it on the DP's group commit and
+	// may be called from any goroutine, any number of times. Reconcile is
+	// called on the DP's goroutine (at connect) or on the requester's, and
+	// must not block: a store that owns its state on its own goroutine
+	// hands the work to it.
+	Reconcile(dpid uint64, held State, send func(Change, func(error)))
 }
 
 // Register adds a store until the returned function is called. Switches
@@ -69,18 +71,6 @@ func (m *Manager) registered() []Store {
 	return slices.Clone(m.stores)
 }
 
-// keepCookies is what a pipeline resync must leave alone: the registered
-// stores' shares and Options.KeepCookies.
-func (m *Manager) keepCookies(stores []Store) []controller.CookieMask {
-	keep := slices.Clone(m.opts.KeepCookies)
-	for _, s := range stores {
-		if c := s.Cookies(); !slices.Contains(keep, c) {
-			keep = append(keep, c)
-		}
-	}
-	return keep
-}
-
 // Reconcile reads DP dpid's flows (off the DP's goroutine, so a long read
 // does not delay it) and hands s its share, as a connect does. A store
 // asks for it before its first install on a switch that was connected
@@ -98,20 +88,20 @@ func (m *Manager) Reconcile(ctx context.Context, dpid uint64, s Store) error {
 		return fmt.Errorf("dp %#x: %w", dpid, ErrNotConnected)
 	}
 	c := s.Cookies()
-	var held []of13.Flow
+	var held State
 	if cr, ok := sw.(cookieReader); ok {
-		// One flow-stats request for the share alone.
+		// One flow-stats request for the share's flows alone.
 		fs, err := cr.CookieFlows(ctx, c.Cookie, c.Mask)
 		if err != nil {
 			return fmt.Errorf("dp %#x: %w", dpid, err)
 		}
-		held = share(fs, c)
+		held, _ = controller.Share(State{Flows: fs}, c.Matches)
 	} else {
 		st, err := sw.State(ctx)
 		if err != nil {
 			return fmt.Errorf("dp %#x: %w", dpid, err)
 		}
-		held = share(st.Flows, c)
+		held, _ = controller.Share(st, c.Matches)
 	}
 	s.Reconcile(dpid, held, r.commit)
 	return nil
@@ -123,23 +113,29 @@ type cookieReader interface {
 	CookieFlows(ctx context.Context, cookie, mask uint64) ([]of13.Flow, error)
 }
 
-// reconcileStores hands every registered store its share of flows, the
-// switch's content read at connect. It runs on the DP's goroutine.
-func (r *runner) reconcileStores(stores []Store, flows []of13.Flow) {
-	for _, s := range stores {
-		s.Reconcile(r.id, share(flows, s.Cookies()), r.commit)
+// split divides what a switch holds among the stores: each registered
+// store's share (in stores' order), and the rest, which is the DP's own
+// store's once Options.KeepCookies are taken out of it.
+func (m *Manager) split(st State, stores []Store) (own State, shares []State) {
+	own = st
+	shares = make([]State, len(stores))
+	for i, s := range stores {
+		shares[i], own = controller.Share(own, s.Cookies().Matches)
 	}
+	if keep := m.opts.KeepCookies; len(keep) > 0 {
+		_, own = controller.Share(own, func(cookie uint64) bool {
+			return slices.ContainsFunc(keep, func(c controller.CookieMask) bool { return c.Matches(cookie) })
+		})
+	}
+	return own, shares
 }
 
-// share returns the flows whose cookie is in c.
-func share(flows []of13.Flow, c controller.CookieMask) []of13.Flow {
-	var out []of13.Flow
-	for i := range flows {
-		if c.Matches(flows[i].Cookie) {
-			out = append(out, flows[i])
-		}
+// reconcileStores hands every registered store its share of what the
+// switch held at connect. It runs on the DP's goroutine.
+func (r *runner) reconcileStores(stores []Store, shares []State) {
+	for i, s := range stores {
+		s.Reconcile(r.id, shares[i], r.commit)
 	}
-	return out
 }
 
 // Sweep returns strict deletes of the held flows that live does not keep:

@@ -25,7 +25,8 @@ func (s *memStore) Cookies() controller.CookieMask {
 	return controller.CookieMask{Cookie: 0x77 << 56, Mask: 0xff << 56}
 }
 
-func (s *memStore) Reconcile(_ uint64, held []of13.Flow, send func(Change, func(error))) {
+func (s *memStore) Reconcile(_ uint64, st State, send func(Change, func(error))) {
+	held := st.Flows
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range held {

@@ -6,13 +6,9 @@ import (
 	"net"
 	"time"
 
-	"github.com/voipsdn/voipsdn/controller"
 	"github.com/voipsdn/voipsdn/faucet/pipeline"
 	"github.com/voipsdn/voipsdn/openflow/of13"
 )
-
-// ownerMeters owns the program's meters and groups in the cache.
-const ownerMeters = "meters"
 
 // connect makes sw the DP's switch and reconciles it with the desired state.
 func (r *runner) connect(ctx context.Context, sw Switch) error {
@@ -49,14 +45,11 @@ func (r *runner) disconnect() {
 // groups and sends only what differs from the desired state, so flows that
 // are still wanted are never deleted and keep their counters.
 //
-// The DP owns every flow on the switch except those in a registered
-// store's share and the manager's KeepCookies (per-call voice flows, which
-// their store adopts or removes; store.go), and hands each store its share
-// of the same read once the pipeline is in sync. It deletes what it does
-// not want, as Faucet does at cold start. With the
-// DP's keep_foreign_flows it owns only the DP's cookie and the cookies its
-// desired flows carry (ACL rules may have their own, ApplyOwner flows
-// theirs); other flows, and the meters and groups they use, stay.
+// The read is split among the stores (store.go): the DP's own store
+// (ownstore.go) gets every flow outside the registered stores' shares and
+// the manager's KeepCookies, and its answer, the whole-switch diff, is
+// confirmed before each registered store is handed its share of the same
+// read.
 func (r *runner) resync(ctx context.Context) error {
 	if r.st.sw == nil {
 		return nil
@@ -84,81 +77,25 @@ func (r *runner) resyncOnce(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("dp %s: read switch state: %w", r.st.dp.Name, err)
 	}
-	if len(r.st.hosts) == 0 {
-		r.adoptHosts(actual.Flows)
-	}
-	prog, err := r.compile()
-	if err != nil {
-		return err
-	}
-	owners := make(map[string]controller.State, len(prog.Flows)+len(r.st.extra)+1)
-	for o, fs := range prog.Flows {
-		owners[o] = controller.State{Flows: fs}
-	}
-	for o, fs := range r.st.extra {
-		owners[extraPrefix+o] = controller.State{Flows: fs}
-	}
-	owners[ownerMeters] = controller.State{Meters: prog.Meters, Groups: prog.Groups}
-
-	desired := controller.State{Meters: prog.Meters, Groups: prog.Groups}
-	owned := map[uint64]bool{r.st.dp.Cookie: true}
-	for _, s := range owners {
-		desired.Flows = append(desired.Flows, s.Flows...)
-		for i := range s.Flows {
-			owned[s.Flows[i].Cookie] = true
-		}
-	}
 	stores := r.m.registered()
-	opts := controller.DiffOptions{OwnsMeter: controller.AnyID, OwnsGroup: controller.AnyID,
-		Keep: r.m.keepCookies(stores)}
-	if r.st.dp.KeepForeignFlows {
-		// A switch shared with another controller: only our cookies.
-		for c := range owned {
-			opts.Owned = append(opts.Owned, controller.CookieMask{Cookie: c, Mask: ^uint64(0)})
-		}
-	} else {
-		// We own the tables, as Faucet does at cold start: a stale foreign
-		// flow could bypass every ACL on a fail_mode=secure switch.
-		opts.Owned = []controller.CookieMask{{}}
+	own, shares := r.m.split(actual, stores)
+	if len(r.st.hosts) == 0 {
+		r.adoptHosts(own.Flows)
 	}
-
-	plan := controller.Diff(desired, actual, opts)
-	if err := r.sendPlan(ctx, plan); err != nil {
+	// The DP's own store first: its verdict is waited for, so that the
+	// pipeline is in place (and recorded) before anything else is sent.
+	o := ownStore{r: r}
+	o.Reconcile(r.id, own, r.commit)
+	if o.err != nil {
+		return o.err
+	}
+	if err := r.await(ctx, o.verdict); err != nil {
 		return err
 	}
-
-	// The switch now holds the desired state: record it per owner, the
-	// learned hosts in the host table and the rest in a new cache.
-	r.st.cache = controller.NewCache()
-	r.st.counts = make(map[string]int, len(owners))
-	total := 0
-	for o := range r.st.hosts {
-		if _, ok := owners[o]; !ok {
-			r.forgetHost(o)
-		}
-	}
-	for o, s := range owners {
-		if isHostOwner(o) {
-			h := r.st.hosts[o]
-			if h == nil {
-				h = &hostEntry{}
-				r.st.hosts[o] = h
-			}
-			h.flows = s.Flows
-			total += len(s.Flows)
-			continue
-		}
-		r.st.cache.SetState(o, s)
-		r.st.cache.Commit(o)
-		if len(s.Flows) > 0 {
-			r.st.counts[o] = len(s.Flows)
-			total += len(s.Flows)
-		}
-	}
-	r.ctr.flows.Store(int64(total))
+	o.record()
 	// The same read gives every other store its share, before anything
 	// of theirs is sent on this switch.
-	r.reconcileStores(stores, actual.Flows)
+	r.reconcileStores(stores, shares)
 	return nil
 }
 

@@ -78,7 +78,7 @@ func (m *memSwitch) Reconcile(_ context.Context, dpid uint64, st dp.Store) error
 		out = append(out, f)
 	}
 	m.mu.Unlock()
-	st.Reconcile(dpid, out, func(c dp.Change, done func(error)) { m.Commit(dpid, c, done) })
+	st.Reconcile(dpid, dp.State{Flows: out}, func(c dp.Change, done func(error)) { m.Commit(dpid, c, done) })
 	return nil
 }
 

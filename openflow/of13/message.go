@@ -4,7 +4,8 @@ import "strconv"
 
 // Message is a controller-to-switch message that changes switch state or
 // sends a packet: *FlowMod, *MeterMod, *GroupMod, *PacketOut and their
-// values. The session layer encodes it; other packages only build it.
+// values, or a BarrierRequest that orders them. The session layer encodes
+// it; other packages only build it.
 type Message interface {
 	// Summary describes the message for logs and error reports, e.g.
 	// "flow-mod add table=0,priority=100,...".
@@ -37,6 +38,16 @@ func (m PacketOut) Summary() string {
 	}
 	return s + ",len=" + itoa(uint64(len(m.Data)))
 }
+
+// BarrierRequest, sent among other messages, makes the switch finish every
+// message before it before it starts on any after it (OpenFlow 1.3 §6.2):
+// the in-band separator between the phases of one change, whose reply
+// nobody waits for. A barrier whose reply is awaited is the session's
+// (SendWithBarrier).
+type BarrierRequest struct{}
+
+// Summary implements Message.
+func (BarrierRequest) Summary() string { return "barrier request" }
 
 // String implements fmt.Stringer.
 func (c ModCommand) String() string {

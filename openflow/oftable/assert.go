@@ -36,8 +36,9 @@ func (t *Table) IsOutput(pkt Packet, port uint32, vid uint16) bool {
 }
 
 // Apply applies messages in order: of13.FlowMod, of13.MeterMod and
-// of13.GroupMod values or pointers (a packet-out is rejected with
-// OFPBRC_BAD_TYPE; use Trace). It stops at the first error, which names the
+// of13.GroupMod values or pointers; a barrier request changes nothing (the
+// model applies in order already), and a packet-out is rejected with
+// OFPBRC_BAD_TYPE (use Trace). It stops at the first error, which names the
 // message's index; earlier messages stay applied, as on a switch.
 func (t *Table) Apply(msgs ...of13.Message) error {
 	for i, m := range msgs {
@@ -55,6 +56,7 @@ func (t *Table) Apply(msgs ...of13.Message) error {
 			err = t.ApplyGroupMod(m)
 		case *of13.GroupMod:
 			err = t.ApplyGroupMod(*m)
+		case of13.BarrierRequest, *of13.BarrierRequest:
 		default:
 			err = ErrUnsupportedMessage.with(fmt.Sprintf("%T", m))
 		}

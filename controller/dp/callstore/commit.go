@@ -131,9 +131,12 @@ func (e *Store) Cookies() controller.CookieMask {
 
 // Reconcile implements dp.Store: dp hands the store a datapath's per-call
 // flows, read at connect or at the store's request (a scan or a sweep).
-// The work is done on the store goroutine (reconcile, remove.go).
-func (e *Store) Reconcile(dpid uint64, held []of13.Flow, send func(dp.Change, func(error))) {
-	e.post(func(ctx context.Context) { e.reconcile(ctx, dpid, held, send) })
+// The work is done on the store goroutine (reconcile, remove.go). Its
+// meters are not read back: a meter is rebuilt with the flows that use it,
+// and one no flow uses is the DP's own store's to delete.
+func (e *Store) Reconcile(dpid uint64, held dp.State, send func(dp.Change, func(error))) {
+	flows := held.Flows
+	e.post(func(ctx context.Context) { e.reconcile(ctx, dpid, flows, send) })
 }
 
 // Idle reports whether no batch is queued for or being sent to a switch.

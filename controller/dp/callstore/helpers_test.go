@@ -142,7 +142,7 @@ func (s *serial) Reconcile(ctx context.Context, dpid uint64, st dp.Store) error 
 	if err != nil {
 		return err
 	}
-	st.Reconcile(dpid, flows, func(c dp.Change, done func(error)) { s.Commit(dpid, c, done) })
+	st.Reconcile(dpid, dp.State{Flows: flows}, func(c dp.Change, done func(error)) { s.Commit(dpid, c, done) })
 	return nil
 }
 

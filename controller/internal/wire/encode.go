@@ -118,6 +118,8 @@ func AppendMessage(b []byte, xid uint32, m of13.Message) ([]byte, error) {
 		return AppendPacketOut(b, xid, m), nil
 	case of13.PacketOut:
 		return AppendPacketOut(b, xid, &m), nil
+	case of13.BarrierRequest, *of13.BarrierRequest:
+		return AppendSimple(b, TypeBarrierRequest, xid, nil), nil
 	}
 	return b, fmt.Errorf("cannot encode %T", m)
 }

@@ -206,3 +206,18 @@ func TestRoleRoundTrip(t *testing.T) {
 		t.Fatal("a Nicira experimenter message read as a role status")
 	}
 }
+
+// A barrier request among other messages is encoded as OFPT_BARRIER_REQUEST
+// with its own xid and no body.
+func TestBarrierRequestEncodes(t *testing.T) {
+	for _, m := range []of13.Message{of13.BarrierRequest{}, &of13.BarrierRequest{}} {
+		b, err := AppendMessage(nil, 42, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := ParseHeader(b)
+		if h.Type != TypeBarrierRequest || h.XID != 42 || int(h.Length) != len(b) || len(b) != 8 {
+			t.Errorf("%T encoded as %+v (%d bytes), want an 8-byte barrier request with xid 42", m, h, len(b))
+		}
+	}
+}
