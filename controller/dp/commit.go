@@ -48,6 +48,13 @@ type Change struct {
 	// still be there), so that its refusal does not send the changes
 	// queued beside it again one by one.
 	Alone bool
+	// Overtake sends the change at once, ahead of the queue and beside a
+	// group in flight, with a barrier of its own; it is never merged or
+	// retried, its verdict being the switch's first error for it. For
+	// changes whose flows no other change touches and that are safe to
+	// send twice (learned hosts), so that learning never waits a switch
+	// round trip behind other stores' barriers.
+	Overtake bool
 }
 
 // Empty reports whether the change sends nothing.
@@ -79,6 +86,9 @@ type commits struct {
 	// retry holds the changes of a refused group, sent again one at a
 	// time, before anything queued after them.
 	retry []pendingChange
+	// overtake holds Overtake changes, sent at the next flush whatever
+	// is in flight.
+	overtake []pendingChange
 	// busy is set while a barrier of the queue's is outstanding.
 	busy bool
 	// stopped is set once the DP's goroutine has ended: nothing queued
@@ -125,7 +135,11 @@ func (r *runner) commit(c Change, done func(error)) {
 		}
 		return
 	}
-	q.queue = append(q.queue, pendingChange{c: c, done: done})
+	if c.Overtake {
+		q.overtake = append(q.overtake, pendingChange{c: c, done: done})
+	} else {
+		q.queue = append(q.queue, pendingChange{c: c, done: done})
+	}
 	q.mu.Unlock()
 	q.wake()
 }
@@ -170,6 +184,7 @@ func (q *commits) take() (group []pendingChange, retry bool) {
 // DP's goroutine, which owns the switch.
 func (r *runner) flushCommits(ctx context.Context) {
 	q := &r.commits
+	r.sendOvertaking(ctx)
 	group, retry := q.take()
 	if len(group) == 0 {
 		return
@@ -207,6 +222,31 @@ func (r *runner) flushCommits(ctx context.Context) {
 	}
 }
 
+// sendOvertaking sends the Overtake changes queued, each with a barrier of
+// its own, whatever is in flight.
+func (r *runner) sendOvertaking(ctx context.Context) {
+	q := &r.commits
+	q.mu.Lock()
+	eager := q.overtake
+	q.overtake = nil
+	q.mu.Unlock()
+	for _, p := range eager {
+		msgs := merge([]pendingChange{p})
+		done := p.done
+		if done == nil {
+			done = func(error) {}
+		}
+		if r.st.sw == nil {
+			done(fmt.Errorf("dp %s: %w", r.st.dp.Name, ErrNotConnected))
+			continue
+		}
+		r.countSent(msgs)
+		if err := r.st.sw.SendWithBarrier(ctx, msgs, done); err != nil {
+			done(fmt.Errorf("dp %s: %w", r.st.dp.Name, err))
+		}
+	}
+}
+
 // merge is a group's changes as one, in send order: every Pre, every
 // flow-mod in order, every Post (for one change, the change itself), an
 // in-band barrier request between the three, so the switch has every
@@ -217,6 +257,9 @@ func merge(group []pendingChange) []of13.Message {
 	for i := range group {
 		c := &group[i].c
 		pre, flows, post = pre+len(c.Pre), flows+len(c.Flows), post+len(c.Post)
+	}
+	if len(group) == 1 && pre+post == 0 {
+		return group[0].c.Flows // nothing to order: no copy
 	}
 	out := make([]of13.Message, 0, pre+flows+post+2)
 	for i := range group {
@@ -302,8 +345,8 @@ func (r *runner) commitFailed(group []pendingChange, retry bool, err error) {
 func (r *runner) stopCommits() {
 	q := &r.commits
 	q.mu.Lock()
-	left := append(q.retry, q.queue...)
-	q.retry, q.queue, q.stopped = nil, nil, true
+	left := append(append(q.retry, q.queue...), q.overtake...)
+	q.retry, q.queue, q.overtake, q.stopped = nil, nil, nil, true
 	q.mu.Unlock()
 	for _, p := range left {
 		if p.done != nil {

@@ -8,13 +8,14 @@ import (
 	"github.com/voipsdn/voipsdn/openflow/of13"
 )
 
-// Learning is confirmed without waiting. A batch of learned hosts is
-// queued on the group commit (commit.go) and the DP moves on to the next
-// packet-ins; the barrier's verdict comes back as a callback on the
-// session's reader, so no goroutine waits or is woken for it, and batches
-// learned while a barrier is outstanding share the next one: one barrier
-// per switch round trip under load rather than one per batch. Within a
-// batch an in-band barrier request keeps its deletes before its adds.
+// Learning is confirmed without waiting. A batch of learned hosts goes
+// through the group commit (commit.go) as an Overtake change: sent at once
+// with a barrier of its own, whatever other stores have in flight, and the
+// DP moves on to the next packet-ins; the barrier's verdict comes back as
+// a callback on the session's reader, so no goroutine waits or is woken
+// for it. Within a batch an in-band barrier request keeps its deletes
+// before its adds. A host's flows are its own and safe to send twice, so
+// a batch may overtake queued changes and is never retried.
 //
 // Host flows are recorded as sent when they are sent (hostflows.go), so a
 // refusal only marks the DP dirty: repair reconciles the switch on a later
@@ -34,7 +35,9 @@ func (r *runner) sendAsync(ctx context.Context, b *batch) error {
 		r.st.dirty = true
 		return nil
 	}
-	r.commit(b.change(), r.confirmed)
+	c := b.change()
+	c.Overtake = true
+	r.commit(c, r.confirmed)
 	r.flushCommits(ctx)
 	return nil
 }

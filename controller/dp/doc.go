@@ -17,10 +17,10 @@
 // LLDP (lldp.go): the DP's timer sends Faucet's beacons and LLDP-MED voice
 // policies (faucet/lldp) as packet-outs, paced per send_interval, and LLDP
 // packet-ins record each port's neighbour until its TTL runs out.
-// Learning batches are not waited for: their barrier replies are handled by
-// a callback on the session's reader (confirm.go), so a switch round trip
-// never delays the next packet-in, and a switch that refused learned flows
-// is reconciled on a later tick.
+// Learning batches are queued on the group commit and not waited for: their
+// verdict is a callback on the session's reader (confirm.go), so a switch
+// round trip never delays the next packet-in, and a switch that refused
+// learned flows is reconciled on a later tick.
 //
 // LACP (lacp.go) runs on the DP's goroutine too: LACPDUs arrive as
 // control-plane packet-ins and are answered with packet-outs, each port's
@@ -46,26 +46,31 @@
 // Flow stores (store.go). dp is the only writer of flows, groups and
 // meters; every owner lives in a store, and every store has the same
 // contract with a DP: a share of the cookie space, handed to it from the
-// one read of the switch at connect (Reconcile) so that it adopts what an
-// earlier run left, answered with one change (replay of what the switch
-// lacks, sweep of what its liveness predicate does not keep), and sent
-// through the DP's group commit. The DP's own store, in every cookie
-// outside the registered shares, holds the pipeline's owners in the diff
-// cache (controller.Cache: a change is committed once the switch has
-// confirmed it with a barrier; the whole-switch controller.Diff at connect
+// one read of the switch at connect (Reconcile, the read split by
+// controller.Share) so that it adopts what an earlier run left, answered
+// with one change (replay of what the switch lacks, deletes of what it
+// does not want), and sent through the DP's group commit, the one send
+// path. The DP's own store (ownstore.go), a Store like the others whose
+// share is every cookie the registered stores leave, holds the pipeline's
+// owners in the diff cache (controller.Cache: a change is committed once
+// the switch has confirmed it; the whole-switch controller.Diff at connect
 // is its adoption, sweep and replay) and the learned hosts in the host
-// table (recorded when sent, confirmed by a callback; a refusal marks the
-// DP for a full diff). Other stores register (Register); the per-call
+// table (recorded when queued, confirmed by a callback; a refusal marks
+// the DP for a full diff). Other stores register (Register); the per-call
 // store (controller/dp/callstore) is one, and asks for a fresh read
 // (Manager.Reconcile) to sweep once its liveness is known.
 //
 // Group commit (commit.go): Commit queues a store's change from any
 // goroutine; the DP's goroutine sends everything queued while the previous
 // change was in flight as one change with one barrier
-// (SendWithBarrier), and the verdicts come back as callbacks on the
-// session's reader, so neither the store nor the DP waits for a switch. A
-// refused group is sent again change by change. Apply is Commit for a
-// caller that waits; ApplyOwner records an owner's flows in the cache.
+// (SendWithBarrier), in-band barrier requests (of13.BarrierRequest)
+// keeping each change's phases in order, and the verdicts come back as
+// callbacks on the session's reader, so no store waits for a switch,
+// except the DP's own when it records a pipeline change: it drives the
+// queue on the DP's goroutine until its verdict is in (runner.await). A
+// change with meters or groups of the pipeline's goes in a group of its
+// own; a refused group is sent again change by change. Apply is Commit for
+// a caller that waits; ApplyOwner records an owner's flows in the cache.
 // Locate reports where a MAC or IP address was learned; Program gives the
 // program and VoicePlacement the voip table's placement (qos.Placement),
 // both read from what the DP goroutine publishes (view.go) when its
@@ -73,11 +78,6 @@
 // work. Metrics read EachDP, EachView and EachHost at scrape time and
 // count events through Options.Events; the package does not import
 // Prometheus.
-//
-// The pipeline's flow changes go through controller.Diff (whole switch, at
-// connect) and controller.Cache (per owner, afterwards), sent on the DP's
-// goroutine phase by phase, each confirmed by a barrier before the owners
-// are committed to the cache.
 //
 // Concurrency: all state of one DP is owned by that DP's goroutine; public
 // methods send it a request and wait for the answer, or read snapshots it

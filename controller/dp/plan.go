@@ -121,6 +121,15 @@ func (b *batch) change() Change { return changeOf(b.plan()) }
 // meters or groups goes in a group of its own, because a retry of a
 // merged group would add its groups twice.
 func changeOf(p controller.Plan) Change {
+	if len(p.Phases) == 1 { // most learning batches: no copy
+		c := Change{Flows: p.Phases[0]}
+		for _, m := range c.Flows {
+			if _, ok := m.(of13.FlowMod); !ok {
+				c.Alone = true
+			}
+		}
+		return c
+	}
 	n := len(p.Phases)
 	for _, ph := range p.Phases {
 		n += len(ph)

@@ -10,9 +10,17 @@ import (
 	"time"
 )
 
+// writeFile replaces path's content atomically, as configuration tools do:
+// os.WriteFile truncates first, and a watcher polling meanwhile would read
+// an empty file (rejected, which is right, but not what a test of a fix
+// means to show).
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }
