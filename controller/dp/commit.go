@@ -87,8 +87,13 @@ type commits struct {
 	// time, before anything queued after them.
 	retry []pendingChange
 	// overtake holds Overtake changes, sent at the next flush whatever
-	// is in flight.
+	// is in flight (overtake.go).
 	overtake []pendingChange
+	// unconfirmed holds the verdict callbacks of Overtake changes sent
+	// behind no barrier yet, and overtakeOut counts their barriers
+	// outstanding.
+	unconfirmed []func(error)
+	overtakeOut int
 	// busy is set while a barrier of the queue's is outstanding.
 	busy bool
 	// stopped is set once the DP's goroutine has ended: nothing queued
@@ -189,6 +194,9 @@ func (r *runner) flushCommits(ctx context.Context) {
 	if len(group) == 0 {
 		return
 	}
+	// Overtake changes sent behind no barrier get one now, so that no
+	// error of theirs is taken for the group's.
+	r.confirmOvertaking(ctx, true)
 	sw := r.st.sw
 	if sw == nil {
 		r.commitFailed(group, retry, fmt.Errorf("dp %s: %w", r.st.dp.Name, ErrNotConnected))
@@ -219,31 +227,6 @@ func (r *runner) flushCommits(ctx context.Context) {
 	}
 	if err := sw.SendWithBarrier(ctx, msgs, verdict); err != nil {
 		r.commitFailed(group, retry, fmt.Errorf("dp %s: %w", r.st.dp.Name, err))
-	}
-}
-
-// sendOvertaking sends the Overtake changes queued, each with a barrier of
-// its own, whatever is in flight.
-func (r *runner) sendOvertaking(ctx context.Context) {
-	q := &r.commits
-	q.mu.Lock()
-	eager := q.overtake
-	q.overtake = nil
-	q.mu.Unlock()
-	for _, p := range eager {
-		msgs := merge([]pendingChange{p})
-		done := p.done
-		if done == nil {
-			done = func(error) {}
-		}
-		if r.st.sw == nil {
-			done(fmt.Errorf("dp %s: %w", r.st.dp.Name, ErrNotConnected))
-			continue
-		}
-		r.countSent(msgs)
-		if err := r.st.sw.SendWithBarrier(ctx, msgs, done); err != nil {
-			done(fmt.Errorf("dp %s: %w", r.st.dp.Name, err))
-		}
 	}
 }
 
@@ -346,12 +329,16 @@ func (r *runner) stopCommits() {
 	q := &r.commits
 	q.mu.Lock()
 	left := append(append(q.retry, q.queue...), q.overtake...)
-	q.retry, q.queue, q.overtake, q.stopped = nil, nil, nil, true
+	unconfirmed := q.unconfirmed
+	q.retry, q.queue, q.overtake, q.unconfirmed, q.stopped = nil, nil, nil, nil, true
 	q.mu.Unlock()
 	for _, p := range left {
 		if p.done != nil {
 			p.done(errStopped)
 		}
+	}
+	for _, done := range unconfirmed {
+		done(errStopped)
 	}
 }
 

@@ -341,3 +341,50 @@ func hasCookie(msgs []of13.Message, cookie uint64) bool {
 	}
 	return false
 }
+
+// Learned hosts keep at most one barrier of theirs outstanding: a batch
+// learned meanwhile goes out behind none, and gets one of its own before
+// the next group of another store, so its errors are never that group's.
+func TestOvertakingBatchesShareABarrier(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	sw := newSlowSwitch(1)
+	sw.connect(t, m)
+	learn := func(mac string, port uint32) {
+		m.SwitchPacketIn(sw, packetInOn(port, frame(mac, "ff:ff:ff:ff:ff:ff", 100, 0x0806,
+			arpRequest(mac, [4]byte{10, 0, 0, byte(port)}, [4]byte{10, 0, 0, 9}))))
+		m.drainDP(t, 1)
+	}
+	learn(hostA, 1)
+	if n := len(sw.sends()); n != 1 {
+		t.Fatalf("first learned host: %d barriers, want 1", n)
+	}
+	learn("0e:00:00:00:00:0b", 2)
+	if n := len(sw.sends()); n != 1 {
+		t.Fatalf("second host while the first's barrier is out: %d barriers, want still 1", n)
+	}
+	if f := sw.flows(); !slicesContainsSrc(f, "0e:00:00:00:00:0b") {
+		t.Fatal("the second host's flows were held back")
+	}
+	v := newVerdicts()
+	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(50, 0))}}, v.of("call"))
+	m.drainDP(t, 1)
+	sends := sw.sends()
+	if len(sends) != 3 || len(sends[1]) != 0 || !hasCookie(sends[2], callFlow(50, 0).Cookie) {
+		t.Fatalf("sends %v: want the first host's, a bare barrier for the second, then the call's group", sends)
+	}
+	for range 3 {
+		sw.reply(t)
+	}
+	if got := v.wait(t, 1); got["call"] != nil {
+		t.Errorf("call: %v", got["call"])
+	}
+}
+
+func slicesContainsSrc(flows []of13.Flow, mac string) bool {
+	for _, f := range flows {
+		if src, ok := f.Match.Get(of13.FieldEthSrc); ok && net.HardwareAddr(src.Bytes()).String() == mac {
+			return true
+		}
+	}
+	return false
+}

@@ -17,10 +17,10 @@
 // LLDP (lldp.go): the DP's timer sends Faucet's beacons and LLDP-MED voice
 // policies (faucet/lldp) as packet-outs, paced per send_interval, and LLDP
 // packet-ins record each port's neighbour until its TTL runs out.
-// Learning batches are queued on the group commit and not waited for: their
-// verdict is a callback on the session's reader (confirm.go), so a switch
-// round trip never delays the next packet-in, and a switch that refused
-// learned flows is reconciled on a later tick.
+// Learning batches go through the group commit as Overtake changes and are
+// not waited for: their verdict is a callback on the session's reader
+// (confirm.go), so a switch round trip never delays the next packet-in,
+// and a switch that refused learned flows is reconciled on a later tick.
 //
 // LACP (lacp.go) runs on the DP's goroutine too: LACPDUs arrive as
 // control-plane packet-ins and are answered with packet-outs, each port's
@@ -69,8 +69,11 @@
 // except the DP's own when it records a pipeline change: it drives the
 // queue on the DP's goroutine until its verdict is in (runner.await). A
 // change with meters or groups of the pipeline's goes in a group of its
-// own; a refused group is sent again change by change. Apply is Commit for
-// a caller that waits; ApplyOwner records an owner's flows in the cache.
+// own; a refused group is sent again change by change. Learned hosts are
+// Overtake changes (overtake.go): sent at once beside a group in flight,
+// never merged or retried, at most one barrier of theirs outstanding.
+// Apply is Commit for a caller that waits; ApplyOwner records an owner's
+// flows in the cache.
 // Locate reports where a MAC or IP address was learned; Program gives the
 // program and VoicePlacement the voip table's placement (qos.Placement),
 // both read from what the DP goroutine publishes (view.go) when its

@@ -205,7 +205,8 @@ func (m *Manager) drainDP(t *testing.T, dpid uint64) {
 func (q *commits) idle() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return !q.busy && len(q.queue) == 0 && len(q.retry) == 0
+	return !q.busy && len(q.queue) == 0 && len(q.retry) == 0 &&
+		len(q.overtake) == 0 && len(q.unconfirmed) == 0 && q.overtakeOut == 0
 }
 
 // frame builds an Ethernet frame tagged with vid.
