@@ -95,7 +95,7 @@ func TestDirectMediaForgottenOnBridgeLeave(t *testing.T) {
 	if evs := tr.Apply(chanEv("BridgeLeave", "PJSIP/201-1", "1.1", "1.1", "Up", "BridgeUniqueid: b1"), t0); len(evs) != 0 {
 		t.Fatalf("bridge leave: %+v", evs)
 	}
-	if l := tr.legs["1.1"]; l.alt != nil || l.reported {
+	if l := tr.legs.get("1.1"); l.alt() != nil || l.reported {
 		t.Fatalf("leg still direct after leaving the bridge: %+v", l)
 	}
 }

@@ -24,13 +24,13 @@ func (t *Tracker) answer(l *leg, at time.Time) []Event {
 		return nil
 	}
 	l.answered = true
-	l.info.State = "Up"
-	c := t.calls[l.linkedid]
+	l.state = "Up"
+	c := t.calls.get(l.call.id)
 	if c != nil && c.answeredAt.IsZero() {
 		c.answeredAt = at
 	}
 	t.queryMedia(l)
-	evs := []Event{LegAnswered{Header: t.header(l.linkedid, at), Leg: l.info}}
+	evs := []Event{LegAnswered{Header: t.header(l.call.id, at), Leg: l.info()}}
 	if isUnicast(l) {
 		// Its ends may all be known already (VarSet, DialBegin).
 		evs = append(evs, t.unicastEvents(l, at)...)
@@ -41,7 +41,7 @@ func (t *Tracker) answer(l *leg, at time.Time) []Event {
 // queryMedia queues Getvar rtp,dest / rtp,src and Status for a leg.
 // Local channels have no RTP of their own and are skipped.
 func (t *Tracker) queryMedia(l *leg) {
-	if t.opt.Passive || l.info.Local || l.info.Channel == "" {
+	if t.opt.Passive || l.isLocal() || l.channel() == "" {
 		return
 	}
 	if isUnicast(l) {
@@ -51,12 +51,12 @@ func (t *Tracker) queryMedia(l *leg) {
 	l.tries = 0
 	l.destPending, l.srcPending, l.statusPending = true, true, true
 	t.reqs = append(t.reqs,
-		Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel, Variable: VarRTPDest},
-		Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel, Variable: VarRTPSrc},
-		Request{Kind: KindStatus, Leg: l.info.Uniqueid, Channel: l.info.Channel},
+		Request{Kind: KindGetvar, Leg: l.uid(), Channel: l.channel(), Variable: VarRTPDest},
+		Request{Kind: KindGetvar, Leg: l.uid(), Channel: l.channel(), Variable: VarRTPSrc},
+		Request{Kind: KindStatus, Leg: l.uid(), Channel: l.channel()},
 	)
 	if t.opt.ClassVariable != "" {
-		t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel, Variable: t.opt.ClassVariable})
+		t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.uid(), Channel: l.channel(), Variable: t.opt.ClassVariable})
 	}
 }
 
@@ -75,8 +75,8 @@ func (t *Tracker) onDial(m ami.Message, at time.Time) []Event {
 		return evs
 	}
 	status = t.names.get(status)
-	dest.info.DialStatus = status
-	if c := t.calls[dest.linkedid]; c != nil {
+	dest.dialStatus = status
+	if c := t.calls.get(dest.call.id); c != nil {
 		c.dialStatus = status
 	}
 	return evs
@@ -97,7 +97,7 @@ func (t *Tracker) onVarSet(m ami.Message, at time.Time) []Event {
 	if l == nil {
 		return evs
 	}
-	if c := t.calls[l.linkedid]; c != nil {
+	if c := t.calls.get(l.call.id); c != nil {
 		c.dialStatus = t.names.get(v)
 	}
 	return evs
@@ -112,17 +112,18 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 		return evs
 	}
 	if m.Event() == "BridgeLeave" {
-		l.info.Bridge = ""
+		l.bridge = ""
 		// Out of the bridge, Asterisk anchors the media again. The leg
 		// is not reported anew here: it is usually about to hang up. If
 		// it joins another bridge, the check there reports it.
-		if a := l.alt; a != nil && a.direct {
-			l.alt, l.reported = nil, false
+		if a := l.alt(); a != nil && a.direct {
+			l.setAlt(nil)
+			l.reported = false
 		}
 		return evs
 	}
-	if id := m.Get("BridgeUniqueid"); l.info.Bridge != id {
-		l.info.Bridge = t.bridgeID(l, id)
+	if id := m.Get("BridgeUniqueid"); l.bridge != id {
+		l.bridge = t.bridgeID(l, id)
 	}
 	if m.Get("ChannelStateDesc") == "Up" {
 		evs = append(evs, t.answer(l, at)...)
@@ -138,21 +139,21 @@ func (t *Tracker) onBridge(m ami.Message, at time.Time) []Event {
 // checkDirect asks the legs of l's bridge whether their media went direct,
 // once a second leg of the call is in it.
 func (t *Tracker) checkDirect(l *leg) {
-	c := t.calls[l.linkedid]
-	if c == nil || l.info.Bridge == "" {
+	c := t.calls.get(l.call.id)
+	if c == nil || l.bridge == "" {
 		return
 	}
 	n := 0
-	for _, o := range c.legs {
-		if o.info.Bridge == l.info.Bridge {
+	for o := range c.legs() {
+		if o.bridge == l.bridge {
 			n++
 		}
 	}
 	if n < 2 {
 		return
 	}
-	for _, o := range c.legs {
-		if o.info.Bridge == l.info.Bridge && o.answered {
+	for o := range c.legs() {
+		if o.bridge == l.bridge && o.answered {
 			t.askDirect(o, t.opt.DirectMediaDelay)
 		}
 	}
@@ -160,11 +161,11 @@ func (t *Tracker) checkDirect(l *leg) {
 
 // askDirect queues Getvar CHANNEL(rtp,direct) for a leg after delay.
 func (t *Tracker) askDirect(l *leg, delay time.Duration) {
-	if t.opt.Passive || t.opt.DirectMediaDelay < 0 || l.info.Local || l.info.Channel == "" || l.directPending || isUnicast(l) {
+	if t.opt.Passive || t.opt.DirectMediaDelay < 0 || l.isLocal() || l.channel() == "" || l.directPending || isUnicast(l) {
 		return
 	}
 	l.directPending = true
-	t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel,
+	t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.uid(), Channel: l.channel(),
 		Variable: VarRTPDirect, Delay: delay})
 }
 
@@ -172,10 +173,10 @@ func (t *Tracker) askDirect(l *leg, delay time.Duration) {
 // of its call already holds if they are in the same bridge, as the two
 // legs of a call usually are.
 func (t *Tracker) bridgeID(l *leg, id string) string {
-	if c := t.calls[l.linkedid]; c != nil {
-		for _, o := range c.legs {
-			if o.info.Bridge == id {
-				return o.info.Bridge
+	if c := t.calls.get(l.call.id); c != nil {
+		for o := range c.legs() {
+			if o.bridge == id {
+				return o.bridge
 			}
 		}
 	}
@@ -183,55 +184,55 @@ func (t *Tracker) bridgeID(l *leg, id string) string {
 }
 
 func (t *Tracker) onLocalBridge(m ami.Message) []Event {
-	one, two := t.legs[m.Get("LocalOneUniqueid")], t.legs[m.Get("LocalTwoUniqueid")]
+	one, two := t.legs.get(m.Get("LocalOneUniqueid")), t.legs.get(m.Get("LocalTwoUniqueid"))
 	if one != nil && two != nil {
-		one.info.LocalPeer, two.info.LocalPeer = two.info.Uniqueid, one.info.Uniqueid
+		one.setLocalPeer(two.uid())
+		two.setLocalPeer(one.uid())
 	}
 	return nil
 }
 
 func (t *Tracker) onRename(m ami.Message) []Event {
-	l := t.legs[m.Get("Uniqueid")]
+	l := t.legs.get(m.Get("Uniqueid"))
 	if l == nil {
 		return nil
 	}
-	if nn := own(m.Get("Newname")); nn != "" {
-		l.info.Channel = nn
-		l.info.Local = strings.HasPrefix(nn, "Local/")
+	if nn := m.Get("Newname"); nn != "" {
+		l.setIDs(l.uid(), nn)
 	}
 	return nil
 }
 
 func (t *Tracker) onHangup(m ami.Message, at time.Time) []Event {
-	l := t.legs[m.Get("Uniqueid")]
+	l := t.legs.get(m.Get("Uniqueid"))
 	if l == nil {
 		return nil
 	}
 	cause, _ := m.Int("Cause")
 	if s := m.Get("ChannelStateDesc"); s != "" {
-		l.info.State = t.names.get(s)
+		l.state = t.names.get(s)
 	}
 	return t.endLeg(l, cause, t.names.get(m.Get("Cause-txt")), "", at)
 }
 
 // endLeg removes a leg and, with its call's last leg, the call.
 func (t *Tracker) endLeg(l *leg, cause int, causeText, reason string, at time.Time) []Event {
-	delete(t.legs, l.info.Uniqueid)
-	t.remember(l.info.Uniqueid)
-	evs := []Event{LegEnded{Header: t.header(l.linkedid, at), Leg: l.info, Cause: cause, CauseText: causeText}}
-	c := t.calls[l.linkedid]
+	t.legs.del(l.uid())
+	t.remember(l.uid())
+	evs := []Event{LegEnded{Header: t.header(l.call.id, at), Leg: l.info(), Cause: cause, CauseText: causeText}}
+	c := t.calls.get(l.call.id)
 	if c == nil {
 		return evs
 	}
 	if c.cause == 0 && cause != 0 {
 		c.cause, c.causeText = cause, causeText
 	}
-	for _, other := range c.legs {
-		if t.legs[other.info.Uniqueid] == other {
+	for other := range c.legs() {
+		if t.legs.get(other.uid()) == other {
 			return evs // legs remain
 		}
 	}
-	delete(t.calls, c.id)
+	t.calls.del(c.id)
 	end := CallEnded{
 		Header: t.header(c.id, at), Cause: c.cause, CauseText: c.causeText,
 		DialStatus: c.dialStatus, Answered: !c.answeredAt.IsZero(), Reason: reason,
@@ -242,8 +243,8 @@ func (t *Tracker) endLeg(l *leg, cause int, causeText, reason string, at time.Ti
 	if end.Answered && !at.IsZero() {
 		end.Talk = at.Sub(c.answeredAt)
 	}
-	for _, x := range c.legs {
-		end.Legs = append(end.Legs, x.info)
+	for x := range c.legs() {
+		end.Legs = append(end.Legs, x.info())
 	}
 	return append(evs, end)
 }
@@ -257,8 +258,8 @@ func (t *Tracker) onOriginate(m ami.Message, at time.Time) []Event {
 	callID := ""
 	if uid := m.Get("Uniqueid"); uid != "" && uid != "<unknown>" {
 		r.Leg = uid
-		if l := t.legs[uid]; l != nil {
-			callID = l.linkedid
+		if l := t.legs.get(uid); l != nil {
+			callID = l.call.id
 		}
 	}
 	r.Header = t.header(callID, at)

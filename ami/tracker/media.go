@@ -49,13 +49,13 @@ func (t *Tracker) AnswerContext(ctx context.Context, req Request, resp ami.Respo
 // capture's actions (replays), which are few, so a scan does.
 func (t *Tracker) legFor(req Request) *leg {
 	if req.Leg != "" {
-		return t.legs[req.Leg]
+		return t.legs.get(req.Leg)
 	}
 	if req.Channel == "" {
 		return nil
 	}
-	for _, l := range t.legs {
-		if l.info.Channel == req.Channel {
+	for l := range t.legs.all() {
+		if l.channel() == req.Channel {
 			return l
 		}
 	}
@@ -108,12 +108,10 @@ func (t *Tracker) answerGetvar(req Request, resp ami.Response, err error, now ti
 	}
 	ap, perr := netip.ParseAddrPort(v)
 	if perr == nil {
-		addr := &l.local
 		if req.Variable == VarRTPDest {
-			addr = &l.remote
-		}
-		if *addr != ap {
-			*addr, l.reported = ap, false
+			l.setRemote(ap)
+		} else {
+			l.setLocal(ap)
 		}
 	}
 	return t.mediaEvents(l, now)
@@ -130,7 +128,7 @@ func (t *Tracker) answerClass(req Request, resp ami.Response, err error, now tim
 	if l == nil || err != nil || v == "" || len(v) > maxClassName || (t.opt.KnownClass != nil && !t.opt.KnownClass(v)) {
 		return nil
 	}
-	return []Event{Classified{Header: t.header(l.linkedid, now), Uniqueid: l.info.Uniqueid, Class: t.names.get(v)}}
+	return []Event{Classified{Header: t.header(l.call.id, now), Uniqueid: l.uid(), Class: t.names.get(v)}}
 }
 
 // answerDirect records whether the leg's media runs direct. Asterisk
@@ -142,11 +140,13 @@ func (t *Tracker) answerDirect(l *leg, v string, err error, now time.Time) []Eve
 	ap, perr := netip.ParseAddrPort(v)
 	switch {
 	case err == nil && perr == nil && ap.Port() != 0 && !ap.Addr().IsUnspecified():
-		if a := l.alt; a == nil || !a.direct || a.local != ap {
-			l.alt, l.reported = &altMedia{local: ap, direct: true}, false
+		if a := l.alt(); a == nil || !a.direct || a.local != ap {
+			l.setAlt(&altMedia{local: ap, direct: true})
+			l.reported = false
 		}
-	case l.alt != nil && l.alt.direct:
-		l.alt, l.reported = nil, false
+	case l.alt() != nil && l.alt().direct:
+		l.setAlt(nil)
+		l.reported = false
 	}
 	return t.mediaEvents(l, now)
 }
@@ -154,7 +154,7 @@ func (t *Tracker) answerDirect(l *leg, v string, err error, now time.Time) []Eve
 func (t *Tracker) answerStatus(req Request, resp ami.Response, err error, now time.Time) []Event {
 	var evs []Event
 	for _, ev := range resp.Events {
-		l := t.legs[ev.Get("Uniqueid")]
+		l := t.legs.get(ev.Get("Uniqueid"))
 		if l == nil {
 			continue
 		}
@@ -248,11 +248,11 @@ func (t *Tracker) mediaEvents(l *leg, at time.Time) []Event {
 	if l.destPending || l.srcPending || l.statusPending {
 		return nil
 	}
-	h := t.header(l.linkedid, at)
-	if !l.remote.IsValid() || !l.local.IsValid() {
-		if inf := l.alt; inf != nil && !inf.direct && l.codec != inf.codec {
+	h := t.header(l.call.id, at)
+	if !l.remoteIP.IsValid() || !l.localIP.IsValid() {
+		if inf := l.alt(); inf != nil && !inf.direct && l.codec != inf.codec {
 			inf.codec = l.codec
-			return []Event{MediaKnown{Header: h, Leg: l.info, Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP}}
+			return []Event{MediaKnown{Header: h, Leg: l.info(), Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP}}
 		}
 		return nil
 	}
@@ -260,11 +260,11 @@ func (t *Tracker) mediaEvents(l *leg, at time.Time) []Event {
 		return nil
 	}
 	l.reported = true
-	mk := MediaKnown{Header: h, Leg: l.info, Local: l.local, Remote: l.remote, Codec: l.codec, Source: SourceGetvar}
-	if a := l.alt; a != nil && a.direct {
+	mk := MediaKnown{Header: h, Leg: l.info(), Local: l.local(), Remote: l.remote(), Codec: l.codec, Source: SourceGetvar}
+	if a := l.alt(); a != nil && a.direct {
 		mk.Local, mk.Direct = a.local, true
 	} else {
-		l.alt = nil // Getvar's answers replace what RTCP suggested
+		l.setAlt(nil) // Getvar's answers replace what RTCP suggested
 	}
 	return []Event{mk}
 }
@@ -289,13 +289,13 @@ func (t *Tracker) onRTCP(m ami.Message, at time.Time) []Event {
 	}
 	to, _ := netip.ParseAddrPort(m.Get("To"))
 	from, _ := netip.ParseAddrPort(m.Get("From"))
-	q := QualityReport{Header: t.header(l.linkedid, at), Leg: l.info}
+	q := QualityReport{Header: t.header(l.call.id, at), Leg: l.info()}
 	if m.Event() == "RTCPSent" {
 		q.Direction, q.RTCPLocal, q.RTCPRemote = "sent", from, to
 	} else {
 		q.Direction, q.RTCPLocal, q.RTCPRemote = "received", to, from
 	}
-	q.Confirmed = rtcpMatches(l.local, q.RTCPLocal) && rtcpMatches(l.remote, q.RTCPRemote)
+	q.Confirmed = rtcpMatches(l.local(), q.RTCPLocal) && rtcpMatches(l.remote(), q.RTCPRemote)
 	q.Block, q.FractionLost, q.CumulativeLost, q.Jitter = reportBlock(m, clockRate(l.codec))
 	if q.Block && q.Direction == "received" {
 		lsr, err := strconv.ParseUint(m.Get("Report0LSR"), 10, 32)
@@ -310,11 +310,11 @@ func (t *Tracker) onRTCP(m ami.Message, at time.Time) []Event {
 
 	// With no Getvar answer (replays, or a server refusing Getvar), the
 	// RTCP addresses are the best evidence of the media path.
-	if !l.remote.IsValid() && !l.destPending && !l.srcPending && l.alt == nil &&
+	if !l.remoteIP.IsValid() && !l.destPending && !l.srcPending && l.alt() == nil &&
 		q.RTCPLocal.IsValid() && q.RTCPRemote.IsValid() {
-		inf := &altMedia{local: rtpFromRTCP(q.RTCPLocal), remote: rtpFromRTCP(q.RTCPRemote), codec: l.codec}
-		l.alt, l.reported = inf, false
-		evs = append(evs, MediaKnown{Header: q.Header, Leg: l.info, Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP})
+		inf := l.setAlt(&altMedia{local: rtpFromRTCP(q.RTCPLocal), remote: rtpFromRTCP(q.RTCPRemote), codec: l.codec})
+		l.reported = false
+		evs = append(evs, MediaKnown{Header: q.Header, Leg: l.info(), Local: inf.local, Remote: inf.remote, Codec: inf.codec, Source: SourceRTCP})
 	}
 	return append(evs, q)
 }

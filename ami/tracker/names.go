@@ -41,19 +41,8 @@ func (n *names) get(s string) string {
 // own copies a field unique to one leg out of its message.
 func own(s string) string { return strings.Clone(s) }
 
-// ownPair copies two fields out of their message in one allocation
-// (never sharing the message's memory, as a + b may when b is empty).
-func ownPair(a, b string) (string, string) {
-	ab := join(a, b)
-	return ab[:len(a)], ab[len(a):]
-}
-
-// ownTriple is ownPair for three fields.
-func ownTriple(a, b, c string) (string, string, string) {
-	abc := join(a, b, c)
-	return abc[:len(a)], abc[len(a) : len(a)+len(b)], abc[len(a)+len(b):]
-}
-
+// join copies fields out of their message in one allocation (never
+// sharing the message's memory, as a + b may when b is empty).
 func join(fs ...string) string {
 	n := 0
 	for _, f := range fs {

@@ -31,13 +31,13 @@ func (t *Tracker) resync(ctx context.Context, req Request, snapshot []ami.Messag
 			continue
 		}
 		present[uid] = true
-		known := t.legs[uid] != nil
+		known := t.legs.get(uid) != nil
 		l, more := t.ensure(m, "", now, true)
 		if l == nil {
 			continue
 		}
 		if !known {
-			if c := t.calls[l.linkedid]; c != nil && len(c.legs) == 1 {
+			if c := t.calls.get(l.call.id); c != nil && c.nlegs() == 1 {
 				c.start = now.Add(-parseHMS(m.Get("Duration")))
 			}
 		}
@@ -59,9 +59,9 @@ func (t *Tracker) resync(ctx context.Context, req Request, snapshot []ami.Messag
 	// Close, in a stable order, what vanished: legs known before the
 	// resync was asked and absent from the snapshot.
 	var gone []*leg
-	for _, c := range t.calls {
-		for _, l := range c.legs {
-			if t.legs[l.info.Uniqueid] == l && l.seen <= req.Gen && !present[l.info.Uniqueid] {
+	for c := range t.calls.all() {
+		for l := range c.legs() {
+			if t.legs.get(l.uid()) == l && l.seen <= req.Gen && !present[l.uid()] {
 				gone = append(gone, l)
 			}
 		}

@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -68,8 +67,8 @@ const endedMemory = 8192
 // concurrent use.
 type Tracker struct {
 	opt    Options
-	calls  map[string]*call // by Linkedid
-	legs   map[string]*leg  // by Uniqueid
+	calls  byID[call] // by Linkedid
+	legs   byID[leg]  // by Uniqueid
 	names  names
 	ended  map[string]bool
 	endedQ []string
@@ -81,50 +80,6 @@ type Tracker struct {
 	refusedQ []string
 	// lastLimitResync is when a limit last asked a resync (event time).
 	lastLimitResync time.Time
-}
-
-type call struct {
-	id         string
-	legs       []*leg
-	start      time.Time
-	answeredAt time.Time
-	dialStatus string
-	cause      int
-	causeText  string
-}
-
-// leg is one channel. It is kept for as long as the channel lives, so it
-// holds what the next events need and no more: the last MediaKnown is
-// remembered as a flag (reported), not as a copy.
-type leg struct {
-	info     Leg
-	linkedid string // the call's id string, shared
-	seen     uint64 // Apply sequence number when first seen
-
-	remote, local netip.AddrPort // from Getvar
-	codec         string
-	// alt is media reported other than Getvar's src/dest pair: inferred
-	// from RTCP while Getvar had given none, or the peer phone while the
-	// media runs direct. Few legs have one, hence a pointer: it keeps the
-	// leg in its 256-byte size class.
-	alt      *altMedia
-	tries    uint8
-	answered bool
-	// Answers still awaited for the media requests.
-	destPending, srcPending, statusPending, directPending bool
-	// reported: the last MediaKnown came from Getvar and remote, local
-	// and codec have not changed since.
-	reported bool
-}
-
-// altMedia is a leg's media as last reported other than from Getvar's
-// src/dest pair. With direct, local is the peer phone the leg's phone sends
-// to (CHANNEL(rtp,direct)) and remote and codec are the leg's own; without,
-// all three were inferred from RTCP.
-type altMedia struct {
-	local, remote netip.AddrPort
-	codec         string
-	direct        bool
 }
 
 // New returns an empty Tracker.
@@ -146,7 +101,7 @@ func New(opt Options) *Tracker {
 		opt.MaxLegs = 4 * opt.MaxCalls
 	}
 	return &Tracker{
-		opt: opt, calls: map[string]*call{}, legs: map[string]*leg{},
+		opt: opt, calls: newByID(func(c *call) string { return c.id }), legs: newByID((*leg).uid),
 		ended: map[string]bool{}, refused: map[string]bool{},
 	}
 }
@@ -159,13 +114,13 @@ func (t *Tracker) TakeRequests() []Request {
 }
 
 // Calls returns the number of calls and legs currently tracked.
-func (t *Tracker) Calls() (calls, legs int) { return len(t.calls), len(t.legs) }
+func (t *Tracker) Calls() (calls, legs int) { return t.calls.len(), t.legs.len() }
 
 // CallIDs returns the Linkedids of the calls in progress.
 func (t *Tracker) CallIDs() []string {
-	out := make([]string, 0, len(t.calls))
-	for id := range t.calls {
-		out = append(out, id)
+	out := make([]string, 0, t.calls.len())
+	for c := range t.calls.all() {
+		out = append(out, c.id)
 	}
 	return out
 }
@@ -194,7 +149,7 @@ func (t *Tracker) Apply(m ami.Message, now time.Time) []Event {
 	case "Hold", "Unhold":
 		// The re-INVITEs of a hold can take a direct-media call back
 		// through Asterisk (music on hold) and out again.
-		if l := t.legs[m.Get("Uniqueid")]; l != nil {
+		if l := t.legs.get(m.Get("Uniqueid")); l != nil {
 			t.checkDirect(l)
 		}
 		return nil
@@ -220,9 +175,9 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 	if uid == "" || uid == "<unknown>" {
 		return nil, nil
 	}
-	if l := t.legs[uid]; l != nil {
+	if l := t.legs.get(uid); l != nil {
 		if s := m.Get(prefix + "ChannelStateDesc"); s != "" {
-			l.info.State = t.names.get(s)
+			l.state = t.names.get(s)
 		}
 		return l, nil
 	}
@@ -231,8 +186,8 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 	}
 	// The call's id is shared by its legs: copied once, with its first.
 	linked := m.Get(prefix + "Linkedid")
-	c := t.calls[linked]
-	if len(t.legs) >= t.opt.MaxLegs || (c == nil && len(t.calls) >= t.opt.MaxCalls) {
+	c := t.calls.get(linked)
+	if t.legs.len() >= t.opt.MaxLegs || (c == nil && t.calls.len() >= t.opt.MaxCalls) {
 		return nil, t.refuse(uid, linked, at)
 	}
 	// The leg's own strings (and a new call's id) are copied out of the
@@ -240,35 +195,34 @@ func (t *Tracker) ensure(m ami.Message, prefix string, at time.Time, resynced bo
 	// three small allocations would each pin a part-empty span of a size
 	// class that per-message garbage churns through.
 	name := m.Get(prefix + "Channel")
+	var ids string
 	switch {
 	case c != nil:
 		linked = c.id
-		uid, name = ownPair(uid, name)
+		ids = join(uid, name)
 	case linked == "" || linked == uid:
-		uid, name = ownPair(uid, name)
-		linked = uid
+		ids = join(uid, name)
+		linked = ids[:len(uid)]
 	default:
-		uid, name, linked = ownTriple(uid, name, linked)
+		all := join(uid, name, linked)
+		ids, linked = all[:len(uid)+len(name)], all[len(uid)+len(name):]
 	}
-	l := &leg{
-		info: Leg{
-			Uniqueid: uid, Channel: name, State: t.names.get(m.Get(prefix + "ChannelStateDesc")),
-			Local:    strings.HasPrefix(name, "Local/"),
-			CallerID: t.names.get(known(m.Get(prefix + "CallerIDNum"))), Exten: t.names.get(m.Get(prefix + "Exten")),
-		},
-		linkedid: linked, seen: t.seq,
+	isNew := c == nil
+	if isNew {
+		c = &call{id: linked, start: at}
+		t.calls.put(linked, c)
 	}
-	t.legs[uid] = l
-	var evs []Event
-	if c == nil {
-		c = &call{id: linked, start: at, legs: make([]*leg, 0, 2)}
-		t.calls[linked] = c
-		evs = append(evs, CallStarted{Header: t.header(linked, at), Leg: l.info, Resynced: resynced})
-	} else {
-		evs = append(evs, LegAdded{Header: t.header(linked, at), Leg: l.info})
+	l := c.newLeg()
+	l.ids, l.nuid = ids, uint32(len(uid))
+	l.state = t.names.get(m.Get(prefix + "ChannelStateDesc"))
+	l.callerID = t.names.get(known(m.Get(prefix + "CallerIDNum")))
+	l.exten = t.names.get(m.Get(prefix + "Exten"))
+	l.seen = t.seq
+	t.legs.put(l.uid(), l)
+	if isNew {
+		return l, []Event{CallStarted{Header: t.header(linked, at), Leg: l.info(), Resynced: resynced}}
 	}
-	c.legs = append(c.legs, l)
-	return l, evs
+	return l, []Event{LegAdded{Header: t.header(linked, at), Leg: l.info()}}
 }
 
 // known maps Asterisk's "<unknown>" placeholder to "".
@@ -323,7 +277,7 @@ func (t *Tracker) refuse(uid, linked string, at time.Time) []Event {
 		t.reqs = append(t.reqs, t.ResyncRequest())
 	}
 	limit := LimitLegs
-	if len(t.legs) < t.opt.MaxLegs {
+	if t.legs.len() < t.opt.MaxLegs {
 		limit = LimitCalls
 	}
 	return []Event{ChannelRefused{Header: t.header(own(linked), at), Uniqueid: uid, Limit: limit}}

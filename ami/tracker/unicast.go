@@ -29,7 +29,7 @@ const (
 )
 
 // isUnicast reports an external media channel.
-func isUnicast(l *leg) bool { return strings.HasPrefix(l.info.Channel, "UnicastRTP/") }
+func isUnicast(l *leg) bool { return strings.HasPrefix(l.channel(), "UnicastRTP/") }
 
 // unicastRemote returns the media server's address in an external media
 // channel's name. The suffix after the last '-' is a pointer, not a number.
@@ -59,17 +59,13 @@ func setUnicastLocal(l *leg, variable, value string) {
 		if err != nil {
 			return
 		}
-		if a = a.Unmap(); a != l.local.Addr() {
-			l.local, l.reported = netip.AddrPortFrom(a, l.local.Port()), false
-		}
+		l.setLocal(netip.AddrPortFrom(a.Unmap(), l.localPort))
 	case VarUnicastLocalPort:
 		p, err := parsePort(value)
 		if err != nil {
 			return
 		}
-		if p != l.local.Port() {
-			l.local, l.reported = netip.AddrPortFrom(l.local.Addr(), p), false
-		}
+		l.setLocal(netip.AddrPortFrom(l.localIP, p))
 	}
 }
 
@@ -103,32 +99,32 @@ func dialCodec(dialString string) string {
 // queryUnicast queues what an external media channel's media still lacks.
 func (t *Tracker) queryUnicast(l *leg) {
 	l.tries = 0
-	if !l.local.Addr().IsValid() {
+	if !l.localIP.IsValid() {
 		l.destPending = true
-		t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel, Variable: VarUnicastLocalAddress})
+		t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.uid(), Channel: l.channel(), Variable: VarUnicastLocalAddress})
 	}
-	if l.local.Port() == 0 {
+	if l.localPort == 0 {
 		l.srcPending = true
-		t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.info.Uniqueid, Channel: l.info.Channel, Variable: VarUnicastLocalPort})
+		t.reqs = append(t.reqs, Request{Kind: KindGetvar, Leg: l.uid(), Channel: l.channel(), Variable: VarUnicastLocalPort})
 	}
 	if l.codec == "" {
 		l.statusPending = true
-		t.reqs = append(t.reqs, Request{Kind: KindStatus, Leg: l.info.Uniqueid, Channel: l.info.Channel})
+		t.reqs = append(t.reqs, Request{Kind: KindStatus, Leg: l.uid(), Channel: l.channel()})
 	}
 }
 
 // unicastEvents reports an external media channel's stream once it is
 // bridged and its ends are known.
 func (t *Tracker) unicastEvents(l *leg, at time.Time) []Event {
-	if l.destPending || l.srcPending || l.statusPending || l.reported || l.info.Bridge == "" {
+	if l.destPending || l.srcPending || l.statusPending || l.reported || l.bridge == "" {
 		return nil
 	}
-	remote, ok := unicastRemote(l.info.Channel)
-	if !ok || !l.local.Addr().IsValid() || l.local.Port() == 0 {
+	remote, ok := unicastRemote(l.channel())
+	if !ok || !l.localIP.IsValid() || l.localPort == 0 {
 		return nil
 	}
 	l.reported = true
-	return []Event{MediaKnown{Header: t.header(l.linkedid, at), Leg: l.info, Local: l.local, Remote: remote, Codec: l.codec, Source: SourceChannelVars}}
+	return []Event{MediaKnown{Header: t.header(l.call.id, at), Leg: l.info(), Local: l.local(), Remote: remote, Codec: l.codec, Source: SourceChannelVars}}
 }
 
 // onUnicastVarSet takes an external media channel's local end from its

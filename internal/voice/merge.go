@@ -43,9 +43,9 @@ type legKey struct{ server, id string }
 // with its legs: the first two (nearly every call has two) in the call's
 // own allocation, any later ones allocated alone, so that a leg's address
 // never changes. Legs are only added, never removed, until the call ends.
-// The record is 256 bytes (checked below): its size class is otherwise
-// the tracker's legs', long-lived too, so the spans it takes stay full;
-// in a size class that per-event garbage shares, its spans would stay in
+// The record is 256 bytes (checked below), a size class that per-event
+// garbage hardly uses (docs/benchmarks.md), so the spans it takes stay
+// full; in a size class that such garbage shares, its spans would stay in
 // use part-empty long after that garbage is collected.
 type mcall struct {
 	key     callKey
