@@ -343,8 +343,9 @@ func hasCookie(msgs []of13.Message, cookie uint64) bool {
 }
 
 // Learned hosts keep at most one barrier of theirs outstanding: a batch
-// learned meanwhile goes out behind none, and gets one of its own before
-// the next group of another store, so its errors are never that group's.
+// learned meanwhile goes out behind none and is confirmed by the next
+// batch's barrier, never by a message of its own, except before the next
+// group of another store, so that its errors are never that group's.
 func TestOvertakingBatchesShareABarrier(t *testing.T) {
 	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
 	sw := newSlowSwitch(1)
@@ -362,15 +363,26 @@ func TestOvertakingBatchesShareABarrier(t *testing.T) {
 	if n := len(sw.sends()); n != 1 {
 		t.Fatalf("second host while the first's barrier is out: %d barriers, want still 1", n)
 	}
-	if f := sw.flows(); !slicesContainsSrc(f, "0e:00:00:00:00:0b") {
+	if !slicesContainsSrc(sw.flows(), "0e:00:00:00:00:0b") {
 		t.Fatal("the second host's flows were held back")
 	}
+	sw.reply(t)
+	m.drainDP(t, 1)
+	if n := len(sw.sends()); n != 1 {
+		t.Fatalf("the reply brought %d bare barriers, want none (the next batch carries one)", n-1)
+	}
+	learn("0e:00:00:00:00:0c", 1)
+	sends := sw.sends()
+	if len(sends) != 2 || !hasHostFlow(sends[1], mustMAC("0e:00:00:00:00:0c")) {
+		t.Fatalf("third host: sends %v, want its flows behind the second barrier", sends)
+	}
+	learn("0e:00:00:00:00:0d", 2) // behind none again
 	v := newVerdicts()
 	m.Commit(1, Change{Flows: []of13.Message{of13.AddFlow(callFlow(50, 0))}}, v.of("call"))
 	m.drainDP(t, 1)
-	sends := sw.sends()
-	if len(sends) != 3 || len(sends[1]) != 0 || !hasCookie(sends[2], callFlow(50, 0).Cookie) {
-		t.Fatalf("sends %v: want the first host's, a bare barrier for the second, then the call's group", sends)
+	sends = sw.sends()
+	if len(sends) != 4 || len(sends[2]) != 0 || !hasCookie(sends[3], callFlow(50, 0).Cookie) {
+		t.Fatalf("sends %v: want a bare barrier for the fourth host, then the call's group", sends)
 	}
 	for range 3 {
 		sw.reply(t)
@@ -378,6 +390,14 @@ func TestOvertakingBatchesShareABarrier(t *testing.T) {
 	if got := v.wait(t, 1); got["call"] != nil {
 		t.Errorf("call: %v", got["call"])
 	}
+}
+
+func mustMAC(s string) net.HardwareAddr {
+	mac, err := net.ParseMAC(s)
+	if err != nil {
+		panic(err)
+	}
+	return mac
 }
 
 func slicesContainsSrc(flows []of13.Flow, mac string) bool {

@@ -12,10 +12,12 @@ import (
 // flight, and are never merged or retried. They still get a verdict from
 // a barrier, but at most one barrier of theirs is outstanding: a change
 // sent while one is goes out behind none and is confirmed by the next,
-// which is sent when the outstanding one's reply comes back, or before the
-// queue's next group so that none of their errors is taken for the
-// group's. Under load that is one barrier per switch round trip rather
-// than one per batch, and learning never waits for a switch.
+// which goes with the next change sent once the reply is back, or alone
+// before the queue's next group (so that none of their errors is taken
+// for the group's) or at the DP's next tick when learning has gone quiet.
+// Under load that is one barrier per switch round trip rather than one
+// per batch, never a message of its own, and learning never waits for a
+// switch.
 
 // sendOvertaking sends the Overtake changes queued. It runs on the DP's
 // goroutine.
@@ -54,7 +56,6 @@ func (r *runner) sendOvertaking(ctx context.Context) {
 			r.st.dirty = true
 		}
 	}
-	r.confirmOvertaking(ctx, false)
 }
 
 // confirmOvertaking sends a barrier for the Overtake changes sent behind
@@ -73,20 +74,15 @@ func (r *runner) confirmOvertaking(ctx context.Context, force bool) {
 	r.overtakeBarrier(ctx, nil, dones)
 }
 
-// overtakeBarrier sends msgs and a barrier whose verdict goes to dones;
-// the reply wakes the DP's goroutine if more changes wait for a barrier.
+// overtakeBarrier sends msgs and a barrier whose verdict goes to dones.
 func (r *runner) overtakeBarrier(ctx context.Context, msgs []of13.Message, dones []func(error)) {
 	q := &r.commits
 	verdict := func(err error) {
 		q.mu.Lock()
 		q.overtakeOut--
-		more := len(q.unconfirmed) > 0
 		q.mu.Unlock()
 		for _, done := range dones {
 			done(err)
-		}
-		if more {
-			q.wake()
 		}
 	}
 	if err := r.st.sw.SendWithBarrier(ctx, msgs, verdict); err != nil {

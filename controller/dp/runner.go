@@ -175,6 +175,7 @@ func (r *runner) run(ctx context.Context) {
 			r.l3Tick(ctx, now)
 			r.lldpTick(ctx, now)
 			r.stackTick(now)
+			r.confirmOvertaking(ctx, false)
 			r.repair(ctx, now)
 		case now := <-lacpTick:
 			r.lacpTick(ctx, now)
