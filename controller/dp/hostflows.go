@@ -13,7 +13,8 @@ import (
 // VLAN and MAC), so the cache's sharing rules and two-phase commit buy
 // nothing for them and cost several map entries and a diff per host. The
 // host table records the flows sent for each host as soon as they are
-// sent; a switch that refuses them marks the DP dirty, and the next
+// sent (through the group commit, as Overtake changes: overtake.go); a
+// switch that refuses them marks the DP dirty, and the next
 // reconciliation (connect or reload) diffs against what the switch really
 // holds, as it does for every owner.
 

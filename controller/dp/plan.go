@@ -16,8 +16,8 @@ const (
 )
 
 // batch merges the plans of several owners (and raw messages) into one
-// send: their messages are grouped by phase, so one barrier per phase
-// confirms them all, and the owners are committed to the cache together
+// change: their messages are grouped by phase, phases kept apart by
+// in-band barriers, and the owners are committed to the cache together
 // once the switch has confirmed the batch.
 type batch struct {
 	phases [numPhases][]of13.Message
