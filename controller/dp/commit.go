@@ -25,14 +25,14 @@ import (
 // nor the DP's goroutine ever waits for the switch.
 //
 // Merging puts every change's Pre (meter and group adds) first, then their
-// flow-mods in queue order, then their Post (meter and group deletes). That
-// is safe for stores that never reuse an id freed by a change queued beside
-// the one that takes it (the per-call store hands meter ids out round
-// robin). If the switch refuses part of a merged group (or the session
-// fails under it), each of its changes
-// is sent again on its own, one barrier each and one at a time, so that
-// every verdict is its own and a later change never overtakes an earlier
-// one's retry.
+// flow-mods in queue order, then their Post (meter and group deletes). A
+// change that adds a meter or group an earlier change of the group deletes
+// (an id freed and taken again) starts the next group instead, so that its
+// add never comes before that delete. If the switch refuses part of a
+// merged group (or the session fails under it), each of its changes is
+// sent again on its own, one barrier each and one at a time, so that every
+// verdict is its own and a later change never overtakes an earlier one's
+// retry.
 
 // Change is one ordered change to a switch.
 type Change struct {
@@ -162,13 +162,19 @@ func (q *commits) take() (group []pendingChange, retry bool) {
 		return q.retry[:1], true
 	}
 	n := 0
+	var freed map[idKey]bool // meters and groups the group's Posts delete
 	for n < len(q.queue) && n < maxMerge {
-		if q.queue[n].c.Alone {
+		c := &q.queue[n].c
+		if c.Alone {
 			if n == 0 {
 				n = 1
 			}
 			break
 		}
+		if n > 0 && reuses(c.Pre, freed) {
+			break
+		}
+		freed = noteDeletes(c.Post, freed)
 		n++
 	}
 	if n == 0 {
@@ -363,4 +369,50 @@ func modifyMeters(c Change) Change {
 	}
 	c.Pre = pre
 	return c
+}
+
+// idKey names a meter or a group.
+type idKey struct {
+	group bool
+	id    uint32
+}
+
+// noteDeletes adds to freed the meters and groups msgs delete.
+func noteDeletes(msgs []of13.Message, freed map[idKey]bool) map[idKey]bool {
+	for _, m := range msgs {
+		k, ok := modKey(m, of13.ModDelete)
+		if !ok {
+			continue
+		}
+		if freed == nil {
+			freed = map[idKey]bool{}
+		}
+		freed[k] = true
+	}
+	return freed
+}
+
+// reuses reports whether msgs add a meter or group in freed.
+func reuses(msgs []of13.Message, freed map[idKey]bool) bool {
+	if len(freed) == 0 {
+		return false
+	}
+	for _, m := range msgs {
+		if k, ok := modKey(m, of13.ModAdd); ok && freed[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// modKey returns the meter or group a meter- or group-mod with command cmd
+// names.
+func modKey(m of13.Message, cmd of13.ModCommand) (idKey, bool) {
+	switch m := m.(type) {
+	case of13.MeterMod:
+		return idKey{id: m.Meter.ID}, m.Command == cmd
+	case of13.GroupMod:
+		return idKey{group: true, id: m.Group.ID}, m.Command == cmd
+	}
+	return idKey{}, false
 }

@@ -408,3 +408,46 @@ func slicesContainsSrc(flows []of13.Flow, mac string) bool {
 	}
 	return false
 }
+
+// A change that takes a meter id another change queued beside it frees
+// starts the next group: merged, its add would come before the delete and
+// the delete would take the new meter with it.
+func TestCommitNeverMergesAFreedMeterWithItsReuse(t *testing.T) {
+	m := startManager(t, mustConfig(t, twoVLANs), Options{Clock: newFakeClock()})
+	sw := newSlowSwitch(1)
+	sw.connect(t, m)
+	v := newVerdicts()
+	m.Commit(1, Change{Pre: []of13.Message{meterAdd(0x1003)},
+		Flows: []of13.Message{of13.AddFlow(callFlow(70, 0x1003))}}, v.of("first"))
+	for len(sw.sends()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// Behind it: the call on port 70 ends (its meter freed), and a new
+	// call on port 71 takes the same meter id.
+	m.Commit(1, Change{Flows: []of13.Message{of13.DeleteStrict(callFlow(70, 0x1003))},
+		Post: []of13.Message{of13.MeterMod{Command: of13.ModDelete, Meter: of13.Meter{ID: 0x1003}}}}, v.of("end"))
+	m.Commit(1, Change{Pre: []of13.Message{meterAdd(0x1003)},
+		Flows: []of13.Message{of13.AddFlow(callFlow(71, 0x1003))}}, v.of("reuse"))
+	m.drainDP(t, 1)
+	for range 3 {
+		sw.reply(t)
+	}
+	got := v.wait(t, 3)
+	for _, k := range []string{"first", "end", "reuse"} {
+		if got[k] != nil {
+			t.Errorf("%s: %v", k, got[k])
+		}
+	}
+	if n := len(sw.sends()); n != 3 {
+		t.Errorf("%d groups, want 3 (the reuse apart from the delete)", n)
+	}
+	var has71 bool
+	for _, f := range sw.flows() {
+		if p, ok := f.Match.Get(of13.FieldInPort); ok && p.Uint() == 71 && f.Instr.Meter == 0x1003 {
+			has71 = true
+		}
+	}
+	if !has71 {
+		t.Error("the new call's flow is gone: its meter was deleted after it was added")
+	}
+}
