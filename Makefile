@@ -39,20 +39,15 @@ conformance:
 	VOIPSDN_FAUCET_CORPUS="$(if $(CORPUS),$(abspath $(CORPUS)))" \
 		$(GO) test -tags conformance $(TESTFLAGS) -run Conformance $(CONFORMANCE_PKGS)
 
-# fuzz runs every fuzz target (found with `go test -list '^Fuzz'` in each
-# package whose tests define one) for FUZZTIME, one after another: go test fuzzes one target per
-# run. Seed corpora live in testdata/fuzz/FuzzX of each package; inputs that
-# make a target fail are written there too (commit them with the fix). The
-# working corpus the fuzzer grows stays in the Go build cache.
+# fuzz runs every fuzz target for FUZZTIME, one after another
+# (scripts/fuzz.sh says how, and what counts as a failure). Seed corpora
+# live in testdata/fuzz/FuzzX of each package; inputs that make a target
+# fail are written there too (commit them with the fix). The working corpus
+# the fuzzer grows stays in the Go build cache.
 FUZZTIME ?= 10s
 
 fuzz:
-	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
-		for target in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz' || true); do \
-			echo "fuzz $$dir $$target ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$dir; \
-		done; \
-	done
+	GO="$(GO)" FUZZTIME="$(FUZZTIME)" ./scripts/fuzz.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
