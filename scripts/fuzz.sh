@@ -12,7 +12,14 @@ set -euo pipefail
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-10s}
 
-inputs() { find "$1/testdata/fuzz/$2" -type f 2>/dev/null | wc -l; }
+# inputs counts the files in a target's corpus directory (none yet: 0).
+inputs() {
+	if [ -d "$1/testdata/fuzz/$2" ]; then
+		find "$1/testdata/fuzz/$2" -type f | wc -l
+	else
+		echo 0
+	fi
+}
 
 for dir in $(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do
 	for target in $($GO test -list '^Fuzz' "$dir" | grep '^Fuzz' || true); do
